@@ -1,0 +1,58 @@
+"""Sentiment figures per period and per channel.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"period": ["w1", "w1", "w2"], "sentiment": ["negative", "positive", "negative"]})
+>>> period_sentiment(df)[["period", "comments", "negative_share"]].values.tolist()
+[['w1', 2, 0.5], ['w2', 1, 1.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+LABELS = ("negative", "neutral", "positive")
+
+
+def _shares(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    counts = (frame.assign(sentiment=frame["sentiment"].fillna("unanalysed"))
+              .groupby([by, "sentiment"]).size().unstack(fill_value=0))
+    for label in LABELS:
+        if label not in counts:
+            counts[label] = 0
+    counts["comments"] = counts.sum(axis=1)
+    out = counts.reset_index()
+    for label in LABELS:
+        out[f"{label}_share"] = (out[label] / out["comments"]).round(4)
+    # net sentiment: share positive minus share negative, in percentage points
+    out["net_sentiment"] = ((out["positive_share"] - out["negative_share"]) * 100).round(1)
+    return out[[by, "comments", *LABELS, *(f"{x}_share" for x in LABELS), "net_sentiment"]]
+
+
+def period_sentiment(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per period: comments, counts and shares per sentiment label, net sentiment."""
+    return _shares(frame.dropna(subset=["period"]), "period").sort_values("period").reset_index(drop=True)
+
+
+def channel_breakdown(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per channel: the same figures as :func:`period_sentiment`, largest first."""
+    filled = frame.assign(channel=frame["channel"].fillna("unknown"))
+    return _shares(filled, "channel").sort_values("comments", ascending=False).reset_index(drop=True)
+
+
+def overall(frame: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers for the summary."""
+    dated = frame["created_at"].dropna()
+    counts = frame["sentiment"].value_counts()
+    total = int(len(frame))
+    return {
+        "comments": total,
+        "sources": int(frame["source"].nunique()),
+        "channels": int(frame["channel"].nunique()),
+        "first": dated.min().isoformat() if len(dated) else None,
+        "last": dated.max().isoformat() if len(dated) else None,
+        "undated": int(frame["created_at"].isna().sum()),
+        **{f"{label}_share": round(float(counts.get(label, 0)) / total, 4) if total else 0.0
+           for label in LABELS},
+    }

@@ -1,0 +1,189 @@
+"""``voiceminer`` commands. Each is thin: parse options, call a library function, print.
+
+Exit codes are those of :mod:`voiceminer.errors` (0 ok, 2 usage, 3 input, 4 config,
+5 store, 6 strict-mode rejects, 7 missing optional dependency, 1 internal error).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from .. import jobs
+from ..config import Settings
+from ..errors import VoiceMinerError
+from .output import Printer, RichProgress
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Mine customer comments for sentiment, themes, causes, needs and complaints.")
+
+InputsArg = typer.Argument(..., help="Files, folders or glob patterns (csv, tsv, xlsx, json, jsonl, txt).")
+PresetOpt = typer.Option(None, "--preset", help="Export preset: app_store, review_site, helpdesk, "
+                                                  "nps_survey, csat_survey (default: detect from headers).")
+MapOpt = typer.Option(None, "--map", help="Column mapping, e.g. 'text=body,id=review_id,created_at=date,"
+                                           "rating=stars,meta=product;store'.")
+JsonOpt = typer.Option(False, "--json", help="Print a machine-readable JSON summary on stdout.")
+StrictOpt = typer.Option(False, "--strict", help="Exit with code 6 when any row is rejected.")
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML settings file (default ./voiceminer.toml)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the store, quarantine files and "
+                                                                      "reports go (default ./voiceminer-data)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="SQLAlchemy URL; default is a "
+                                                                             "SQLite file in the data dir."),
+    timezone: Optional[str] = typer.Option(None, "--timezone", help="IANA zone for dates without one and for "
+                                                                     "periods (default UTC)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Comments per batch (default 256)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    ctx.obj = {"settings_args": dict(config_path=config, overrides={
+        "data_dir": data_dir, "database_url": database_url, "timezone": timezone, "batch_size": batch_size}),
+        "quiet": quiet}
+
+
+def _run(ctx: typer.Context, as_json: bool, work: Callable[[Settings, Printer], Any]) -> None:
+    printer = Printer(quiet=ctx.obj["quiet"] or as_json, as_json=as_json)
+    try:
+        settings = Settings.load(**ctx.obj["settings_args"])
+        result = work(settings, printer)
+        code = 0
+        if isinstance(result, tuple):
+            result, code = result
+    except VoiceMinerError as exc:
+        printer.error(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        printer.error("interrupted; the store is consistent - run the same command again to finish")
+        raise typer.Exit(130) from None
+    if as_json and result is not None:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+    if code:
+        raise typer.Exit(code)
+
+
+def _collect_options(preset: Optional[str], mapping: Optional[str], source: Optional[str],
+                     channel: Optional[str], encoding: Optional[str]) -> dict[str, Any]:
+    from ..collectors import ColumnMapping
+
+    return {"preset": preset, "mapping": ColumnMapping.parse(mapping) if mapping else None,
+            "source": source, "channel": channel, "encoding": encoding}
+
+
+@app.command()
+def ingest(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[str] = PresetOpt,
+           mapping: Optional[str] = MapOpt,
+           source: Optional[str] = typer.Option(None, help="Source name used in comment ids."),
+           channel: Optional[str] = typer.Option(None, help="Channel for every comment (review, survey, ...)."),
+           encoding: Optional[str] = typer.Option(None, help="Force a text encoding instead of detecting it."),
+           strict: bool = StrictOpt, as_json: bool = JsonOpt) -> None:
+    """Store the comments of INPUTS; every row ends stored, duplicate or rejected (quarantined)."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        opts = _collect_options(preset, mapping, source, channel, encoding)
+        result = jobs.ingest(settings, inputs, progress=RichProgress(out), strict=False, **opts)
+        out.ingest_summary(result)
+        return result.as_dict(), _strict_code(out, strict, result.counts.rejected, result.quarantine_file)
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def analyse(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
+    """Run the pipeline over every stored comment it has not analysed yet."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        result = jobs.analyse(settings, progress=RichProgress(out))
+        out.line(f"analysed {result.analysed} comment(s) with {', '.join(result.pipeline)}")
+        return result.as_dict()
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def mine(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[str] = PresetOpt,
+         mapping: Optional[str] = MapOpt, source: Optional[str] = typer.Option(None, help="Source name."),
+         channel: Optional[str] = typer.Option(None, help="Channel for every comment."),
+         encoding: Optional[str] = typer.Option(None, help="Force a text encoding."),
+         strict: bool = StrictOpt, as_json: bool = JsonOpt) -> None:
+    """The weekly job: ingest INPUTS, analyse what is new, write the report."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        opts = _collect_options(preset, mapping, source, channel, encoding)
+        result = jobs.mine(settings, inputs, progress=RichProgress(out), **opts)
+        out.ingest_summary(result.ingest)
+        out.line(f"analysed {result.analyse.analysed} new comment(s)")
+        out.report_summary(result.summary, result.report)
+        return result.as_dict(), _strict_code(out, strict, result.ingest.counts.rejected,
+                                              result.ingest.quarantine_file)
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def status(ctx: typer.Context, runs: int = typer.Option(10, help="How many recent runs to list."),
+           as_json: bool = JsonOpt) -> None:
+    """What is stored, and the last runs."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        info = jobs.status(settings, runs=runs)
+        out.status(info)
+        return info
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def report(ctx: typer.Context,
+           since: Optional[str] = typer.Option(None, help="First day (YYYY-MM-DD), inclusive."),
+           until: Optional[str] = typer.Option(None, help="Last day (YYYY-MM-DD), exclusive."),
+           period: Optional[str] = typer.Option(None, help="day, week, month or quarter (default week)."),
+           out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the report files."),
+           as_json: bool = JsonOpt) -> None:
+    """Rebuild the report from the store for any date range."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        from ..report import build_report
+
+        built = build_report(settings, store=jobs.open_store(settings), since=_day(since, "--since"),
+                             until=_day(until, "--until"), period=period, out_dir=out_dir)
+        out.report_summary(built.summary, built.paths)
+        return {"report": built.paths, "summary": built.summary}
+
+    _run(ctx, as_json, work)
+
+
+def _day(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from ..errors import ConfigError
+        raise ConfigError(f"{option} must be a date like 2026-09-28, got {value!r}") from None
+
+
+def _strict_code(out: Printer, strict: bool, rejected: int, quarantine: Optional[Path]) -> int:
+    """Exit code 6 under --strict when rows were rejected (after the summary is printed)."""
+    from ..errors import StrictModeError
+
+    if strict and rejected:
+        out.error(f"--strict: {rejected} row(s) rejected; see {quarantine}")
+        return StrictModeError.exit_code
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

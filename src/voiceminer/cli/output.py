@@ -1,0 +1,74 @@
+"""Human output for the CLI: summaries on stdout, progress and errors on stderr."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+
+class Printer:
+    """Prints unless quiet; errors always go to stderr."""
+
+    def __init__(self, quiet: bool = False, as_json: bool = False) -> None:
+        self.quiet, self.as_json = quiet, as_json
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            self.out.print(text, markup=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(f"error: {text}", markup=False, style="bold red")
+
+    def ingest_summary(self, result: Any) -> None:
+        c = result.counts
+        self.line(f"read {c.rows} row(s) from {len(result.files)} file(s): {c.stored} stored, "
+                  f"{c.duplicate} duplicate, {c.rejected} rejected")
+        for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
+            self.line(f"  rejected {n:>4}  {reason}")
+        if result.quarantine_file:
+            self.line(f"quarantine: {result.quarantine_file}")
+
+    def report_summary(self, summary: Mapping[str, Any], paths: Mapping[str, str]) -> None:
+        for headline in summary.get("headlines", []):
+            self.line(f"  {headline}")
+        for fmt, path in paths.items():
+            self.line(f"report ({fmt}): {path}")
+
+    def status(self, info: Mapping[str, Any]) -> None:
+        self.line(f"store: {info['database']} (schema {info['schema_revision']})")
+        self.line("stored: " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
+        self.line("ledger: " + ", ".join(f"{v} {k}" for k, v in info["ledger"].items()))
+        for run in info["runs"]:
+            err = f"  ({run['error']})" if run["error"] else ""
+            self.line(f"  {run['id']}  {run['kind']:<8} {run['status']:<12} {run['started_at']}{err}")
+
+
+class RichProgress:
+    """A progress bar on stderr for jobs; silent when the printer is quiet."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def start(self, task: str, total: int | None) -> None:
+        if self.printer.quiet:
+            return
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=self.printer.err,
+                                  transient=False)
+        self._progress.start()
+        self._task = self._progress.add_task(task, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

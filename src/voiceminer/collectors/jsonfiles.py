@@ -1,0 +1,109 @@
+"""JSON and JSON Lines readers.
+
+JSON: a top-level array of objects, or an object holding exactly one list of
+objects (under ``data``, ``records``, ``items``, ``results``, ``reviews`` ...,
+or any single list-of-objects value). A record's "line" is its 1-based index
+in that list; a record that is not an object becomes a reject.
+
+JSONL / NDJSON: one object per physical line; a record's line is the physical
+line number. Blank lines are NOT rows and are skipped silently (they carry no
+data, so the ledger ``rows == comments + rejects`` counts non-blank lines).
+Invalid JSON gives a reject "invalid JSON: <message>".
+
+Columns are the union of the records' keys in order of first appearance.
+
+>>> import tempfile, os
+>>> p = os.path.join(tempfile.mkdtemp(), "a.jsonl")
+>>> _ = open(p, "w").write('{"text": "hi"}\\n\\n{oops\\n')
+>>> [(r.line, r.error) for r in read_jsonl(p).records]
+[(1, None), (3, 'invalid JSON: Expecting property name enclosed in double quotes (char 1)')]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..registry import collectors
+from .base import FileTable, RawRecord
+from .encoding import physical_lines, read_text
+
+__all__ = ["read_json", "read_jsonl", "WRAPPER_KEYS"]
+
+WRAPPER_KEYS = ("data", "records", "items", "results", "reviews", "responses", "tickets",
+                "comments", "feedback", "rows", "entries")
+
+
+def _add_columns(columns: list[str], seen: set[str], record: dict[str, Any]) -> None:
+    for key in record:
+        if key not in seen:
+            seen.add(key)
+            columns.append(key)
+
+
+def _records_list(document: Any, path: str) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in WRAPPER_KEYS:
+            if isinstance(document.get(key), list):
+                return document[key]
+        lists = [v for v in document.values() if isinstance(v, list)
+                 and any(isinstance(item, dict) for item in v)]
+        if len(lists) == 1:
+            return lists[0]
+        if all(not isinstance(v, (list, dict)) for v in document.values()):
+            return [document]  # a single record
+    raise InputError("expected a JSON array of objects, or an object holding one list of "
+                     "objects (e.g. under \"data\" or \"records\")", path=path)
+
+
+@collectors.register("json")
+def read_json(path: str | Path, *, encoding: str | None = None,
+              delimiter: str | None = None) -> FileTable:
+    """Read a JSON document into a FileTable (see the module docs for the shapes accepted)."""
+    path = Path(path)
+    text, used = read_text(path, encoding)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                         path=str(path), line=exc.lineno) from None
+    table = FileTable(str(path), "json", [], [], encoding=used)
+    seen: set[str] = set()
+    for index, item in enumerate(_records_list(document, str(path)), start=1):
+        if isinstance(item, dict):
+            _add_columns(table.columns, seen, item)
+            table.records.append(RawRecord(index, item))
+        else:
+            table.records.append(RawRecord(index, None, f"record is a {type(item).__name__}, "
+                                           "not an object", raw=json.dumps(item)[:500]))
+    return table
+
+
+@collectors.register("jsonl")
+def read_jsonl(path: str | Path, *, encoding: str | None = None,
+               delimiter: str | None = None) -> FileTable:
+    """Read JSON Lines / NDJSON into a FileTable; blank lines are skipped, not counted."""
+    path = Path(path)
+    text, used = read_text(path, encoding)
+    table = FileTable(str(path), "jsonl", [], [], encoding=used)
+    seen: set[str] = set()
+    for number, line in enumerate(physical_lines(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            table.records.append(RawRecord(number, None, f"invalid JSON: {exc.msg} (char {exc.pos})",
+                                           raw=line[:500]))
+            continue
+        if isinstance(item, dict):
+            _add_columns(table.columns, seen, item)
+            table.records.append(RawRecord(number, item))
+        else:
+            table.records.append(RawRecord(number, None, f"record is a {type(item).__name__}, "
+                                           "not an object", raw=line[:500]))
+    return table

@@ -1,0 +1,151 @@
+"""Settings: defaults <- TOML file <- environment <- CLI overrides.
+
+One typed object, passed explicitly; nothing is read at import time.
+
+The TOML file is ``voiceminer.toml`` in the working directory, or the path in
+``VOICEMINER_CONFIG`` or ``--config``. Keys live under ``[voiceminer]``::
+
+    [voiceminer]
+    data_dir = "voiceminer-data"
+    database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    timezone = "Europe/London"
+    batch_size = 256
+    pipeline = ["segment.sentencizer.v1", "sentiment.vader.v1"]
+    redact_pii = true
+
+Every key can be set by an environment variable ``VOICEMINER_<KEY>`` (upper
+case); lists are comma-separated, booleans ``1/true/yes``.
+
+>>> s = Settings.load(env={}, config_path=None, overrides={"batch_size": 10})
+>>> s.batch_size, s.database_url.startswith("sqlite:///")
+(10, True)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+DEFAULT_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")
+CONFIG_FILENAME = "voiceminer.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a job, the CLI or the API needs to know."""
+
+    data_dir: Path = Path("voiceminer-data")
+    database_url: str = ""  # empty -> sqlite file inside data_dir
+    timezone: str = "UTC"
+    batch_size: int = 256
+    pipeline: tuple[str, ...] = DEFAULT_PIPELINE
+    redact_pii: bool = False
+    report_period: str = "week"
+    config_path: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not self.database_url:
+            db = (self.data_dir / "voiceminer.db").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{db}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.report_period not in ("day", "week", "month", "quarter"):
+            raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"timezone {self.timezone!r} is not a known IANA zone (e.g. 'Europe/London')") from None
+
+    # -- derived locations -------------------------------------------------
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def load(cls, *, config_path: str | Path | None = None, env: Mapping[str, str] | None = None,
+             overrides: Mapping[str, Any] | None = None) -> "Settings":
+        """Build settings from defaults, the TOML file, the environment and overrides (in that order)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = _find_config(config_path, env)
+        if path is not None:
+            values.update(_read_toml(path))
+            values["config_path"] = path
+        values.update(_from_env(env))
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        return cls(**_coerce(values))
+
+
+def _find_config(config_path: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    if config_path is None:
+        config_path = env.get("VOICEMINER_CONFIG")
+        if config_path is None:
+            default = Path(CONFIG_FILENAME)
+            return default if default.is_file() else None
+    path = Path(config_path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    return path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    section = data.get("voiceminer", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: [voiceminer] must be a table")
+    _check_keys(section, f"config file {path}")
+    if "data_dir" in section:  # relative paths are relative to the config file
+        section["data_dir"] = (path.parent / section["data_dir"]).as_posix()
+    return dict(section)
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in _public_fields():
+        key = f"VOICEMINER_{f.upper()}"
+        if key in env and env[key] != "":
+            out[f] = env[key]
+    return out
+
+
+def _public_fields() -> list[str]:
+    return [f.name for f in fields(Settings) if f.name != "config_path"]
+
+
+def _check_keys(section: Mapping[str, Any], where: str) -> None:
+    unknown = sorted(set(section) - set(_public_fields()))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_public_fields())}")
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    try:
+        if "batch_size" in out:
+            out["batch_size"] = int(out["batch_size"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"batch_size must be an integer, got {out['batch_size']!r}") from None
+    if isinstance(out.get("pipeline"), str):
+        out["pipeline"] = tuple(p.strip() for p in out["pipeline"].split(",") if p.strip())
+    elif "pipeline" in out:
+        out["pipeline"] = tuple(out["pipeline"])
+    if isinstance(out.get("redact_pii"), str):
+        out["redact_pii"] = out["redact_pii"].strip().lower() in ("1", "true", "yes", "on")
+    return out

@@ -1,0 +1,253 @@
+"""The weekly job as library functions: what the CLI, the API and a Dask worker all call.
+
+``ingest`` -> collect rows into the store (every row stored, duplicate or rejected);
+``analyse`` -> run the pipeline over comments not yet analysed by it;
+``mine`` -> both, then write the report. Each works in batches and keeps all of
+its state in the store, so a killed job is finished by simply running it again.
+
+>>> from voiceminer.config import Settings
+>>> s = Settings(data_dir="/tmp/vm-doc", database_url="sqlite://")
+>>> isinstance(s.batch_size, int)
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Protocol, Sequence, TypeVar
+
+from .config import Settings
+from .errors import StrictModeError
+from .storage import AnalysisResult, Store
+from .textsafety import safe_cell
+from .types import IngestCounts, Reject
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """What long work reports to; the CLI draws a bar, the API ignores it."""
+
+    def start(self, task: str, total: int | None) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NullProgress:
+    def start(self, task: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    files: list[str]
+    counts: IngestCounts
+    quarantine_file: Path | None
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "files": self.files, **self.counts.as_dict(),
+                "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
+                "reject_reasons": self.reject_reasons}
+
+
+@dataclass
+class AnalyseResult:
+    run_id: str
+    pipeline: list[str]
+    analysed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "pipeline": self.pipeline, "analysed": self.analysed}
+
+
+@dataclass
+class MineResult:
+    run_id: str
+    ingest: IngestResult
+    analyse: AnalyseResult
+    report: dict[str, str]
+    summary: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "ingest": self.ingest.as_dict(), "analyse": self.analyse.as_dict(),
+                "report": self.report, "summary": self.summary}
+
+
+def open_store(settings: Settings) -> Store:
+    """Open (and migrate) the store named by the settings."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.open(settings.database_url)
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Split an iterable into lists of at most ``size`` items.
+
+    >>> list(batched(range(5), 2))
+    [[0, 1], [2, 3], [4]]
+    """
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | None = None,
+           progress: Progress | None = None, strict: bool = False, run_id: str | None = None,
+           **collect_options: Any) -> IngestResult:
+    """Collect every row of ``inputs`` into the store, batch by batch, with a ledger row each.
+
+    ``collect_options`` go to :func:`voiceminer.collectors.collect` (preset, mapping, source,
+    channel, encoding, delimiter, dayfirst). Rejected rows are appended to
+    ``<data_dir>/quarantine/<run_id>.csv`` as they come, so a killed run keeps them too.
+    """
+    from .collectors import collect, expand_inputs
+
+    files = expand_inputs(inputs)
+    store = store or open_store(settings)
+    own_run = run_id is None
+    run_id = run_id or store.begin_run("ingest", {"inputs": [str(p) for p in files], **_jsonable(collect_options)})
+    result = IngestResult(run_id, [str(p) for p in files], IngestCounts(), None)
+    progress = progress or NullProgress()
+    progress.start("ingest", None)
+    try:
+        items = collect(files, timezone=settings.timezone, **collect_options)
+        for batch in batched(items, settings.batch_size):
+            result.counts.add(store.ingest_batch(run_id, batch))
+            _quarantine(settings, result, [i for i in batch if isinstance(i, Reject)])
+            progress.advance(len(batch))
+    except BaseException as exc:
+        if own_run:
+            store.finish_run(run_id, "failed", result.as_dict(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        progress.finish()
+    if own_run:
+        store.finish_run(run_id, "completed", result.as_dict())
+    if strict and result.counts.rejected:
+        raise StrictModeError(f"{result.counts.rejected} row(s) rejected; see {result.quarantine_file}")
+    return result
+
+
+def _quarantine(settings: Settings, result: IngestResult, rejects: list[Reject]) -> None:
+    if not rejects:
+        return
+    for r in rejects:
+        key = reason_kind(r.reason)
+        result.reject_reasons[key] = result.reject_reasons.get(key, 0) + 1
+    path = settings.quarantine_dir / f"{result.run_id}.csv"
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        if new:
+            writer.writerow(["file", "line", "field", "reason", "raw"])
+        for r in rejects:
+            writer.writerow([safe_cell(v) for v in (r.source_file, r.line, r.field or "", r.reason, r.raw or "")])
+    result.quarantine_file = path
+
+
+def reason_kind(reason: str) -> str:
+    """The reason without its row-specific details, for counting rejects by kind.
+
+    >>> reason_kind("rating 11 outside 0-10"), reason_kind("unparseable date '31/02/2026'")
+    ('rating outside 0-10', 'unparseable date')
+    >>> reason_kind("unparseable date '32/10/2026 09:00'")
+    'unparseable date'
+    >>> reason_kind("invalid JSON: Unterminated string (char 79)")
+    'invalid JSON'
+    """
+    key = re.sub(r"\s*'[^']*'", "", reason).split(":")[0]
+    key = re.sub(r"\s*\([^)]*\)", "", key)
+    return re.sub(r"\s-?\d+(?:\.\d+)?(?=\s|$)", "", key).strip()
+
+
+def analyse(settings: Settings, *, store: Store | None = None, progress: Progress | None = None,
+            run_id: str | None = None) -> AnalyseResult:
+    """Run the configured pipeline over every comment it has not analysed yet."""
+    from .pipeline import Pipeline
+
+    store = store or open_store(settings)
+    pipeline = Pipeline.from_names(settings.pipeline)
+    own_run = run_id is None
+    run_id = run_id or store.begin_run("analyse", {"pipeline": pipeline.spec})
+    result = AnalyseResult(run_id, pipeline.spec, 0)
+    progress = progress or NullProgress()
+    progress.start("analyse", store.count_pending(pipeline.key))
+    try:
+        for batch in store.pending_comments(pipeline.key, settings.batch_size):
+            done = pipeline.run(batch)
+            store.save_analysis(run_id, pipeline.key, [
+                AnalysisResult(a.comment.id, a.sentences, a.annotations) for a in done])
+            result.analysed += len(batch)
+            progress.advance(len(batch))
+    except BaseException as exc:
+        if own_run:
+            store.finish_run(run_id, "failed", result.as_dict(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        progress.finish()
+    if own_run:
+        store.finish_run(run_id, "completed", result.as_dict())
+    return result
+
+
+def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | None = None,
+         progress: Progress | None = None, strict: bool = False, report_formats: Sequence[str] = ("html", "json"),
+         **collect_options: Any) -> MineResult:
+    """The weekly job: ingest ``inputs``, analyse what is new, write the report. Safe to rerun."""
+    from .report import build_report
+
+    store = store or open_store(settings)
+    run_id = store.begin_run("mine", {"inputs": [str(i) for i in inputs], **_jsonable(collect_options)})
+    try:
+        ing = ingest(settings, inputs, store=store, progress=progress, run_id=run_id, **collect_options)
+        ana = analyse(settings, store=store, progress=progress, run_id=run_id)
+        report = build_report(settings, store=store, formats=report_formats)
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    result = MineResult(run_id, ing, ana, report.paths, report.summary)
+    store.finish_run(run_id, "completed", {"ingest": ing.as_dict(), "analyse": ana.as_dict(), "report": report.paths})
+    if strict and ing.counts.rejected:
+        raise StrictModeError(f"{ing.counts.rejected} row(s) rejected; see {ing.quarantine_file}")
+    return result
+
+
+def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in options.items():
+        if v is None:
+            continue
+        out[k] = v if isinstance(v, (str, int, float, bool)) else (
+            v.isoformat() if isinstance(v, datetime) else repr(v))
+    return out
+
+
+def status(settings: Settings, *, store: Store | None = None, runs: int = 10) -> dict[str, Any]:
+    """What is stored and the last runs, as plain data."""
+    store = store or open_store(settings)
+    return {
+        "database": store.engine.url.render_as_string(hide_password=True),
+        "data_dir": str(settings.data_dir),
+        "schema_revision": store.schema_revision(),
+        "counts": store.counts(),
+        "ledger": store.ledger_counts(),
+        "runs": [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": r.started_at.isoformat(),
+                  "finished_at": r.finished_at.isoformat() if r.finished_at else None, "error": r.error}
+                 for r in store.recent_runs(runs)],
+    }
+

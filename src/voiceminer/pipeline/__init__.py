@@ -1,0 +1,9 @@
+"""The mining pipeline: stage protocol, runner and the built-in stages.
+
+Importing this package registers the built-in stages in ``voiceminer.registry.stages``.
+"""
+
+from . import segment, sentiment  # noqa: F401  (registers the built-in stages)
+from .base import Analysed, Pipeline, Stage, register_stage
+
+__all__ = ["Analysed", "Pipeline", "Stage", "register_stage"]

@@ -10,8 +10,6 @@ import pytest
 
 from voiceminer.config import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "corpora" / "demo"
 PG_ADMIN_URL = os.environ.get("VOICEMINER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _created_pg_databases: list[str] = []
 

@@ -146,3 +146,17 @@ def test_job_killed_with_sigkill_then_rerun_completes(tmp_path: Path) -> None:
     assert store.counts()["analysed"] == 3000
     assert [r.status for r in store.recent_runs(2)] == ["completed", "interrupted"]
     assert store.ledger_counts() == {"stored": 3000, "duplicate": 3000, "rejected": 0}
+
+
+def test_pii_is_redacted_before_storage_when_configured(tmp_path: Path) -> None:
+    export = tmp_path / "t.jsonl"
+    export.write_text('{"id": "1", "text": "Email me at ann@example.com or call 07700 900123"}\n'
+                      '{"id": "2", "text": "", "note": "ann@example.com"}\n', encoding="utf-8")
+    plain = Settings(data_dir=tmp_path / "plain")
+    jobs.ingest(plain, [export])
+    assert "ann@example.com" in next(jobs.open_store(plain).iter_comments()).text
+    private = Settings(data_dir=tmp_path / "private", redact_pii=True)
+    result = jobs.ingest(private, [export])
+    stored = next(jobs.open_store(private).iter_comments())
+    assert stored.text == "Email me at [EMAIL] or call [PHONE]" and stored.id == "t:1"
+    assert "ann@example.com" not in result.quarantine_file.read_text(encoding="utf-8")

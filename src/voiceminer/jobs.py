@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -25,7 +25,7 @@ from .config import Settings
 from .errors import StrictModeError
 from .storage import AnalysisResult, Store
 from .textsafety import safe_cell
-from .types import IngestCounts, Reject
+from .types import Comment, IngestCounts, Reject
 
 T = TypeVar("T")
 
@@ -125,6 +125,8 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
     progress.start("ingest", None)
     try:
         items = collect(files, timezone=settings.timezone, **collect_options)
+        if settings.redact_pii:
+            items = map(_redact, items)
         for batch in batched(items, settings.batch_size):
             result.counts.add(store.ingest_batch(run_id, batch))
             _quarantine(settings, result, [i for i in batch if isinstance(i, Reject)])
@@ -140,6 +142,14 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
     if strict and result.counts.rejected:
         raise StrictModeError(f"{result.counts.rejected} row(s) rejected; see {result.quarantine_file}")
     return result
+
+
+def _redact(item: Comment | Reject) -> Comment | Reject:
+    from .privacy import redact, redact_comment
+
+    if isinstance(item, Comment):
+        return redact_comment(item)
+    return replace(item, raw=redact(item.raw)) if item.raw else item
 
 
 def _quarantine(settings: Settings, result: IngestResult, rejects: list[Reject]) -> None:

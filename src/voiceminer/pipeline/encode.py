@@ -1,0 +1,73 @@
+"""``encode.shared.v1``: one encoder pass per unique sentence, cached by text hash.
+
+Every head downstream reads the vectors this stage attaches; sentences already
+encoded by the same weights (same encoder key) come from the store's cache.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from ..types import text_hash
+from .base import Analysed, StageContext, register_stage
+
+
+@lru_cache(maxsize=2)
+def load_shared(artifact: str | None) -> Any:
+    """Load a shared model once per process (stages of one pipeline share it)."""
+    from ..models.shared import SharedModel
+
+    return SharedModel(artifact).load()
+
+
+def shared_artifact(context: StageContext) -> str | None:
+    from ..models.shared import DEFAULT_SHARED
+
+    return str(Path(context.models_dir) / DEFAULT_SHARED) if context.models_dir else None
+
+
+@register_stage
+class SharedEncodeStage:
+    """Attach a (n_sentences, 384) float32 array to each comment."""
+
+    name: ClassVar[str] = "encode.shared.v1"
+    version: str = "1"
+    requires: ClassVar[tuple[str, ...]] = ("sentences",)
+    produces: ClassVar[tuple[str, ...]] = ("vectors",)
+
+    def __init__(self, context: StageContext | None = None) -> None:
+        self.context = context or StageContext()
+        self.model_: Any = None
+        self.cache_: Any = None
+
+    def load(self) -> "SharedEncodeStage":
+        self.model_ = load_shared(shared_artifact(self.context))
+        self.version = self.model_.encoder_.key
+        if self.context.vector_cache is not None:
+            self.cache_ = self.context.vector_cache(self.version)
+        return self
+
+    def vectors_for(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors by text hash, from the cache where possible."""
+        by_hash = {text_hash(t): t for t in texts}
+        found = self.cache_.get(by_hash) if self.cache_ is not None else {}
+        missing = [h for h in by_hash if h not in found]
+        if missing:
+            fresh = self.model_.encode([by_hash[h] for h in missing])
+            new = dict(zip(missing, fresh))
+            if self.cache_ is not None:
+                self.cache_.put(new)
+            found.update(new)
+        return found
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        vectors = self.vectors_for([s.text for a in batch for s in a.sentences])
+        out = []
+        for a in batch:
+            rows = [vectors[text_hash(s.text)] for s in a.sentences]
+            out.append(a.with_vectors(np.stack(rows) if rows else np.zeros((0, 384), np.float32)))
+        return out

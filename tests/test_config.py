@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceminer.config import Settings
+from voiceminer.config import DEFAULT_PIPELINE, Settings
 from voiceminer.errors import ConfigError
 
 
@@ -10,7 +10,7 @@ def test_defaults_put_sqlite_in_data_dir(tmp_path: Path) -> None:
     s = Settings.load(env={}, overrides={"data_dir": tmp_path / "d"})
     assert s.database_url == f"sqlite:///{(tmp_path / 'd' / 'voiceminer.db').resolve()}"
     assert s.quarantine_dir == tmp_path / "d" / "quarantine"
-    assert s.pipeline == ("segment.sentencizer.v1", "sentiment.vader.v1")
+    assert s.pipeline == DEFAULT_PIPELINE and "encode.shared.v1" in s.pipeline
 
 
 def test_precedence_toml_then_env_then_overrides(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from voiceminer.config import Settings
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 
 
+pytestmark = pytest.mark.models  # the demo is mined with the default (model) pipeline
+
 TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
 
 
@@ -82,3 +84,65 @@ def test_report_covers_all_weeks(mined) -> None:
     assert len(figures["periods"]) == 14
     assert figures["periods"][0]["period"] == "2026-08-03"
     assert sum(p["comments"] for p in figures["periods"]) == first.ingest.counts.stored
+
+
+SPIKE_WEEK = "2026-09-28"
+SLOT = r"slot|window|reschedul|evening|choose when"
+
+
+@pytest.fixture(scope="module")
+def tags(mined):
+    """One row per annotation with its comment's week and sentence text."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from voiceminer.aggregate import assign_period
+    from voiceminer.storage import schema as t
+
+    settings, _ = mined
+    store = jobs.open_store(settings)
+    comments = pd.DataFrame(store.query(sa.select(t.comments.c.id, t.comments.c.text, t.comments.c.created_at)))
+    comments["week"] = assign_period(pd.to_datetime(comments["created_at"], utc=True), "week", "UTC")
+    anns = pd.DataFrame(store.query(sa.select(t.annotations)))
+    anns = anns.merge(comments, left_on="comment_id", right_on="id")
+    anns["cause"] = anns["data"].map(lambda d: d.get("cause"))
+    anns["evidence"] = [text[d["cause_evidence"][0]:d["cause_evidence"][1]] if d.get("cause_evidence") else ""
+                        for text, d in zip(anns["text"], anns["data"])]
+    return anns
+
+
+def _weekly(frame) -> "dict[str, int]":
+    return frame.groupby("week").size().to_dict()
+
+
+def test_complaint_spike_and_its_root_cause_are_found(tags) -> None:
+    import numpy as np
+
+    late = tags[(tags["layer"] == "theme") & (tags["cause"] == "delivery.late")]
+    weekly = _weekly(late.drop_duplicates("comment_id"))
+    others = [n for w, n in weekly.items() if w != SPIKE_WEEK]
+    assert weekly[SPIKE_WEEK] >= 2 * np.median(others), weekly
+    assert max(weekly, key=weekly.get) == SPIKE_WEEK
+    evidence = tags[(tags["layer"] == "theme") & (tags["label"] == "delivery") & (tags["week"] == SPIKE_WEEK)]
+    named = evidence["evidence"].str.contains("courier|parceldash", case=False)
+    assert named.sum() >= 10, evidence["evidence"].tolist()[:20]
+    complaints = tags[(tags["layer"] == "complaint") & tags["sentence_idx"].isna() & (tags["label"] == "complaint")]
+    delivery_complaints = complaints[complaints["comment_id"].isin(late["comment_id"])]
+    per_week = _weekly(delivery_complaints)
+    assert per_week[SPIKE_WEEK] >= 2 * np.median([n for w, n in per_week.items() if w != SPIKE_WEEK])
+
+
+def test_growing_need_is_found(tags) -> None:
+    needs = tags[(tags["layer"] == "need") & tags["label"].str.contains(SLOT, case=False)]
+    weekly = _weekly(needs)
+    weeks = sorted(tags["week"].unique())
+    first, last = sum(weekly.get(w, 0) for w in weeks[:4]), sum(weekly.get(w, 0) for w in weeks[-4:])
+    assert last >= 3 * max(first, 1), weekly
+    assert needs["label"].str.len().max() <= 200
+
+
+def test_fading_login_theme_is_found(tags) -> None:
+    login = tags[(tags["layer"] == "theme") & (tags["label"] == "account")].drop_duplicates("comment_id")
+    weekly = _weekly(login)
+    weeks = sorted(tags["week"].unique())
+    assert sum(weekly.get(w, 0) for w in weeks[:4]) >= 2 * sum(weekly.get(w, 0) for w in weeks[-4:]), weekly

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from voiceminer import jobs
-from voiceminer.config import Settings
+from voiceminer.config import LEXICON_PIPELINE, Settings
 from voiceminer.storage import Store
 from voiceminer.storage import schema as t
 
@@ -78,7 +78,8 @@ def _key(settings: Settings) -> str:
 
 @pytest.mark.postgres
 def test_mine_on_postgresql(tmp_path: Path, pg_url: str) -> None:
-    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url, batch_size=40)
+    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url, batch_size=40,
+                        pipeline=LEXICON_PIPELINE)
     export = tmp_path / "reviews.csv"
     write_export(export, 90, bad_every=30)
     result = jobs.mine(settings, [export])
@@ -152,10 +153,10 @@ def test_pii_is_redacted_before_storage_when_configured(tmp_path: Path) -> None:
     export = tmp_path / "t.jsonl"
     export.write_text('{"id": "1", "text": "Email me at ann@example.com or call 07700 900123"}\n'
                       '{"id": "2", "text": "", "note": "ann@example.com"}\n', encoding="utf-8")
-    plain = Settings(data_dir=tmp_path / "plain")
+    plain = Settings(data_dir=tmp_path / "plain", pipeline=LEXICON_PIPELINE)
     jobs.ingest(plain, [export])
     assert "ann@example.com" in next(jobs.open_store(plain).iter_comments()).text
-    private = Settings(data_dir=tmp_path / "private", redact_pii=True)
+    private = Settings(data_dir=tmp_path / "private", redact_pii=True, pipeline=LEXICON_PIPELINE)
     result = jobs.ingest(private, [export])
     stored = next(jobs.open_store(private).iter_comments())
     assert stored.text == "Email me at [EMAIL] or call [PHONE]" and stored.id == "t:1"

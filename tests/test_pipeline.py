@@ -4,6 +4,7 @@ from typing import ClassVar
 
 import pytest
 
+from voiceminer.config import DEFAULT_PIPELINE, LEXICON_PIPELINE
 from voiceminer.errors import PipelineError
 from voiceminer.pipeline import Analysed, Pipeline
 from voiceminer.pipeline.segment import SentencizerStage
@@ -24,9 +25,9 @@ def comments() -> list[Comment]:
     return [Comment(id=f"c{i}", text=t, source="t") for i, t in enumerate(TEXTS)]
 
 
-@pytest.fixture(scope="module")
-def full_pipeline() -> Pipeline:
-    return Pipeline.from_names(stages.names())
+@pytest.fixture(scope="module", params=["lexicon", pytest.param("default", marks=pytest.mark.models)])
+def full_pipeline(request: pytest.FixtureRequest) -> Pipeline:
+    return Pipeline.from_names(LEXICON_PIPELINE if request.param == "lexicon" else DEFAULT_PIPELINE)
 
 
 def test_segment_spans_point_into_the_comment() -> None:
@@ -47,7 +48,11 @@ def test_segment_splits_lines_and_keeps_short_turns_whole() -> None:
     assert [s.text for s in seg.split("Good but slow")] == ["Good but slow"]
 
 
-def test_every_registered_stage_keeps_order_spans_and_is_deterministic(full_pipeline: Pipeline) -> None:
+def test_every_registered_stage_is_in_a_tested_pipeline() -> None:
+    assert set(stages.names()) == set(LEXICON_PIPELINE) | set(DEFAULT_PIPELINE)
+
+
+def test_stages_keep_order_valid_spans_and_are_deterministic(full_pipeline: Pipeline) -> None:
     batch = comments()
     first = full_pipeline.run(batch)
     second = full_pipeline.run(list(batch))

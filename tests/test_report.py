@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from voiceminer import jobs
-from voiceminer.config import Settings
+from voiceminer.config import LEXICON_PIPELINE, Settings
 from voiceminer.report import build_report, headlines
 
 HOSTILE = "<script>alert('x')</script> the delivery was awful and late, terrible service"
@@ -17,7 +17,7 @@ def test_hostile_text_is_escaped_and_report_is_self_contained(tmp_path: Path) ->
     rows = [{"id": str(i), "text": HOSTILE if i == 0 else f"Awful, horrible delivery number {i}, really bad.",
              "date": f"2026-09-{1 + 7 * i:02d}"} for i in range(5)]
     export.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE)
     result = jobs.mine(settings, [export])
     html = Path(result.report["html"]).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in html
@@ -42,7 +42,7 @@ def test_headlines_from_numbers() -> None:
 
 
 def test_empty_store_still_renders(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE)
     report = build_report(settings, store=jobs.open_store(settings))
     assert "No comments are stored" in Path(report.paths["html"]).read_text(encoding="utf-8")
 
@@ -50,7 +50,7 @@ def test_empty_store_still_renders(tmp_path: Path) -> None:
 def test_report_range_filters_comments(tmp_path: Path) -> None:
     export = tmp_path / "x.csv"
     export.write_text("id,text,date\n1,Good stuff here,2026-09-01\n2,Bad stuff here,2026-09-20\n", encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", timezone="Europe/London")
+    settings = Settings(data_dir=tmp_path / "data", timezone="Europe/London", pipeline=LEXICON_PIPELINE)
     jobs.mine(settings, [export])
     report = build_report(settings, store=jobs.open_store(settings), since=datetime(2026, 9, 10).date(),
                           period="month")

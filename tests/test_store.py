@@ -24,7 +24,7 @@ def test_migrations_match_the_schema(db_url: str) -> None:
     from alembic.migration import MigrationContext
 
     store = Store.open(db_url)
-    assert store.schema_revision() == "0001"
+    assert store.schema_revision() == "0002"
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -102,3 +102,18 @@ def test_sqlite_uses_wal(tmp_path) -> None:
 def test_unreachable_database_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="cannot open the store"):
         Store.open("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_vector_cache_round_trip_and_idempotent_put(db_url: str) -> None:
+    import numpy as np
+
+    from voiceminer.storage.vectors import VectorCache
+
+    store = Store.open(db_url)
+    cache = VectorCache(store, "enc@1")
+    vecs = {"a": np.arange(4, dtype=np.float32), "b": np.ones(4, dtype=np.float32)}
+    cache.put(vecs)
+    cache.put({"a": np.zeros(4, dtype=np.float32)})  # already there: kept, no error
+    got = cache.get(["a", "b", "c"])
+    assert set(got) == {"a", "b"} and got["a"].tolist() == [0, 1, 2, 3]
+    assert VectorCache(store, "enc@2").get(["a"]) == {} and cache.count() == 2

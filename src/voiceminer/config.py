@@ -10,7 +10,10 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     timezone = "Europe/London"
     batch_size = 256
-    pipeline = ["segment.sentencizer.v1", "sentiment.vader.v1"]
+    pipeline = ["segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v1",
+                "themes.v1", "needs.shared.v1", "complaint.shared.v1"]
+    taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
+    themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
     redact_pii = true
 
 Every key can be set by an environment variable ``VOICEMINER_<KEY>`` (upper
@@ -32,7 +35,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
-DEFAULT_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")
+DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v1", "themes.v1",
+                    "needs.shared.v1", "complaint.shared.v1")
+LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models: fast, for tests and triage
 CONFIG_FILENAME = "voiceminer.toml"
 
 
@@ -47,6 +52,9 @@ class Settings:
     pipeline: tuple[str, ...] = DEFAULT_PIPELINE
     redact_pii: bool = False
     report_period: str = "week"
+    taxonomy: Path | None = None  # theme taxonomy YAML; None: the built-in customer-experience taxonomy
+    themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
+    models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
     config_path: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -111,8 +119,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise ConfigError(f"config file {path}: [voiceminer] must be a table")
     _check_keys(section, f"config file {path}")
-    if "data_dir" in section:  # relative paths are relative to the config file
-        section["data_dir"] = (path.parent / section["data_dir"]).as_posix()
+    for key in ("data_dir", "taxonomy", "themes_model", "models_dir"):  # relative to the config file
+        if key in section:
+            section[key] = (path.parent / section[key]).as_posix()
     return dict(section)
 
 
@@ -146,6 +155,9 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
         out["pipeline"] = tuple(p.strip() for p in out["pipeline"].split(",") if p.strip())
     elif "pipeline" in out:
         out["pipeline"] = tuple(out["pipeline"])
+    for key in ("taxonomy", "themes_model", "models_dir"):
+        if out.get(key):
+            out[key] = Path(out[key])
     if isinstance(out.get("redact_pii"), str):
         out["redact_pii"] = out["redact_pii"].strip().lower() in ("1", "true", "yes", "on")
     return out

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from .config import Settings
 from .errors import StrictModeError
 from .storage import AnalysisResult, Store
 from .textsafety import safe_cell
 from .types import Comment, IngestCounts, Reject
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 T = TypeVar("T")
 
@@ -185,13 +188,22 @@ def reason_kind(reason: str) -> str:
     return re.sub(r"\s-?\d+(?:\.\d+)?(?=\s|$)", "", key).strip()
 
 
+def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline":
+    """The configured pipeline; with a store, sentence vectors are cached in it."""
+    from .pipeline import Pipeline, StageContext
+    from .storage.vectors import VectorCache
+
+    cache = (lambda key: VectorCache(store, key)) if store is not None else None
+    context = StageContext(vector_cache=cache, models_dir=settings.models_dir, taxonomy=settings.taxonomy,
+                           themes_model=settings.themes_model)
+    return Pipeline.from_names(settings.pipeline, context)
+
+
 def analyse(settings: Settings, *, store: Store | None = None, progress: Progress | None = None,
             run_id: str | None = None) -> AnalyseResult:
     """Run the configured pipeline over every comment it has not analysed yet."""
-    from .pipeline import Pipeline
-
     store = store or open_store(settings)
-    pipeline = Pipeline.from_names(settings.pipeline)
+    pipeline = build_pipeline(settings, store)
     own_run = run_id is None
     run_id = run_id or store.begin_run("analyse", {"pipeline": pipeline.spec})
     result = AnalyseResult(run_id, pipeline.spec, 0)

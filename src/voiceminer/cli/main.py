@@ -160,6 +160,97 @@ def report(ctx: typer.Context,
     _run(ctx, as_json, work)
 
 
+@app.command()
+def tag(ctx: typer.Context, inputs: list[str] = InputsArg,
+        out: Path = typer.Option(..., "--out", help="JSON lines output file (one object per input row)."),
+        taxonomy: Optional[Path] = typer.Option(None, help="Theme taxonomy YAML (default: the built-in CX one)."),
+        themes_model: Optional[Path] = typer.Option(None, "--themes-model", help="Folder of a trained themes "
+                                                                                 "model (train-themes)."),
+        preset: Optional[str] = PresetOpt, mapping: Optional[str] = MapOpt,
+        encoding: Optional[str] = typer.Option(None, help="Force a text encoding."),
+        as_json: bool = JsonOpt) -> None:
+    """Tag INPUTS with sentiment, themes and causes, needs and complaint flags; nothing is stored."""
+
+    def work(settings: Settings, out_: Printer) -> Any:
+        from ..tagging import tag as tag_inputs
+
+        opts = _collect_options(preset, mapping, None, None, encoding)
+        result = tag_inputs(settings, inputs, out, taxonomy=taxonomy, themes_model=themes_model,
+                            progress=RichProgress(out_), **opts)
+        out_.line(f"tagged {result.tagged} comment(s), {result.rejected} rejected row(s): {result.out}")
+        return result.as_dict()
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def discover(ctx: typer.Context, inputs: list[str] = InputsArg,
+             out: Path = typer.Option(..., "--out", help="JSON lines: one {id, cluster} per input row, then "
+                                                        "one line per cluster."),
+             taxonomy: Optional[Path] = typer.Option(None, help="Cluster only what this taxonomy does not cover."),
+             preset: Optional[str] = PresetOpt, mapping: Optional[str] = MapOpt, as_json: bool = JsonOpt) -> None:
+    """Cluster comments (or what a taxonomy misses) into candidate new themes, deterministically."""
+
+    def work(settings: Settings, out_: Printer) -> Any:
+        from ..discovery import discover_file
+
+        result = discover_file(settings, inputs, out, taxonomy=taxonomy,
+                               **_collect_options(preset, mapping, None, None, None))
+        cover = f"; taxonomy covers {result.coverage:.0%} of sentences" if result.coverage is not None else ""
+        out_.line(f"{result.clustered} of {result.comments} comment(s) in {result.clusters} cluster(s){cover}: "
+                  f"{result.out}")
+        return result.as_dict()
+
+    _run(ctx, as_json, work)
+
+
+@app.command("train-themes")
+def train_themes(ctx: typer.Context,
+                 labeled: Path = typer.Option(..., "--labeled", help="CSV with columns text,themes "
+                                                                    "(theme ids separated by ';')."),
+                 out: Path = typer.Option(..., "--out", help="Folder for the trained themes model."),
+                 taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy the theme ids come from "
+                                                                     "(default: the built-in one)."),
+                 as_json: bool = JsonOpt) -> None:
+    """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
+
+    def work(settings: Settings, out_: Printer) -> Any:
+        from ..pipeline.encode import load_shared, shared_artifact
+        from ..pipeline.base import StageContext
+        from ..themes import load_taxonomy, train_from_csv
+
+        encoder = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir))).encoder_
+        metrics = train_from_csv(labeled, load_taxonomy(taxonomy), out, encoder)
+        out_.line(f"trained on {metrics['rows']} rows, {metrics['labels']} theme(s): {out}")
+        for k, v in metrics.items():
+            if k not in ("rows", "labels"):
+                out_.line(f"  {k}: {v}")
+        return {"out": str(out), **metrics}
+
+    _run(ctx, as_json, work)
+
+
+@app.command()
+def evaluate(ctx: typer.Context,
+             datasets: Optional[Path] = typer.Option(None, help="Labeled corpora (default ../shared/datasets "
+                                                                 "or $VOICEMINER_DATASETS)."),
+             models: Optional[Path] = typer.Option(None, help="Models folder (default ./models)."),
+             only: Optional[str] = typer.Option(None, help="Comma-separated groups: sentiment, binary, themes, "
+                                                           "discovery."),
+             as_json: bool = JsonOpt) -> None:
+    """Every model on the validation splits, beside VADER and frozen encoder + logistic regression."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        from ..evaluation.evaluate import evaluate as run_evaluation, format_table
+
+        rows = run_evaluation(datasets, models, settings.data_dir / "cache" / "eval-vectors",
+                              only.split(",") if only else None, log=out.line)
+        out.line(format_table(rows))
+        return [r.as_dict() for r in rows]
+
+    _run(ctx, as_json, work)
+
+
 def _day(value: Optional[str], option: str) -> Optional[date]:
     if value is None:
         return None

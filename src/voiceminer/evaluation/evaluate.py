@@ -181,6 +181,16 @@ class Evaluator:
                 TARGETS[key]))
         return rows
 
+    def themes(self) -> list[Row]:
+        from .themes_eval import theme_rows
+
+        return theme_rows(self, Row, TARGETS)
+
+    def discovery(self) -> list[Row]:
+        from .themes_eval import discovery_rows
+
+        return discovery_rows(self, Row, TARGETS)
+
 
 class _LazyLR:
     """The frozen + LR sentiment baseline, fitted on first use."""
@@ -240,3 +250,4 @@ def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir
         log(f"evaluating {group} ...")
         rows += getattr(ev, group)()
     return rows
+

@@ -8,8 +8,8 @@ head together costs one small matrix product next to the encoder.
 >>> import numpy as np
 >>> heads = LinearHeads({"need": (np.zeros((2, 3), np.float32), np.array([0.0, 1.0], np.float32))},
 ...                     {"need": ["no", "yes"]})
->>> heads.predict(np.ones((1, 3), np.float32))["need"].round(2).tolist()
-[[0.27, 0.73]]
+>>> [round(float(p), 2) for p in heads.predict(np.ones((1, 3), np.float32))["need"][0]]
+[0.27, 0.73]
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""``voiceminer discover``: cluster what the taxonomy does not cover into candidate themes.
+
+Each comment is represented by the mean of the vectors of its sentences that no
+theme covers (all its sentences when no taxonomy is given); comments whose every
+sentence is covered get no cluster. Clustering is deterministic: the same input gives
+the same clusters and labels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .config import Settings
+from .types import Comment, Reject
+
+
+@dataclass
+class DiscoverResult:
+    out: Path
+    comments: int
+    rejected: int
+    clustered: int
+    clusters: int
+    coverage: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "comments": self.comments, "rejected": self.rejected,
+                "clustered": self.clustered, "clusters": self.clusters, "taxonomy_coverage": self.coverage}
+
+
+def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | Path, *,
+                  taxonomy: str | Path | None = None, **collect_options: Any) -> DiscoverResult:
+    """Write one ``{"id", "cluster"}`` line per input row, then one line per cluster."""
+    from .collectors import collect, expand_inputs
+    from .pipeline import Pipeline, StageContext
+    from .themes import discover
+
+    items = list(collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options))
+    comments = [i for i in items if isinstance(i, Comment)]
+    names = ["segment.sentencizer.v1", "encode.shared.v1"] + (["themes.v1"] if taxonomy else [])
+    analysed = Pipeline.from_names(names, StageContext(taxonomy=taxonomy, models_dir=settings.models_dir)).run(comments)
+    units, texts, n_sent, n_covered = [], [], 0, 0
+    for a in analysed:
+        covered = {t.sentence_index for t in a.layer("theme")}
+        n_sent += len(a.sentences)
+        n_covered += len(covered)
+        keep = [i for i, s in enumerate(a.sentences) if s.index not in covered]
+        if keep:
+            v = a.vectors[keep].mean(0)
+            units.append((a.comment.id, v / max(float(np.linalg.norm(v)), 1e-12)))
+            texts.append(" ".join(a.sentences[i].text for i in keep))
+    found = discover(texts, np.stack([v for _, v in units])) if len(units) >= 2 else None
+    cluster_of = {cid: (found.assignments[i] if found else None) for i, (cid, _) in enumerate(units)}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for item in items:
+            if isinstance(item, Reject):
+                line = {"id": None, "cluster": None, "rejected": {"file": item.source_file, "line": item.line,
+                                                                  "reason": item.reason}}
+            else:
+                line = {"id": item.id, "cluster": cluster_of.get(item.id)}
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for c in (found.clusters if found else []):
+            fh.write(json.dumps({"type": "cluster", "cluster": c.id, "label": c.label, "size": c.size,
+                                 "key_phrases": list(c.key_phrases), "examples": list(c.examples)},
+                                ensure_ascii=False) + "\n")
+    coverage = round(n_covered / n_sent, 4) if taxonomy and n_sent else None
+    clustered = sum(1 for v in cluster_of.values() if v is not None)
+    return DiscoverResult(out, len(comments), len(items) - len(comments), clustered,
+                          len(found.clusters) if found else 0, coverage)

@@ -1,0 +1,108 @@
+"""Theme and discovery measurements for ``voiceminer evaluate``.
+
+Trained themes go through the same recipe as ``voiceminer train-themes`` (a
+:class:`~voiceminer.themes.ThemeModel` on the shared sentence vectors), fitted on the
+train split and scored on the validation split. Zero-shot themes use the default
+taxonomy alone, mapped onto each dataset's labels by ``theme_mapping.yaml``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import yaml
+from sklearn.metrics import f1_score, normalized_mutual_info_score
+
+from . import datasets as ds
+
+MAPPING = yaml.safe_load((Path(__file__).with_name("theme_mapping.yaml")).read_text(encoding="utf-8"))
+OTHER = {"semeval14": "anecdotes/miscellaneous", "airline": "Can't Tell"}
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def multilabel_micro_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> float:
+    cats = sorted({c for g in gold for c in g} | {c for p in pred for c in p})
+    y = np.array([[c in g for c in cats] for g in gold])
+    p = np.array([[c in q for c in cats] for q in pred])
+    return float(f1_score(y, p, average="micro", zero_division=0))
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    return float(f1_score(list(gold), list(pred), average="macro", labels=sorted(set(gold)), zero_division=0))
+
+
+def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y: list, multi: bool) -> float:
+    """Fit the train-themes recipe and score it on validation data."""
+    from ..themes import ThemeModel
+
+    labels = [list(y) if multi else [y] for y in train_y]
+    model = ThemeModel().fit(normalise(train_x), labels)
+    pred = model.predict(normalise(val_x))
+    if multi:
+        return multilabel_micro_f1([list(y) for y in val_y], pred)
+    return macro_f1(val_y, [p[0] if p else "" for p in pred])
+
+
+def zeroshot_predictions(encoder: Any, vectors: np.ndarray, dataset: str) -> list[list[str]]:
+    """Zero-shot theme hits mapped to the dataset's labels (OTHER where nothing maps)."""
+    from ..themes import ZeroShotThemes
+
+    zs = ZeroShotThemes().fit_encoder(encoder)
+    out = []
+    for hits in zs.predict(normalise(vectors)):
+        mapped = [MAPPING[dataset].get(h.cause_id) or MAPPING[dataset].get(h.id) for h in hits]
+        mapped = [m for m in mapped if m]
+        out.append(sorted(set(mapped)) if dataset == "semeval14" else mapped[:1])
+    return [m or [OTHER[dataset]] for m in out]
+
+
+def theme_rows(ev: Any, row_cls: Any, targets: dict[str, float]) -> list[Any]:
+    rows = []
+    for key, loader, multi, metric, label in (
+            ("themes_semeval14", "semeval14_categories", True, "micro-F1", "SemEval-2014 restaurant categories"),
+            ("themes_airline_reasons", "airline_reasons", False, "macro-F1", "airline complaint reasons (10)")):
+        data = ev.load(loader)
+        train, val = ds.split(data, "train"), ds.split(data, "val")
+        tx, ty = [e.text for e in train], [e.label for e in train]
+        vx, vy = [e.text for e in val], [e.label for e in val]
+        model = trained_scores(ev.shared_vectors(tx), ty, ev.shared_vectors(vx), vy, multi)
+        base = trained_scores(ev.base_vectors(tx), ty, ev.base_vectors(vx), vy, multi)
+        rows.append(row_cls(key, label + ", train-themes", metric, len(val),
+                            {"vader": None, "frozen_lr": base, "model": model}, targets.get(key)))
+        dataset = "semeval14" if multi else "airline"
+        zs = zeroshot_predictions(ev.shared.encoder_, ev.shared_vectors(vx), dataset)
+        zs_score = multilabel_micro_f1([list(y) for y in vy], zs) if multi else macro_f1(vy, [z[0] for z in zs])
+        rows.append(row_cls(key + "_zeroshot", label + ", zero-shot (taxonomy only)", metric, len(val),
+                            {"vader": None, "frozen_lr": None, "model": zs_score}, None))
+    return rows
+
+
+def discovery_rows(ev: Any, row_cls: Any, targets: dict[str, float]) -> list[Any]:
+    """Theme discovery on the negative airline tweets (no taxonomy): NMI, unclustered share, determinism."""
+    from ..themes import discover
+
+    data = ev.load("airline_reasons")
+    texts, gold = [e.text for e in data], [e.label for e in data]
+    vectors = ev.shared_vectors(texts)
+    start = time.perf_counter()
+    first = discover(texts, vectors)
+    seconds = time.perf_counter() - start
+    second = discover(list(reversed(texts)), vectors[::-1].copy())
+    same = first.assignments == list(reversed(second.assignments))
+    assigned = np.array([-1 if a is None else a for a in first.assignments])
+    nmi = float(normalized_mutual_info_score(gold, assigned))
+    n = len(texts)
+    return [
+        row_cls("discovery_nmi", f"negative airline tweets, {len(first.clusters)} clusters, {seconds:.1f}s",
+                "NMI", n, {"vader": None, "frozen_lr": None, "model": nmi}, targets.get("discovery_nmi")),
+        row_cls("discovery_unclustered", "share left unclustered (<= 0.10)", "share", n,
+                {"vader": None, "frozen_lr": None, "model": first.unclustered_fraction}, None),
+        row_cls("discovery_deterministic", "identical clusters on a rerun (1 = yes)", "bool", n,
+                {"vader": None, "frozen_lr": None, "model": float(same)}, 1.0),
+    ]

@@ -1,0 +1,100 @@
+"""``themes.v1``: themes and their causes per sentence, from the shared vectors.
+
+With a trained themes model (``voiceminer train-themes``; ``themes_model`` setting or
+``--themes-model``) the stage uses it; otherwise it scores sentences zero-shot against
+the taxonomy's text. Either way the lower taxonomy level is the cause, and causal cue
+clauses ("because ...", "since ...", "after ...") are kept as evidence spans.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from ..types import Annotation
+from .base import Analysed, StageContext, register_stage
+from .encode import load_shared, shared_artifact
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+@register_stage
+class ThemesStage:
+    """Multi-label themes per sentence, each with its cause (child theme) and evidence."""
+
+    name: ClassVar[str] = "themes.v1"
+    version: str = "1"
+    requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors")
+    produces: ClassVar[tuple[str, ...]] = ("themes",)
+
+    def __init__(self, context: StageContext | None = None) -> None:
+        self.context = context or StageContext()
+        self.taxonomy_: Any = None
+        self.model_: Any = None
+        self.kind_ = ""
+
+    def load(self) -> "ThemesStage":
+        from ..themes import ThemeModel, ZeroShotThemes, load_taxonomy
+
+        encoder = load_shared(shared_artifact(self.context)).encoder_
+        self.taxonomy_ = load_taxonomy(self.context.taxonomy)
+        if self.context.themes_model:
+            self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
+            self.kind_ = "trained"
+        else:
+            self.model_ = ZeroShotThemes(self.taxonomy_).fit_encoder(encoder)
+            self.kind_ = "zeroshot"
+        self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}"
+        return self
+
+    def hits(self, vectors: np.ndarray) -> list[list[tuple[str, float, str | None, float | None]]]:
+        """Per sentence: (theme id, score, cause id or None, cause score or None)."""
+        if not len(vectors):
+            return []
+        vectors = _normalise(vectors)
+        if self.kind_ == "zeroshot":
+            return [[(h.id, h.score, h.cause_id, h.cause_score) for h in row] for row in self.model_.predict(vectors)]
+        proba = self.model_.predict_proba(vectors)
+        col = {lab: j for j, lab in enumerate(self.model_.labels_)}
+        out = []
+        for row, ids in zip(proba, self.model_.predict(vectors)):
+            tops = [i for i in ids if "." not in i or i.rsplit(".", 1)[0] not in ids]
+            hits = []
+            for theme in tops:
+                if "." in theme and theme.rsplit(".", 1)[0] not in ids:  # a cause whose parent is unlabeled
+                    hits.append((theme, float(row[col[theme]]), None, None))
+                    continue
+                causes = [c for c in ids if c.startswith(theme + ".")]
+                cause = max(causes, key=lambda c: row[col[c]]) if causes else None
+                hits.append((theme, float(row[col[theme]]), cause, float(row[col[cause]]) if cause else None))
+            out.append(hits)
+        return out
+
+    def label(self, theme_id: str | None) -> str | None:
+        if theme_id is None:
+            return None
+        return self.taxonomy_[theme_id].label if theme_id in self.taxonomy_ else theme_id
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        from ..themes import cause_spans
+
+        rows = [a.vectors for a in batch if a.vectors is not None and len(a.vectors)]
+        all_hits = iter(self.hits(np.concatenate(rows)) if rows else [])  # one scoring pass per batch
+        out = []
+        for a in batch:
+            anns = []
+            for s in (a.sentences if a.vectors is not None and len(a.vectors) else ()):
+                hits = next(all_hits)
+                evidence = [[s.start + x, s.start + y] for x, y in cause_spans(s.text)] if hits else []
+                for theme, score, cause, cause_score in hits:
+                    anns.append(Annotation(
+                        comment_id=a.comment.id, layer="theme", label=theme, score=round(score, 4),
+                        producer=self.name, producer_version=self.version, sentence_index=s.index,
+                        span=(s.start, s.end), data={"label": self.label(theme), "cause": cause,
+                                                     "cause_label": self.label(cause), "cause_score": cause_score,
+                                                     "cause_evidence": evidence[0] if evidence else None}))
+            out.append(a.add(annotations=anns))
+        return out

@@ -1,0 +1,34 @@
+"""Themes: the taxonomy, zero-shot and trained theme models, cause spans and discovery.
+
+Library functions only (the pipeline stages and CLI commands live elsewhere):
+
+- :func:`load_taxonomy` - validated YAML taxonomy (``corpora/taxonomy/cx_default.yaml`` by default)
+- :class:`ZeroShotThemes` - ``themes.zeroshot.v1``, themes from the taxonomy text alone
+- :class:`ThemeModel` - ``themes.trained.v1``, a head trained on labeled sentences
+- :func:`train_from_csv` - train and save a ThemeModel from ``text,themes`` CSV
+- :func:`cause_spans` - character spans of "because ..." style cause clauses
+- :func:`discover` - deterministic clustering of sentences no theme covers
+
+Submodules import their heavy dependencies (torch, sklearn) lazily.
+"""
+
+from .causes import cause_spans
+from .discover import Cluster, Discovery, discover
+from .taxonomy import Taxonomy, Theme, load_taxonomy
+from .trained import ThemeModel
+from .training import train_from_csv
+from .zeroshot import ThemeHit, ZeroShotThemes
+
+__all__ = [
+           "Cluster",
+           "Discovery",
+           "Taxonomy",
+           "Theme",
+           "ThemeHit",
+           "ThemeModel",
+           "ZeroShotThemes",
+           "cause_spans",
+           "discover",
+           "load_taxonomy",
+           "train_from_csv",
+]

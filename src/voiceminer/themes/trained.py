@@ -1,0 +1,194 @@
+"""Trained themes (``themes.trained.v1``): a small head over the shared encoder's features.
+
+:class:`ThemeModel` learns one score per theme id from labeled sentences. Labels
+may be any ids; a child id implies its parent (``delivery.late`` implies
+``delivery``). The head is one-vs-rest logistic regression (``head="logreg"``,
+``C`` chosen by cross-validation on the training data only) or a one-hidden-layer
+MLP (``head="mlp"``); per-theme thresholds come from out-of-fold scores of the
+same training data. When every training text has exactly one leaf label the
+model is single-label and predicts the best theme (``mode_ == "single"``).
+
+The artifact is a folder (no pickles): ``config.json`` (factory, labels,
+thresholds, encoder key, feature set, training-data sha256, CV scores),
+``weights.npz`` and ``MODEL_CARD.md``. :meth:`ThemeModel.load` refuses a folder
+trained on another encoder key, because its vectors would mean something else.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = np.vstack([rng.normal(1, .3, (20, 4)), rng.normal(-1, .3, (20, 4))]).astype(np.float32)
+>>> m = ThemeModel(C=1.0, cv_folds=2).fit(X, [["delivery.late"]] * 20 + [["price"]] * 20)
+>>> m.labels_
+['delivery', 'delivery.late', 'price']
+>>> m.predict(X[:1])
+[['delivery', 'delivery.late']]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import ConfigError
+from .taxonomy import Taxonomy, parent_of
+
+__all__ = ["FACTORY", "ThemeModel", "expand_parents", "head_proba", "leaf_columns"]
+
+FACTORY = "themes.trained.v1"
+_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+
+
+def expand_parents(label_sets: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Each label set with the parents its child ids imply, sorted.
+
+    >>> expand_parents([["delivery.late"], []])
+    [['delivery', 'delivery.late'], []]
+    """
+    return [sorted({*labels, *(parent_of(lab) for lab in labels if parent_of(lab))}) for labels in label_sets]
+
+
+class ThemeModel:
+    """Per-theme classifier head over feature vectors (see module doc)."""
+
+    name: ClassVar[str] = FACTORY
+    version: ClassVar[str] = "1.0.0"
+
+    def __init__(self, *, head: str = "logreg", C: float | None = None, Cs: Sequence[float] = (0.5, 2.0, 8.0),
+                 hidden: int = 512, alpha: float = 1e-3, class_weight: str | None = None,
+                 cv_folds: int = 3, random_state: int = 0, features: str = "mean") -> None:
+        self.head = head
+        self.C = C
+        self.Cs = tuple(Cs)
+        self.hidden = hidden
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.cv_folds = cv_folds
+        self.random_state = random_state
+        self.features = features
+        self.labels_: list[str] = []
+        self.thresholds_: np.ndarray = np.zeros(0)
+        self.weights_: dict[str, np.ndarray] = {}
+        self.mode_ = "multi"
+        self.C_: float | None = None
+        self.cv_scores_: dict[str, float] = {}
+        self.encoder_key_ = ""
+        self.meta_: dict[str, Any] = {}
+
+    # ---- fitting -------------------------------------------------------------------------
+    def fit(self, X: np.ndarray, label_sets: Sequence[Sequence[str]], taxonomy: Taxonomy | None = None, *,
+            encoder_key: str = "", meta: dict[str, Any] | None = None) -> ThemeModel:
+        """Fit on feature rows ``X`` and one label set per row; returns self."""
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) != len(label_sets):
+            raise ConfigError(f"{len(X)} feature rows but {len(label_sets)} label sets")
+        sets = expand_parents(label_sets)
+        self.labels_ = sorted({lab for s in sets for lab in s})
+        _check_labels(self.labels_, sets, taxonomy)
+        Y = np.array([[lab in s for lab in self.labels_] for s in sets], dtype=np.int8)
+        leaves = [[lab for lab in s if not any(o.startswith(lab + ".") for o in s)] for s in sets]
+        self.mode_ = "single" if all(len(leaf) == 1 for leaf in leaves) else "multi"
+        from .training import cross_validate
+        self.C_, oof, self.cv_scores_ = cross_validate(self, X, Y)
+        self.thresholds_ = _best_thresholds(Y, oof) if self.mode_ == "multi" else np.full(len(self.labels_), 0.5)
+        self.weights_ = self._fit_head(X, Y, self.C_)
+        self.encoder_key_, self.meta_ = encoder_key, dict(meta or {})
+        return self
+
+    def _fit_head(self, X: np.ndarray, Y: np.ndarray, C: float | None) -> dict[str, np.ndarray]:
+        if self.head == "mlp":
+            from sklearn.neural_network import MLPClassifier
+            mlp = MLPClassifier((self.hidden,), alpha=self.alpha, max_iter=200, early_stopping=True,
+                                random_state=self.random_state).fit(X, Y)
+            return {"w0": mlp.coefs_[0], "b0": mlp.intercepts_[0], "w1": mlp.coefs_[1], "b1": mlp.intercepts_[1]}
+        if self.head != "logreg":
+            raise ConfigError(f"unknown theme head {self.head!r}; use 'logreg' or 'mlp'")
+        from sklearn.linear_model import LogisticRegression
+        coef = np.zeros((Y.shape[1], X.shape[1]), np.float32)
+        intercept = np.zeros(Y.shape[1], np.float32)
+        for j in range(Y.shape[1]):
+            if Y[:, j].min() == Y[:, j].max():  # constant label: a bias-only model
+                intercept[j] = 20.0 if Y[0, j] else -20.0
+                continue
+            lr = LogisticRegression(C=C, max_iter=3000, class_weight=self.class_weight,
+                                    random_state=self.random_state).fit(X, Y[:, j])
+            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+        return {"coef": coef, "intercept": intercept}
+
+    # ---- predicting ----------------------------------------------------------------------
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, len(labels_))`` scores in [0, 1]."""
+        if not self.labels_:
+            raise ConfigError("ThemeModel is not fitted; call fit() or ThemeModel.load(dir)")
+        return head_proba(self.weights_, X)
+
+    def predict(self, X: np.ndarray) -> list[list[str]]:
+        """Theme ids per row (parents included), sorted."""
+        proba = self.predict_proba(X)
+        if self.mode_ == "single":
+            leaf = leaf_columns(self.labels_)
+            picks = [[self.labels_[leaf[int(np.argmax(p[leaf]))]]] for p in proba]
+            return expand_parents(picks)
+        return expand_parents([[lab for lab, p, t in zip(self.labels_, row, self.thresholds_) if p >= t]
+                               for row in proba])
+
+    # ---- artifact ------------------------------------------------------------------------
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``config.json``, ``weights.npz`` and ``MODEL_CARD.md`` into ``out_dir``."""
+        from .training import write_artifact
+        return write_artifact(self, Path(out_dir))
+
+    @classmethod
+    def load(cls, model_dir: str | Path, *, encoder_key: str | None = None) -> ThemeModel:
+        """Reload a saved model; with ``encoder_key``, refuse one trained on another encoder."""
+        from .training import read_artifact
+        return read_artifact(cls, Path(model_dir), encoder_key)
+
+
+def head_proba(weights: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Sigmoid scores of a logreg (``coef``/``intercept``) or MLP (``w0,b0,w1,b1``) head."""
+    X = np.asarray(X, dtype=np.float32)
+    if "coef" in weights:
+        z = X @ weights["coef"].T + weights["intercept"]
+    else:
+        z = np.maximum(X @ weights["w0"] + weights["b0"], 0) @ weights["w1"] + weights["b1"]
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+
+
+def leaf_columns(labels: Sequence[str]) -> list[int]:
+    """Indices of labels that are no other label's parent."""
+    return [j for j, lab in enumerate(labels) if not any(o.startswith(lab + ".") for o in labels)]
+
+
+def _check_labels(labels: list[str], sets: list[list[str]], taxonomy: Taxonomy | None) -> None:
+    if len(labels) < 1:
+        raise ConfigError("no theme labels in the training data")
+    if taxonomy is not None:
+        unknown = [lab for lab in labels if lab not in taxonomy]
+        if unknown:
+            warnings.warn(f"theme ids not in taxonomy {taxonomy.name!r}: {', '.join(unknown)} "
+                          "(they are trained anyway; add them to the taxonomy to describe them)", stacklevel=3)
+    counts = {lab: sum(lab in s for s in sets) for lab in labels}
+    rare = [lab for lab, n in counts.items() if n < 5]
+    if rare:
+        warnings.warn(f"themes with fewer than 5 examples will be unreliable: {', '.join(rare)}", stacklevel=3)
+
+
+def _best_thresholds(Y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per-label threshold maximising F1 of out-of-fold ``scores`` (ties -> 0.5-nearest)."""
+    out = np.full(Y.shape[1], 0.5)
+    for j in range(Y.shape[1]):
+        y = Y[:, j].astype(bool)
+        if y.all() or not y.any():
+            continue
+        best = (-1.0, 0.0)
+        for t in _THRESHOLD_GRID:
+            p = scores[:, j] >= t
+            tp = float((p & y).sum())
+            f1 = 2 * tp / max(float(p.sum() + y.sum()), 1.0)
+            key = (round(f1, 6), -abs(t - 0.5))
+            if key > best:
+                best, out[j] = key, t
+    return out

@@ -1,0 +1,187 @@
+"""Training helpers for :class:`~voiceminer.themes.trained.ThemeModel`: cross-validation,
+the artifact folder, and training from a labeled CSV (``text,themes``).
+
+``train_from_csv`` is what ``voiceminer train-themes`` calls:
+
+>>> metrics = train_from_csv("L.csv", "T.yaml", "models/themes-acme", encoder)  # doctest: +SKIP
+>>> sorted(metrics)                                                             # doctest: +SKIP
+['cv_macro_f1', 'cv_micro_f1', 'labels', 'rows']
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, InputError
+from .trained import FACTORY, head_proba, leaf_columns
+
+__all__ = ["cross_validate", "read_artifact", "read_labeled_csv", "train_from_csv", "write_artifact"]
+
+ARTIFACT_FORMAT = 1
+
+
+def cross_validate(model: Any, X: np.ndarray, Y: np.ndarray) -> tuple[float | None, np.ndarray, dict[str, float]]:
+    """Choose C by K-fold CV on (X, Y); return (C, out-of-fold scores at that C, CV scores)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    leaf = leaf_columns(model.labels_)
+    strat = Y[:, leaf].argmax(1) if model.mode_ == "single" else Y.argmax(1)
+    folds = max(2, min(model.cv_folds, int(np.bincount(strat).min()) if model.mode_ == "single" else model.cv_folds))
+    splitter = (StratifiedKFold(folds, shuffle=True, random_state=model.random_state) if model.mode_ == "single"
+                else KFold(folds, shuffle=True, random_state=model.random_state))
+    split_list = list(splitter.split(X, strat))
+    grid = [model.C] if (model.C is not None or model.head == "mlp") else list(model.Cs)
+    best: tuple[float, float | None, np.ndarray] = (-1.0, None, np.zeros(Y.shape, np.float32))
+    for C in grid:
+        oof = np.zeros(Y.shape, np.float32)
+        for tr, va in split_list:
+            oof[va] = head_proba(model._fit_head(X[tr], Y[tr], C), X[va])
+        score = _score(model.mode_, Y, oof, leaf)
+        if score > best[0]:
+            best = (score, C, oof)
+    key = "cv_micro_f1" if model.mode_ == "multi" else "cv_macro_f1"
+    return best[1], best[2], {key: round(best[0], 4), "cv_folds": folds}
+
+
+def _score(mode: str, Y: np.ndarray, scores: np.ndarray, leaf: list[int]) -> float:
+    from sklearn.metrics import f1_score
+
+    if mode == "single":
+        return float(f1_score(Y[:, leaf].argmax(1), scores[:, leaf].argmax(1), average="macro"))
+    return float(f1_score(Y, scores >= 0.5, average="micro", zero_division=0))
+
+
+def write_artifact(model: Any, out: Path) -> Path:
+    """Write the model folder (config.json, weights.npz, MODEL_CARD.md); returns ``out``."""
+    if not model.labels_:
+        raise ConfigError("cannot save an unfitted ThemeModel; call fit() first")
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez(out / "weights.npz", **{k: np.asarray(v, np.float32) for k, v in model.weights_.items()})
+    config = {
+        "factory": FACTORY, "version": model.version, "format": ARTIFACT_FORMAT,
+        "labels": model.labels_, "thresholds": [float(t) for t in model.thresholds_], "mode": model.mode_,
+        "encoder_key": model.encoder_key_, "features": model.features,
+        "params": {"head": model.head, "C": model.C_, "hidden": model.hidden, "alpha": model.alpha,
+                   "class_weight": model.class_weight, "cv_folds": model.cv_folds,
+                   "random_state": model.random_state},
+        "scores": model.cv_scores_, **model.meta_,
+        "weights_sha256": hashlib.sha256((out / "weights.npz").read_bytes()).hexdigest(),
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "MODEL_CARD.md").write_text(_card(config), encoding="utf-8")
+    return out
+
+
+def _card(c: dict[str, Any]) -> str:
+    scores = "\n".join(f"- {k}: {v}" for k, v in sorted(c.get("scores", {}).items())) or "- (none)"
+    return (f"# Theme model ({c['factory']} {c['version']})\n\n"
+            f"Head `{c['params']['head']}` over `{c['features']}` features of encoder `{c['encoder_key']}`; "
+            f"{c['mode']}-label, {len(c['labels'])} themes (parents implied by children).\n\n"
+            f"## Training data\n\n- rows: {c.get('rows', '?')}\n- sha256: {c.get('data_sha256', '?')}\n"
+            f"- source: {c.get('data_source', '?')}\n- trained: {c.get('trained_at', '?')}\n"
+            f"- command: `{c.get('command', 'ThemeModel.fit')}`\n\n"
+            f"## Cross-validated scores on the training data\n\n{scores}\n\n"
+            f"## Labels and thresholds\n\n"
+            + "\n".join(f"- `{lab}`: {t:.2f}" for lab, t in zip(c["labels"], c["thresholds"])) + "\n\n"
+            "Reload with `ThemeModel.load(dir, encoder_key=...)`; it refuses another encoder.\n")
+
+
+def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
+    """Rebuild a ThemeModel from a folder written by :func:`write_artifact`."""
+    path = folder / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{folder} is not a theme model: {path.name} is missing") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    if config.get("factory") != FACTORY:
+        raise ConfigError(f"{path}: factory is {config.get('factory')!r}, expected {FACTORY!r}")
+    if encoder_key is not None and config.get("encoder_key") != encoder_key:
+        raise ConfigError(f"{folder} was trained on encoder {config.get('encoder_key')!r} but the loaded "
+                          f"encoder is {encoder_key!r}; retrain it with `voiceminer train-themes` "
+                          "or load the matching encoder")
+    p = config["params"]
+    model = cls(head=p["head"], C=p["C"], hidden=p["hidden"], alpha=p["alpha"], class_weight=p["class_weight"],
+                cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"])
+    with np.load(folder / "weights.npz") as data:
+        model.weights_ = {k: data[k] for k in data.files}
+    model.labels_, model.mode_, model.C_ = list(config["labels"]), config["mode"], p["C"]
+    model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
+    model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})
+    return model
+
+
+def read_labeled_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
+    """Read ``text,themes`` rows (themes ``;``-separated ids); errors name the line and field.
+
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "L.csv")
+    >>> _ = open(f, "w").write("text,themes\\nLate again,delivery.late; price\\n")
+    >>> read_labeled_csv(f)
+    (['Late again'], [['delivery.late', 'price']])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("the labeled file does not exist", path=str(path))
+    texts, labels = [], []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "themes"} - set(reader.fieldnames or [])
+        if missing:
+            raise InputError(f"the header must have columns text,themes; missing {sorted(missing)}",
+                             path=str(path), line=1)
+        for row in reader:
+            line = reader.line_num
+            text, themes = (row.get("text") or "").strip(), (row.get("themes") or "").strip()
+            if not text:
+                raise InputError("the text is empty", path=str(path), line=line, field="text")
+            ids = [t.strip() for t in themes.split(";") if t.strip()]
+            bad = [t for t in ids if not t.replace("_", "").replace(".", "").isalnum()]
+            if bad:
+                raise InputError(f"theme id {bad[0]!r} is not an id (letters, digits, '_', '.')",
+                                 path=str(path), line=line, field="themes")
+            texts.append(text)
+            labels.append(ids)
+    if not texts:
+        raise InputError("no labeled rows", path=str(path))
+    return texts, labels
+
+
+def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, encoder: Any, *,
+                   features: str = "mean", head: str = "logreg", **params: Any) -> dict:
+    """Train a ThemeModel on a labeled CSV and save it to ``out_dir``; return its metrics.
+
+    ``taxonomy`` is a Taxonomy, a YAML path, or None (ids are then free-form).
+    """
+    from .taxonomy import Taxonomy, load_taxonomy
+    from .trained import ThemeModel
+
+    tax = taxonomy if isinstance(taxonomy, Taxonomy) or taxonomy is None else load_taxonomy(taxonomy)
+    texts, labels = read_labeled_csv(labeled_csv)
+    X = features_of(encoder, texts, features)
+    meta = {"rows": len(texts), "data_sha256": _sha256_file(Path(labeled_csv)), "data_source": str(labeled_csv),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "taxonomy": None if tax is None else {"name": tax.name, "sha256": tax.sha256}}
+    model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, encoder_key=encoder.key,
+                                                                  meta=meta)
+    model.save(out_dir)
+    return {"rows": len(texts), "labels": len(model.labels_), **model.cv_scores_}
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def features_of(encoder: Any, texts: Sequence[str], name: str) -> np.ndarray:
+    """Features ``name`` for ``texts`` (``"mean"`` is the plain normalised sentence vector)."""
+    from .features import rich_features
+    return encoder.encode(list(texts), normalize=True) if name == "mean" else rich_features(encoder, texts, name)

@@ -1,0 +1,146 @@
+"""The shipped model through the real interfaces: tag output, caching, discovery, train-themes, evaluate."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from voiceminer import jobs
+from voiceminer.cli.main import app
+from voiceminer.config import Settings
+from voiceminer.errors import ConfigError
+
+pytestmark = pytest.mark.models
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+ROWS = [
+    {"id": "a", "text": "My order arrived 3 hours late since you switched couriers 😡 I'm cancelling my plan."},
+    {"id": "b", "text": "Lovely fresh veg and the driver was so kind!"},
+    {"id": "c", "text": "I wish I could pick a delivery slot. The app is fine though."},
+    {"id": "d", "text": ""},
+    {"id": "e", "text": "Got food poisoning from the chicken kit, my lawyer will be in touch."},
+]
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    folder = tmp_path_factory.mktemp("tag")
+    src = folder / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["--data-dir", str(folder / "data"), "tag", str(src), "--out", str(folder / "o.jsonl")])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in (folder / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_tag_output_format_and_order(tagged: list[dict]) -> None:
+    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e"]
+    assert tagged[3]["rejected"]["reason"] == "empty text"
+    for r in (tagged[0], tagged[1], tagged[2], tagged[4]):
+        assert set(r) >= {"id", "sentiment", "themes", "needs", "complaint", "sentences"}
+        assert r["sentiment"]["label"] in ("negative", "neutral", "positive") and -1 <= r["sentiment"]["score"] <= 1
+        assert set(r["complaint"]) >= {"is_complaint", "score", "priority", "reasons"}
+        for s in r["sentences"]:
+            assert set(s) == {"span", "sentiment", "themes", "need"}
+        for t in r["themes"]:
+            assert set(t) >= {"id", "label", "score", "sentiment", "span", "cause"}
+
+
+def test_tag_reads_the_customer(tagged: list[dict]) -> None:
+    late, praise, wish, _, danger = tagged
+    assert late["sentiment"]["label"] == "negative" and praise["sentiment"]["label"] == "positive"
+    assert late["complaint"]["is_complaint"] and late["complaint"]["priority"] == "high"
+    assert any("churn" in reason for reason in late["complaint"]["reasons"])
+    assert "delivery" in {t["id"] for t in late["themes"]}
+    assert wish["needs"] and "delivery slot" in wish["needs"][0]["text"]
+    assert danger["complaint"]["priority"] == "high"
+    assert any("safety" in reason for reason in danger["complaint"]["reasons"])
+    assert not praise["complaint"]["is_complaint"]
+
+
+def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer.models.shared import SharedModel
+
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,Late again. Driver was rude.\n2,Late again. Lovely veg.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    encoded: list[int] = []
+    real = SharedModel.encode
+    monkeypatch.setattr(SharedModel, "encode", lambda self, texts: encoded.append(len(texts)) or real(self, texts))
+    jobs.mine(settings, [src])
+    assert sum(encoded) == 3  # "Late again." once: one pass per unique sentence
+    store = jobs.open_store(settings)
+    from voiceminer.storage import schema as t
+    import sqlalchemy as sa
+
+    with store.engine.begin() as conn:  # force a re-analysis: only the cache can answer now
+        conn.execute(t.analyses.delete())
+    jobs.analyse(settings, store=store)
+    assert sum(encoded) == 3 and store.counts()["analysed"] == 2
+
+
+def test_encoder_weights_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer.models import encoder as enc
+
+    monkeypatch.setattr(enc, "BASE_SHA256", "0" * 64)
+    with pytest.raises(ConfigError, match="sha256"):
+        enc.SentenceEncoder().load()
+
+
+def test_discover_cli_is_deterministic(tmp_path: Path) -> None:
+    texts = [f"{w} problem number {i}" for i, w in enumerate(["delivery late", "app crash", "refund missing"] * 12)]
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    outs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "discover", str(src), "--out",
+                                     str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        outs.append((tmp_path / name).read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
+    lines = [json.loads(x) for x in outs[0].splitlines()]
+    per_comment = [x for x in lines if "id" in x]
+    assert len(per_comment) == len(texts) and all(set(x) == {"id", "cluster"} for x in per_comment)
+    clusters = [x for x in lines if x.get("type") == "cluster"]
+    assert clusters and all(c["label"] and c["size"] > 0 and c["examples"] for c in clusters)
+
+
+def test_train_themes_then_tag_with_it(tmp_path: Path) -> None:
+    labeled = tmp_path / "l.csv"
+    rows = ["text,themes"]
+    for i in range(12):
+        rows += [f"The courier was {i} hours late again,delivery.late",
+                 f"I was charged twice for order {i},billing;billing.double_charge",
+                 f"Lovely fresh strawberries number {i},product"]
+    labeled.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = tmp_path / "themes"
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "train-themes", "--labeled", str(labeled),
+                                 "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    assert (model / "config.json").exists() and (model / "MODEL_CARD.md").exists()
+    src = tmp_path / "in.txt"
+    src.write_text("my parcel came five hours late\nthey billed me two times for one order\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "tag", str(src), "--out", str(out),
+                                 "--themes-model", str(model)])
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [t["id"] for t in first["themes"]] == ["delivery"] and first["themes"][0]["cause"] == "delivery.late"
+    assert second["themes"][0]["id"] == "billing"
+
+
+def test_evaluate_reproduces_the_model_card(tmp_path: Path) -> None:
+    from voiceminer.evaluation.datasets import DatasetMissing
+    from voiceminer.evaluation.evaluate import evaluate
+
+    card = json.loads((ROOT / "models" / "shared-v1" / "scores.json").read_text(encoding="utf-8"))
+    try:
+        rows = evaluate(only=["binary"], cache_dir=tmp_path / "cache")
+    except DatasetMissing as exc:
+        pytest.skip(str(exc))
+    expected = {r["task"]: r for r in card}
+    for row in rows:
+        for system in ("vader", "frozen_lr", "model"):
+            want = expected[row.task][system]
+            assert (want is None and row.scores[system] is None) or abs(row.scores[system] - want) < 0.002, row

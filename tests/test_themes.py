@@ -1,0 +1,252 @@
+"""Themes: taxonomy validation, parents from children, zero-shot, trained round trip,
+cause spans, discovery determinism."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from voiceminer.errors import ConfigError, InputError
+from voiceminer.themes import ThemeModel, ZeroShotThemes, cause_spans, discover, load_taxonomy
+from voiceminer.themes.taxonomy import parse_taxonomy
+from voiceminer.themes.trained import expand_parents
+from voiceminer.themes.training import read_labeled_csv
+
+
+def _node(tid, **extra):
+    return {"id": tid, "label": tid.title(), "description": f"about {tid}", "examples": [f"{tid} example"], **extra}
+
+
+# ---- taxonomy -------------------------------------------------------------------------------
+def test_default_taxonomy_is_two_levels_with_examples():
+    tax = load_taxonomy()
+    assert len(tax.top) >= 15
+    for theme in tax:
+        assert 5 <= len(theme.examples) <= 12, theme.id
+        if theme.parent:
+            assert theme.id.startswith(theme.parent + ".") and not theme.children
+    for need in ("delivery.late", "delivery.damaged", "account.login", "account.password_reset", "billing",
+                 "returns", "price", "staff", "speed", "digital", "subscription", "safety", "availability"):
+        assert need in tax
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"themes": [{"id": "x", "description": "d"}]}, "theme 'x': 'label' is missing"),
+    ({"themes": [_node("x"), _node("x")]}, "theme 'x': the id is used twice"),
+    ({"themes": [_node("x", children=[_node("y.a")])]}, "theme 'y.a': a child of 'x' must have an id"),
+    ({"themes": [_node("x", children=[_node("x.a", children=[_node("x.a")])])]}, "two levels"),
+    ({"themes": [_node("Bad Id")]}, "theme 'Bad Id': 'id' must be"),
+    ({"themes": [_node("x", examples="one")]}, "'examples' must be a list"),
+    ({"themes": [_node("x", colour="red")]}, "unknown keys ['colour']"),
+    ({"themes": []}, "'themes' is empty"),
+    ([1, 2], "must be a mapping"),
+])
+def test_taxonomy_errors_name_file_and_theme(raw, message):
+    with pytest.raises(ConfigError) as err:
+        parse_taxonomy(raw, source="team.yaml")
+    assert message in str(err.value) and "team.yaml" in str(err.value)
+
+
+def test_taxonomy_file_errors(tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("themes: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="t.yaml is not valid YAML"):
+        load_taxonomy(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_taxonomy(tmp_path / "missing.yaml")
+
+
+def test_extends_default_adds_overrides_and_removes(tmp_path):
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "extends: default\nname: acme\nremove: [safety]\nthemes:\n"
+        "  - id: delivery\n    label: Shipping\n    children:\n"
+        "      - {id: delivery.customs, label: Customs, description: Held at customs, examples: [stuck in customs]}\n"
+        "  - {id: loyalty, label: Loyalty scheme, description: Points and rewards, examples: [my points vanished]}\n",
+        encoding="utf-8")
+    tax = load_taxonomy(path)
+    base = load_taxonomy()
+    assert tax.name == "acme" and tax["delivery"].label == "Shipping"
+    assert tax["delivery"].description == base["delivery"].description
+    assert "delivery.customs" in tax["delivery"].children and "delivery.late" in tax
+    assert "loyalty" in tax and "safety" not in tax and "safety.fraud" not in tax
+    path.write_text("extends: default\nremove: [nope]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'remove' names theme 'nope'"):
+        load_taxonomy(path)
+
+
+def test_parents_implied_by_children():
+    assert expand_parents([["delivery.late", "price"], ["x.y"]]) == [["delivery", "delivery.late", "price"],
+                                                                      ["x", "x.y"]]
+    assert load_taxonomy().with_parents(["account.locked"]) == ["account", "account.locked"]
+
+
+# ---- trained model --------------------------------------------------------------------------
+def _toy(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.eye(3, 16) * 3
+    X = np.vstack([c + rng.normal(0, 1, (n, 16)) for c in centers]).astype(np.float32)
+    y = [["delivery.late"]] * n + [["price"]] * n + [["price", "staff.rude"]] * n
+    return X, y
+
+
+def test_trained_round_trip_identical(tmp_path):
+    X, y = _toy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # all ids known to the default taxonomy: no warning
+        model = ThemeModel(Cs=(0.5, 2.0), cv_folds=3).fit(X, y, load_taxonomy(), encoder_key="enc@1")
+    assert model.labels_ == ["delivery", "delivery.late", "price", "staff", "staff.rude"]
+    assert model.mode_ == "multi"
+    model.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["factory"] == "themes.trained.v1" and config["encoder_key"] == "enc@1"
+    assert (tmp_path / "m" / "MODEL_CARD.md").exists() and (tmp_path / "m" / "weights.npz").exists()
+    again = ThemeModel.load(tmp_path / "m", encoder_key="enc@1")
+    assert again.predict(X) == model.predict(X)
+    assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert model.predict(X[:1]) == [["delivery", "delivery.late"]]
+    with pytest.raises(ConfigError, match="trained on encoder 'enc@1'"):
+        ThemeModel.load(tmp_path / "m", encoder_key="other@2")
+
+
+def test_trained_mlp_round_trip_and_unknown_ids_warn(tmp_path):
+    X, y = _toy()
+    y = [["custom.thing"] if lab == ["delivery.late"] else lab for lab in y]
+    with pytest.warns(UserWarning, match="custom.thing"):
+        model = ThemeModel(head="mlp", hidden=16, cv_folds=2).fit(X, y, load_taxonomy())
+    model.save(tmp_path / "mlp")
+    assert ThemeModel.load(tmp_path / "mlp").predict(X) == model.predict(X)
+
+
+def test_single_label_mode_predicts_one_leaf():
+    X, y = _toy()
+    y = [["a"]] * 30 + [["b.x"]] * 30 + [["c"]] * 30
+    model = ThemeModel(C=1.0, cv_folds=2).fit(X, y)
+    assert model.mode_ == "single"
+    assert all(len([p for p in pred if p != "b"]) == 1 for pred in model.predict(X))
+
+
+def test_labeled_csv_errors_name_line_and_field(tmp_path):
+    f = tmp_path / "L.csv"
+    f.write_text('text,themes\n"Late, again",delivery.late;price\n,price\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 3, field 'text'"):
+        read_labeled_csv(f)
+    f.write_text("text,themes\nok,deli very\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 2, field 'themes'"):
+        read_labeled_csv(f)
+    f.write_text("body,labels\nok,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing"):
+        read_labeled_csv(f)
+
+
+class _FakeEncoder:
+    key = "fake@0"
+
+    def encode(self, texts, normalize=True):
+        vecs = np.array([[t.count("late"), t.count("price"), t.count("rude"), 1.0] for t in texts], np.float32)
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def test_train_from_csv_writes_a_reloadable_artifact(tmp_path):
+    from voiceminer.themes import train_from_csv
+
+    rows = ["late late,delivery.late", "price price,price", "so rude,staff.rude"] * 10
+    (tmp_path / "L.csv").write_text("text,themes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    metrics = train_from_csv(tmp_path / "L.csv", None, tmp_path / "out", _FakeEncoder(), features="mean", C=1.0)
+    assert metrics["rows"] == 30 and metrics["labels"] == 5
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["rows"] == 30 and len(config["data_sha256"]) == 64 and config["encoder_key"] == "fake@0"
+    model = ThemeModel.load(tmp_path / "out", encoder_key="fake@0")
+    assert model.predict(_FakeEncoder().encode(["late again"])) == [["delivery", "delivery.late"]]
+
+
+# ---- causes ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, spans", [
+    ("The parcel was late because the courier lost it.", ["the courier lost it"]),
+    ("Delayed due to a technical fault, then cancelled", ["a technical fault"]),
+    ("Ever since the update the app keeps crashing", ["the update the app keeps crashing"]),
+    ("After waiting two hours I gave up", ["waiting two hours I gave up"]),
+    ("Thanks to your staff I missed my flight!", ["your staff I missed my flight"]),
+    ("The outage was caused by a storm; no refund", ["a storm"]),
+    ("Charged twice as a result of a system error", ["a system error"]),
+    ("Since you changed the menu, the food is worse", ["you changed the menu"]),
+    ("After all, it was fine.", []),
+    ("Great service, lovely staff.", []),
+])
+def test_cause_spans(text, spans):
+    got = cause_spans(text)
+    assert [text[s:e] for s, e in got] == spans
+    assert all(0 <= s < e <= len(text) for s, e in got)
+
+
+# ---- discovery ------------------------------------------------------------------------------
+def _blobs(seed=0):
+    rng = np.random.default_rng(seed)
+    words = ["baggage lost", "seat broken", "refund slow", "crew rude"]
+    texts, vecs = [], []
+    for k, w in enumerate(words):
+        center = np.zeros(24)
+        center[k] = 1.0
+        for i in range(25):
+            texts.append(f"my {w} again {i % 7}")
+            vecs.append(center + rng.normal(0, 0.15, 24))
+    texts.append("completely unrelated remark")
+    vecs.append(rng.normal(0, 1, 24))
+    return texts, np.array(vecs)
+
+
+def test_discovery_is_deterministic_and_bounded():
+    texts, vecs = _blobs()
+    first = discover(texts, vecs, min_cluster_size=5, k_range=[3, 4, 5, 6])
+    again = discover(texts, vecs, min_cluster_size=5, k_range=[3, 4, 5, 6])
+    shuffled = np.random.default_rng(1).permutation(len(texts))
+    moved = discover([texts[i] for i in shuffled], vecs[shuffled], min_cluster_size=5, k_range=[3, 4, 5, 6])
+    assert first == again
+    assert [moved.assignments[list(shuffled).index(i)] for i in range(len(texts))] == first.assignments
+    assert moved.clusters == first.clusters
+    assert first.unclustered_fraction <= 0.10
+    assert len(first.clusters) == 4 and min(c.size for c in first.clusters) >= 20
+    labels = " ".join(c.label for c in first.clusters)
+    assert all(w in labels for w in ("baggage", "seat", "refund", "crew"))
+
+
+def test_discovery_small_input_is_all_unclustered():
+    d = discover(["a", "b"], np.eye(2), min_cluster_size=5)
+    assert d.assignments == [None, None] and d.clusters == []
+
+
+# ---- zero-shot (real encoder) ---------------------------------------------------------------
+def test_zeroshot_with_toy_vectors():
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["x"],
+         "children": [{"id": "a.one", "label": "One", "description": "one", "examples": ["y"]}]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["z"]}]})
+    desc = np.eye(3, 4, dtype=np.float32)
+    examples = np.array([[1, 0, 0, 0], [0.9, 0.4359, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
+    zs = ZeroShotThemes(tax, threshold=0.5, child_threshold=0.5).fit_vectors(desc, examples)
+    hits = zs.predict(np.array([[0.8, 0.6, 0, 0], [0, 0, 0, 1]], dtype=np.float32))
+    assert [h.id for h in hits[0]] == ["a"] and hits[0][0].cause_id == "a.one"
+    assert hits[1] == []
+
+
+@pytest.mark.slow
+def test_zeroshot_picks_obvious_themes():
+    from voiceminer.models.encoder import SentenceEncoder
+
+    enc = SentenceEncoder().load()
+    zs = ZeroShotThemes().load(enc)
+    cases = {
+        "My parcel arrived three days late.": ("delivery", "delivery.late"),
+        "I can't log in to my account, it keeps rejecting my password.": ("account", None),
+        "The waiter was really rude to us.": ("staff", "staff.rude"),
+        "Way too expensive for what you get.": ("price", None),
+        "I was charged twice for the same order.": ("billing", "billing.overcharged"),
+    }
+    hits = zs.predict(enc.encode(list(cases), normalize=True))
+    for (text, (theme, cause)), got in zip(cases.items(), hits):
+        assert got and got[0].id == theme, (text, got)
+        if cause:
+            assert got[0].cause_id == cause, (text, got)

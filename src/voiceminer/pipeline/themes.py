@@ -60,15 +60,10 @@ class ThemesStage:
         proba = self.model_.predict_proba(vectors)
         col = {lab: j for j, lab in enumerate(self.model_.labels_)}
         out = []
-        for row, ids in zip(proba, self.model_.predict(vectors)):
-            tops = [i for i in ids if "." not in i or i.rsplit(".", 1)[0] not in ids]
+        for row, ids in zip(proba, self.model_.predict(vectors)):  # predictions include the parents
             hits = []
-            for theme in tops:
-                if "." in theme and theme.rsplit(".", 1)[0] not in ids:  # a cause whose parent is unlabeled
-                    hits.append((theme, float(row[col[theme]]), None, None))
-                    continue
-                causes = [c for c in ids if c.startswith(theme + ".")]
-                cause = max(causes, key=lambda c: row[col[c]]) if causes else None
+            for theme in (i for i in ids if "." not in i):
+                cause = max((c for c in ids if c.startswith(theme + ".")), key=lambda c: row[col[c]], default=None)
                 hits.append((theme, float(row[col[theme]]), cause, float(row[col[cause]]) if cause else None))
             out.append(hits)
         return out

@@ -81,12 +81,9 @@ def logreg(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray) -> l
     """The frozen-encoder baseline: L2-normalised vectors, logistic regression, fixed seed."""
     from sklearn.linear_model import LogisticRegression
 
-    def norm(x: np.ndarray) -> np.ndarray:
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
     clf = LogisticRegression(C=2.0, max_iter=3000, random_state=0)
-    clf.fit(norm(train_x), list(train_y))
-    return list(clf.predict(norm(test_x)))
+    clf.fit(_norm(train_x), list(train_y))
+    return list(clf.predict(_norm(test_x)))
 
 
 SENTIMENT_LOADERS = ("semeval_restaurants_sentiment", "semeval_laptops_sentiment", "airline_sentiment",
@@ -217,7 +214,9 @@ class _LazyLR:
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    from ..models.encoder import l2_normalise
+
+    return l2_normalise(x)
 
 
 def format_table(rows: Sequence[Row]) -> str:

@@ -22,8 +22,7 @@ MAPPING = yaml.safe_load((Path(__file__).with_name("theme_mapping.yaml")).read_t
 OTHER = {"semeval14": "anecdotes/miscellaneous", "airline": "Can't Tell"}
 
 
-def normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+from ..models.encoder import l2_normalise as normalise  # noqa: E402
 
 
 def multilabel_micro_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> float:

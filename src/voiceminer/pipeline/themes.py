@@ -17,8 +17,7 @@ from .base import Analysed, StageContext, register_stage
 from .encode import load_shared, shared_artifact
 
 
-def _normalise(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+from ..models.encoder import l2_normalise as _normalise  # noqa: E402
 
 
 @register_stage

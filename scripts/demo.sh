@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/voiceminer --data-dir "${VOICEMINER_DATA_DIR:-voiceminer-data}" mine corpora/demo/exports "$@"
+exec .venv/bin/voiceminer --config corpora/demo/voiceminer.toml --data-dir "${VOICEMINER_DATA_DIR:-voiceminer-data}" \
+    mine corpora/demo/exports "$@"

@@ -19,7 +19,8 @@ TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
 
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory: pytest.TempPathFactory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data")
+    settings = Settings.load(config_path=DEMO / "voiceminer.toml", env={},
+                             overrides={"data_dir": tmp_path_factory.mktemp("demo") / "data"})
     first = jobs.mine(settings, [DEMO / "exports"])
     return settings, first
 
@@ -146,3 +147,94 @@ def test_fading_login_theme_is_found(tags) -> None:
     weekly = _weekly(login)
     weeks = sorted(tags["week"].unique())
     assert sum(weekly.get(w, 0) for w in weeks[:4]) >= 2 * sum(weekly.get(w, 0) for w in weeks[-4:]), weekly
+
+
+# -- the report finds every planted pattern (from the JSON of all figures) ---------------------
+
+
+@pytest.fixture(scope="module")
+def figures(mined) -> dict:
+    _, first = mined
+    return json.loads(Path(first.report["json"]).read_text(encoding="utf-8"))
+
+
+def test_report_finds_the_spike_and_its_root_cause(figures) -> None:
+    spikes = {(s["period"], s["key"], s["test"]) for s in figures["spikes"]}
+    assert (SPIKE_WEEK, "delivery.late", "volume") in spikes, figures["spikes"]
+    # no false alarm from the many quiet themes: every volume spike is the planted one or its aftershock
+    assert {p for p, _, t in spikes if t == "volume"} <= {SPIKE_WEEK, "2026-10-05"}, figures["spikes"]
+    delivery = next(rc for rc in figures["root_causes"] if rc["theme"] == "delivery")
+    late = next(c for c in delivery["causes"] if c["id"] == "delivery.late")
+    assert late["peak_period"] == SPIKE_WEEK and late["spike"]["ratio"] >= 2
+    assert {"parceldash", "courier"} & set(late["distinctive_terms"][:2]), late["distinctive_terms"]
+    assert late["share_of_peak_naming_terms"] >= 0.4
+    assert any("ParcelDash" in line or "parceldash" in line for line in figures["headlines"])
+
+
+def test_report_alerts_on_the_spike_in_its_week(mined) -> None:
+    from datetime import date
+
+    from voiceminer.report import build_report
+
+    settings, _ = mined
+    report = build_report(settings, store=jobs.open_store(settings), since=date(2026, 8, 3), until=date(2026, 10, 5),
+                          formats=["json"])
+    assert report.figures["meta"]["current_period"] == SPIKE_WEEK
+    alerts = [a for a in report.figures["alerts"] if a["kind"] == "spike"]
+    assert any(a["key"] == "delivery.late" for a in alerts), alerts
+    assert Path(report.paths["alerts_md"]).read_text(encoding="utf-8").count("Late delivery") >= 1
+
+
+def test_report_finds_the_growing_need(figures) -> None:
+    import re
+
+    slot = [n for n in figures["needs"][:5]
+            if re.search(SLOT + "|delivery time|when my order|move my delivery", " ".join(n["statements"]) + n["statement"], re.I)]
+    assert slot, [n["statement"] for n in figures["needs"]]
+    best = max(slot, key=lambda n: n["comments"])
+    assert best["growth_ratio"] >= 2 and best["trend_per_period"] > 0
+    weekly = [s["comments"] for s in best["series"]]
+    assert sum(weekly[-4:]) >= 3 * max(sum(weekly[:4]), 1), weekly
+    assert best["quotes"] and all(q["text"] for q in best["quotes"])
+
+
+def test_report_finds_the_fading_theme(figures) -> None:
+    quiet = {q["key"]: q for q in figures["gone_quiet"]}
+    login = quiet.get("account.login") or quiet.get("account")
+    assert login is not None, figures["gone_quiet"]
+    assert login["peak_periods"][0] <= "2026-08-10" and login["recent_mean"] <= 0.3 * login["peak_mean"]
+
+
+def test_report_finds_the_promise_no_customer_mentions(figures) -> None:
+    promises = {p["id"]: p for p in figures["promises"]}
+    plastic = promises["plastic_free"]
+    n = figures["overall"]["comments"]
+    assert plastic["mentions"] == 0 and plastic["verdict"] == "never raised"
+    assert plastic["rule_of_three"] == pytest.approx(3 / n, abs=1e-6)
+    assert plastic["share_upper_95"] < 3 / n
+    # raised, and going badly: the price-match guarantee (about 2% of comments, mostly negative)
+    price = promises["price_match"]
+    assert price["verdict"] == "raised and going badly" and 0.01 <= price["share"] <= 0.04
+
+
+def test_report_scores_and_drivers(figures) -> None:
+    assert figures["overall"]["nps"]["responses"] > 500
+    assert all("nps" in p for p in figures["periods"])
+    impact = {d["theme"]: d for d in figures["drivers"]["impact"]}
+    # delivery is a planted driver of detractors: removing its comments raises the score
+    assert impact["delivery"]["rating_impact"] > 0
+    reg = {c["name"]: c for c in figures["drivers"]["regression"]["coefficients"]}
+    assert reg["delivery"]["ci_high"] < 0
+
+
+@pytest.mark.browser
+def test_report_renders_in_chromium(mined, tmp_path: Path) -> None:
+    from browser import render
+
+    _, first = mined
+    html = Path(first.report["html"])
+    page = render(html, screenshot=tmp_path / "report.png", width=1100)
+    assert page.console_errors == [] and page.requests == [], (page.console_errors, page.requests)
+    assert page.scripts == 0
+    assert "Root causes of complaints" in page.text and "Unmet needs" in page.text
+    assert (tmp_path / "report.png").stat().st_size > 20_000

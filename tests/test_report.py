@@ -1,59 +1,192 @@
-"""The HTML report: escaped customer text, self-contained, deterministic."""
+"""The report: escaped customer text, self-contained, deterministic, exports, alerts, weekly job."""
 
+import csv
 import json
 import re
-from datetime import datetime, timezone
+import threading
+from datetime import date, datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+
+import pytest
 
 from voiceminer import jobs
 from voiceminer.config import LEXICON_PIPELINE, Settings
-from voiceminer.report import build_report, headlines
+from voiceminer.report import build_report
+from voiceminer.report.summary import executive_summary
 
 HOSTILE = "<script>alert('x')</script> the delivery was awful and late, terrible service"
+FORMULA = '=HYPERLINK("http://evil.example","click") awful awful awful service'
+
+
+def _lexicon(tmp_path: Path, **kw) -> Settings:
+    return Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE, **kw)
+
+
+def _export(tmp_path: Path, rows: list[dict], name: str = "x.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return path
 
 
 def test_hostile_text_is_escaped_and_report_is_self_contained(tmp_path: Path) -> None:
-    export = tmp_path / "x.jsonl"
     rows = [{"id": str(i), "text": HOSTILE if i == 0 else f"Awful, horrible delivery number {i}, really bad.",
-             "date": f"2026-09-{1 + 7 * i:02d}"} for i in range(5)]
-    export.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE)
-    result = jobs.mine(settings, [export])
+             "date": "2026-09-01"} for i in range(3)]
+    result = jobs.mine(_lexicon(tmp_path), [_export(tmp_path, rows)])
     html = Path(result.report["html"]).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in html
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
     assert "@import" not in html and "url(" not in html
     assert "Content-Security-Policy" in html
+    md = Path(result.report["md"]).read_text(encoding="utf-8")
+    assert "<script>" not in md
 
 
-def test_headlines_from_numbers() -> None:
+def test_exports_cannot_run_formulas(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    rows = [{"id": str(i), "text": FORMULA, "date": "2026-09-01"} for i in range(1)]
+    rows += [{"id": f"b{i}", "text": f"Lovely fresh veg, great service number {i}", "date": "2026-09-02"}
+             for i in range(3)]
+    result = jobs.mine(_lexicon(tmp_path), [_export(tmp_path, rows)])
+    report = build_report(_lexicon(tmp_path), store=jobs.open_store(_lexicon(tmp_path)))
+    # put customer text into a sheet: the summary quotes the worst comment of the period
+    report.figures["headlines"].append(FORMULA)
+    from voiceminer.report.exports import write_xlsx
+
+    path = write_xlsx(report.figures, tmp_path / "x.xlsx")
+    cells = [c.value for ws in load_workbook(path) for row in ws.iter_rows() for c in row if c.value]
+    assert any(str(v).startswith("'=HYPERLINK") for v in cells)
+    assert not any(str(v).startswith("=") for v in cells)
+    with open(result.report["csv"], encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == ["level", "id", "label", "period", "comments", "share", "net_sentiment"]
+
+
+def test_executive_summary_from_numbers() -> None:
     figures = {
-        "meta": {"period": "week"},
-        "overall": {"comments": 30, "sources": 2, "channels": 1, "negative_share": 0.5, "positive_share": 0.25},
+        "meta": {"period": "week", "first_day": "2026-09-21", "last_day": "2026-09-28", "min_volume": 10},
+        "overall": {"comments": 30, "sources": 2, "channels": 1, "negative_share": 0.5, "positive_share": 0.25,
+                    "nps": {"nps": -20.0, "responses": 10}, "csat": None},
         "periods": [{"period": "2026-09-21", "comments": 10, "net_sentiment": 10.0, "negative_share": 0.3},
                     {"period": "2026-09-28", "comments": 20, "net_sentiment": -40.0, "negative_share": 0.6}],
-        "channels": [{"channel": "survey", "negative_share": 0.5}],
+        "alerts": [], "themes": [], "spikes": [], "root_causes": [], "needs": [], "gone_quiet": [],
+        "drivers": {"impact": []},
+        "promises": [{"label": "Plastic-free", "verdict": "never raised", "comments": 300, "mentions": 0,
+                      "rule_of_three": 0.01}],
     }
-    lines = headlines(figures)
-    assert lines[0].startswith("30 comments from 2 source(s)")
-    assert "net sentiment -40 (-50 points on the week before)" in lines[1]
-    assert "Lowest net sentiment: 2026-09-28" in lines[2]
+    lines = executive_summary(figures)
+    assert lines[0].startswith("30 comments from 2 source(s) between 2026-09-21 and 2026-09-28: net sentiment -25")
+    assert "NPS -20 from 10 survey answers" in lines[0]
+    assert "net sentiment -40 (-50 on the period before)" in lines[1]
+    assert any("0 of 300 comments, so fewer than 1.00% of customers" in line for line in lines)
 
 
 def test_empty_store_still_renders(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE)
+    settings = _lexicon(tmp_path)
     report = build_report(settings, store=jobs.open_store(settings))
     assert "No comments are stored" in Path(report.paths["html"]).read_text(encoding="utf-8")
+    assert report.figures["alerts"] == [] and Path(report.paths["alerts_json"]).exists()
 
 
 def test_report_range_filters_comments(tmp_path: Path) -> None:
     export = tmp_path / "x.csv"
     export.write_text("id,text,date\n1,Good stuff here,2026-09-01\n2,Bad stuff here,2026-09-20\n", encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", timezone="Europe/London", pipeline=LEXICON_PIPELINE)
+    settings = _lexicon(tmp_path, timezone="Europe/London")
     jobs.mine(settings, [export])
     report = build_report(settings, store=jobs.open_store(settings), since=datetime(2026, 9, 10).date(),
                           period="month")
     assert report.figures["overall"]["comments"] == 1
     assert report.figures["periods"][0]["period"] == "2026-09-01"
     assert datetime.fromisoformat(report.figures["overall"]["first"]) == datetime(2026, 9, 19, 23, tzinfo=timezone.utc)
+
+
+def _weeks(n_weeks: int, start: date = date(2026, 8, 3)) -> list[dict]:
+    """Lexicon-friendly comments: an NPS survey, one planted complaint keyword ('refund') spiking in the last week."""
+    from datetime import timedelta
+
+    rows = []
+    for w in range(n_weeks):
+        day = start + timedelta(days=7 * w + 2)
+        for i in range(40):
+            bad = (w == n_weeks - 1 and i < 20) or i < 2
+            text = "Still waiting for my refund, awful service." if bad else f"Lovely fresh food, thank you ({i})."
+            rows.append({"response_id": f"w{w}-{i}", "comment": text, "submitted": day.isoformat(),
+                         "nps_score": 2 if bad else 9})
+    return rows
+
+
+def test_weekly_job_adds_the_week_and_compares_with_history(tmp_path: Path) -> None:
+    settings = _lexicon(tmp_path)
+    rows = _weeks(6)
+    first = jobs.mine(settings, [_export(tmp_path, rows[:200], "w1-5.jsonl")])
+    f1 = json.loads(Path(first.report["json"]).read_text(encoding="utf-8"))
+    assert f1["meta"]["current_period"] == "2026-08-31" and len(f1["periods"]) == 5
+    second = jobs.mine(settings, [_export(tmp_path, rows[200:], "w6.jsonl")])
+    f2 = json.loads(Path(second.report["json"]).read_text(encoding="utf-8"))
+    assert f2["meta"]["current_period"] == "2026-09-07" and len(f2["periods"]) == 6
+    assert f2["periods"][-1]["nps"]["nps"] == pytest.approx(100 * (20 - 20) / 40)
+    assert f2["periods"][0]["nps"]["nps"] == pytest.approx(100 * (38 - 2) / 40)
+    again = jobs.mine(settings, [_export(tmp_path, rows[200:], "w6.jsonl")])
+    assert Path(again.report["html"]).read_bytes() == Path(second.report["html"]).read_bytes()
+    assert Path(again.report["json"]).read_bytes() == Path(second.report["json"]).read_bytes()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_alerts_go_to_the_webhook_once(tmp_path: Path) -> None:
+    from voiceminer.report.alerts import deliver_alerts
+
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        figures = {"meta": {"period": "week", "current_period": "2026-09-28", "first_day": "2026-08-03",
+                            "last_day": "2026-09-28"},
+                   "alerts": [{"kind": "spike", "severity": "high", "message": "Late delivery: mentions 2.6x"}]}
+        paths, sent = deliver_alerts(figures, tmp_path, url)
+        assert sent["status"] == "sent" and len(_Hook.received) == 1
+        assert _Hook.received[0]["alerts"][0]["message"].startswith("Late delivery")
+        assert "Late delivery" in Path(paths["alerts_md"]).read_text(encoding="utf-8")
+        _, again = deliver_alerts(figures, tmp_path, url)
+        assert again["status"] == "already sent" and len(_Hook.received) == 1
+    finally:
+        server.shutdown()
+    _, failed = deliver_alerts({**figures, "alerts": [{"kind": "x", "severity": "high", "message": "other"}]},
+                               tmp_path, url)
+    assert failed["status"] == "failed"  # server gone: reported, not raised
+
+
+def test_bad_report_arguments_are_clear(tmp_path: Path) -> None:
+    from voiceminer.errors import ConfigError
+
+    settings = _lexicon(tmp_path)
+    with pytest.raises(ConfigError, match="--since"):
+        build_report(settings, store=jobs.open_store(settings), since=date(2026, 9, 2), until=date(2026, 9, 1))
+    with pytest.raises(ConfigError, match="format"):
+        build_report(settings, store=jobs.open_store(settings), formats=["pdf"])
+
+
+@pytest.mark.browser
+def test_script_in_a_comment_shows_as_text_in_chromium(tmp_path: Path) -> None:
+    from browser import render
+
+    rows = [{"id": str(i), "text": HOSTILE if i == 0 else f"Awful, horrible delivery number {i}, really bad.",
+             "date": "2026-09-01"} for i in range(3)]
+    result = jobs.mine(_lexicon(tmp_path), [_export(tmp_path, rows)])
+    page = render(Path(result.report["html"]), screenshot=tmp_path / "hostile.png")
+    assert page.console_errors == [] and page.requests == []
+    assert page.scripts == 0
+    assert "<script>alert('x')</script> the delivery was awful" in page.text

@@ -15,6 +15,10 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
     redact_pii = true
+    promises = "promises.yaml"     # optional; what the company promises (see voiceminer.aggregate.promises)
+    alert_webhook = "https://hooks.example.com/voiceminer"  # optional; alerts are POSTed here as JSON
+    baseline_periods = 8           # earlier periods a period is compared with
+    min_volume = 10                # mentions a spike needs before it can be an alert
 
 Every key can be set by an environment variable ``VOICEMINER_<KEY>`` (upper
 case); lists are comma-separated, booleans ``1/true/yes``.
@@ -55,6 +59,10 @@ class Settings:
     taxonomy: Path | None = None  # theme taxonomy YAML; None: the built-in customer-experience taxonomy
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
     models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
+    promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
+    alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
+    baseline_periods: int = 8  # how many earlier periods form the baseline of a period
+    min_volume: int = 10  # minimum mentions before a spike is an alert
     config_path: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +72,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.baseline_periods < 1 or self.min_volume < 1:
+            raise ConfigError("baseline_periods and min_volume must be at least 1")
+        if self.alert_webhook and not self.alert_webhook.startswith(("http://", "https://")):
+            raise ConfigError(f"alert_webhook must be an http(s) URL, got {self.alert_webhook!r}")
         if self.report_period not in ("day", "week", "month", "quarter"):
             raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")
         try:
@@ -119,7 +131,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise ConfigError(f"config file {path}: [voiceminer] must be a table")
     _check_keys(section, f"config file {path}")
-    for key in ("data_dir", "taxonomy", "themes_model", "models_dir"):  # relative to the config file
+    for key in ("data_dir", "taxonomy", "themes_model", "models_dir", "promises"):  # relative to the config file
         if key in section:
             section[key] = (path.parent / section[key]).as_posix()
     return dict(section)
@@ -146,16 +158,17 @@ def _check_keys(section: Mapping[str, Any], where: str) -> None:
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    try:
-        if "batch_size" in out:
-            out["batch_size"] = int(out["batch_size"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"batch_size must be an integer, got {out['batch_size']!r}") from None
+    for key in ("batch_size", "baseline_periods", "min_volume"):
+        try:
+            if key in out:
+                out[key] = int(out[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, got {out[key]!r}") from None
     if isinstance(out.get("pipeline"), str):
         out["pipeline"] = tuple(p.strip() for p in out["pipeline"].split(",") if p.strip())
     elif "pipeline" in out:
         out["pipeline"] = tuple(out["pipeline"])
-    for key in ("taxonomy", "themes_model", "models_dir"):
+    for key in ("taxonomy", "themes_model", "models_dir", "promises"):
         if out.get(key):
             out[key] = Path(out[key])
     if isinstance(out.get("redact_pii"), str):

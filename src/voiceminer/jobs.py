@@ -228,7 +228,7 @@ def analyse(settings: Settings, *, store: Store | None = None, progress: Progres
 
 
 def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | None = None,
-         progress: Progress | None = None, strict: bool = False, report_formats: Sequence[str] = ("html", "json"),
+         progress: Progress | None = None, strict: bool = False, report_formats: Sequence[str] | None = None,
          **collect_options: Any) -> MineResult:
     """The weekly job: ingest ``inputs``, analyse what is new, write the report. Safe to rerun."""
     from .report import build_report
@@ -238,7 +238,9 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
     try:
         ing = ingest(settings, inputs, store=store, progress=progress, run_id=run_id, **collect_options)
         ana = analyse(settings, store=store, progress=progress, run_id=run_id)
-        report = build_report(settings, store=store, formats=report_formats)
+        from .report import FORMATS
+
+        report = build_report(settings, store=store, formats=report_formats or FORMATS)
     except BaseException as exc:
         store.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -59,3 +59,145 @@ def share_bar(shares: Mapping[str, float], keys: Sequence[str]) -> Markup:
     segs = "".join(f'<span style="width:{100 * shares.get(k, 0):.1f}%;background:{COLOURS.get(k, "#888")}" '
                    f'title="{escape(k)} {100 * shares.get(k, 0):.0f}%"></span>' for k in keys)
     return Markup(f'<span class="sharebar">{segs}</span>')
+
+
+PALETTE = ["#1f77b4", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#8d6e63", "#e76f51"]
+
+
+def _short(label: str) -> str:
+    return label[5:] if len(label) == 10 and label[4] == "-" else label
+
+
+def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, width: int = 760,
+          height: int = 260, title: str = "", percent: bool = False, highlight: str | None = None,
+          y_range: tuple[float, float] | None = None) -> Markup:
+    """Line chart, one line per series over the periods; a legend below; ``highlight`` marks a period.
+    ``y_range`` fixes the axis (e.g. -100..100 for net sentiment); otherwise it runs from 0 to the peak."""
+    if not periods or not series:
+        return Markup('<p class="muted">Nothing to chart.</p>')
+    left, right, top, bottom = 46, 12, 14, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    base, peak = y_range or (0.0, max((v for _, vals in series for v in vals if v is not None), default=0) or 1)
+    step = plot_w / max(len(periods) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return left + i * step, top + plot_h * (1 - (v - base) / (peak - base))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">']
+    for frac in (0, 0.5, 1):
+        y = top + plot_h * (1 - frac)
+        value = base + (peak - base) * frac
+        tick = f"{value:.0%}" if percent else f"{value:+.0f}" if base < 0 else f"{value:.0f}"
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{tick}</text>')
+    if highlight in periods:
+        x = left + periods.index(highlight) * step
+        parts.append(f'<rect x="{x - step / 2:.1f}" y="{top}" width="{max(step, 4):.1f}" height="{plot_h}" '
+                     f'class="highlight"><title>current period {escape(highlight)}</title></rect>')
+    for k, (name, vals) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        pts = [xy(i, v) for i, v in enumerate(vals) if v is not None]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for (x, y), (i, v) in zip(pts, [(i, v) for i, v in enumerate(vals) if v is not None]):
+            shown = f"{v:.1%}" if percent else f"{v:g}"
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{escape(name)}, '
+                         f'{escape(periods[i])}: {shown}</title></circle>')
+    every = max(len(periods) // 12, 1)
+    for i, p in enumerate(periods):
+        if i % every == 0:
+            parts.append(f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" class="axis" '
+                         f'text-anchor="middle">{escape(_short(p))}</text>')
+    parts.append("</svg>")
+    keys = "".join(f'<span class="key"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
+                   for k, (name, _) in enumerate(series))
+    return Markup("".join(parts) + f'<div class="legend">{keys}</div>')
+
+
+def _net_colour(net: float | None) -> str:
+    if net is None:
+        return "#f4f4f4"
+    t = max(-1.0, min(1.0, net / 100))
+    if t < 0:  # white -> red
+        a = -t
+        return f"rgb({255 - round(a * (255 - 209))},{255 - round(a * (255 - 73))},{255 - round(a * (255 - 91))})"
+    return f"rgb({255 - round(t * (255 - 46))},{255 - round(t * (255 - 139))},{255 - round(t * (255 - 87))})"
+
+
+def heatmap(periods: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[int, float | None]]]], *,
+            width: int = 980, title: str = "") -> Markup:
+    """Theme x period grid: the number is the comments that period, the colour its net sentiment."""
+    if not periods or not rows:
+        return Markup('<p class="muted">Nothing to chart.</p>')
+    left, top, cell_h = 240, 26, 22
+    cell_w = (width - left - 10) / len(periods)
+    height = top + cell_h * len(rows) + 8
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart heat">']
+    for i, p in enumerate(periods):
+        parts.append(f'<text x="{left + (i + .5) * cell_w:.1f}" y="{top - 8}" class="axis" '
+                     f'text-anchor="middle">{escape(_short(p))}</text>')
+    for r, (name, cells) in enumerate(rows):
+        y = top + r * cell_h
+        parts.append(f'<text x="{left - 6}" y="{y + cell_h * .68:.1f}" class="label" text-anchor="end">'
+                     f'{escape(name[:36])}</text>')
+        for i, (count, net) in enumerate(cells):
+            x = left + i * cell_w
+            net_txt = "n/a" if net is None else f"{net:+.0f}"
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 1:.1f}" height="{cell_h - 1}" '
+                         f'fill="{_net_colour(net if count else None)}"><title>{escape(name)}, {escape(periods[i])}: '
+                         f'{count} comments, net sentiment {net_txt}</title></rect>')
+            if count:
+                parts.append(f'<text x="{x + cell_w / 2:.1f}" y="{y + cell_h * .68:.1f}" class="cell" '
+                             f'text-anchor="middle">{count}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def hbars(rows: Sequence[tuple[str, float, float | None, float | None]], *, width: int = 760, title: str = "",
+          unit: str = "", note: str = "") -> Markup:
+    """Horizontal bars around zero with optional intervals: (label, value, low, high)."""
+    if not rows:
+        return Markup('<p class="muted">Not enough scored comments for this chart.</p>')
+    left, right, top, bar_h = 250, 60, 10, 22
+    height = top + bar_h * len(rows) + 28
+    lo = min(0.0, *(min(v, lw if lw is not None else v) for _, v, lw, _ in rows))
+    hi = max(0.0, *(max(v, h if h is not None else v) for _, v, _, h in rows))
+    span = (hi - lo) or 1
+    plot_w = width - left - right
+
+    def x(v: float) -> float:
+        return left + plot_w * (v - lo) / span
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">',
+             f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 4}" y2="{height - 22}" class="zero"/>']
+    for i, (name, v, low, high) in enumerate(rows):
+        y = top + i * bar_h
+        colour = "#d1495b" if v < 0 else "#2e8b57"
+        x0, x1 = sorted((x(0), x(v)))
+        interval = f" (95% CI {low:+.1f} to {high:+.1f})" if low is not None and high is not None else ""
+        parts.append(f'<text x="{left - 6}" y="{y + bar_h * .65:.1f}" class="label" text-anchor="end">'
+                     f'{escape(name[:36])}</text>'
+                     f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" height="{bar_h - 8}" '
+                     f'fill="{colour}" opacity=".8"><title>{escape(name)}: {v:+.1f}{escape(unit)}{interval}</title></rect>')
+        if low is not None and high is not None:
+            parts.append(f'<line x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{y + bar_h / 2:.1f}" '
+                         f'y2="{y + bar_h / 2:.1f}" class="ci"/>')
+        parts.append(f'<text x="{max(x1, x(high) if high is not None else x1) + 4:.1f}" y="{y + bar_h * .65:.1f}" '
+                     f'class="axis">{v:+.1f}</text>')
+    parts.append(f'<text x="{left}" y="{height - 6}" class="axis">{escape(note)}</text></svg>')
+    return Markup("".join(parts))
+
+
+def sparkline(values: Sequence[float], *, width: int = 120, height: int = 24, colour: str = "#1f77b4") -> Markup:
+    """A tiny trend line for tables."""
+    if not values:
+        return Markup("")
+    peak = max(values) or 1
+    step = width / max(len(values) - 1, 1)
+    pts = " ".join(f"{i * step:.1f},{height - 2 - (height - 4) * v / peak:.1f}" for i, v in enumerate(values))
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="spark" '
+                  f'width="{width}" height="{height}" aria-hidden="true"><polyline points="{pts}" fill="none" '
+                  f'stroke="{colour}" stroke-width="1.5"/></svg>')

@@ -1,0 +1,128 @@
+"""Root causes: for the themes customers complain about most, which causes, when, and why.
+
+For each top complaint theme: its causes (child themes) with volumes per period, their
+share of the theme's negative mentions, their peak against their own baseline, the words
+that set the peak apart (e.g. a courier's name that appears only in the spike week),
+and evidence quotes (causal clauses such as "since you switched to ..." first).
+
+>>> peak = ["late again since the new courier", "courier ParcelDash lost it", "courier late"] * 3
+>>> rest = ["late as usual", "late delivery again", "late and cold"] * 3
+>>> distinctive_terms(peak, rest, min_count=2)
+['courier']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from .stats import trend_slope
+
+_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | {"n't", "don't", "didn't", "i'm", "it's", "won't", "can't", "i've",
+                                            "doesn't", "isn't", "wasn't"}
+
+
+def distinctive_terms(focus: list[str], rest: list[str], min_count: int = 3, top: int = 5) -> list[str]:
+    """Words used by more of the ``focus`` texts than of the ``rest``: the log-odds ratio of their
+    document frequencies (add-one smoothed) divided by its standard error, so a word named by
+    half of the focus texts outranks one named by a handful (Monroe et al., "Fightin' Words").
+    Only words in at least ``min_count`` focus texts and with a z-score above 2 are kept."""
+    stop = _stop_words()
+
+    def docs(texts: list[str]) -> Counter:
+        c: Counter = Counter()
+        for text in texts:
+            c.update({w for w in _WORD.findall(text.casefold()) if w not in stop})
+        return c
+
+    f, r = docs(focus), docs(rest)
+    nf, nr = max(len(focus), 1), max(len(rest), 1)
+    scores = {}
+    for word, a in f.items():
+        if a < min_count:
+            continue
+        b = r.get(word, 0)
+        log_odds = math.log((a + 1) / (nf - a + 1)) - math.log((b + 1) / (nr - b + 1))
+        z = log_odds / math.sqrt(1 / (a + 1) + 1 / (nf - a + 1) + 1 / (b + 1) + 1 / (nr - b + 1))
+        if z > 2.0:
+            scores[word] = z
+    return [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+
+
+def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.DataFrame,
+                spikes: list[dict[str, Any]], labels: dict[str, str], top_themes: int = 5,
+                quotes: int = 3) -> list[dict[str, Any]]:
+    """The top complaint themes (by comments with a negative mention) and their causes."""
+    neg = mentions[mentions["sentence_sentiment"] == "negative"]
+    if neg.empty:
+        return []
+    period_of = comments.set_index("id")["period"]
+    text_of = comments.set_index("id")["text"]
+    theme_counts = neg.groupby("theme")["comment_id"].nunique().sort_values(ascending=False)
+    spike_by_cause = {}
+    for s in spikes:
+        if s["level"] == "cause" and s["test"] == "volume":
+            best = spike_by_cause.get(s["key"])
+            if best is None or s["ratio"] > best["ratio"]:
+                spike_by_cause[s["key"]] = s
+    out = []
+    for theme in sorted(theme_counts.index, key=lambda k: (-theme_counts[k], k))[:top_themes]:
+        tneg = neg[neg["theme"] == theme]
+        total = int(tneg["comment_id"].nunique())
+        causes = []
+        for cause, group in tneg.dropna(subset=["cause"]).groupby("cause"):
+            ids = group["comment_id"].unique()
+            rows = cause_table[cause_table["key"] == cause].sort_values("period")
+            spike = spike_by_cause.get(cause)
+            peak_period = spike["period"] if spike else (rows.loc[rows["comments"].idxmax(), "period"]
+                                                          if len(rows) else None)
+            all_cause = mentions[mentions["cause"] == cause]
+            in_peak = all_cause[all_cause["comment_id"].map(period_of) == peak_period]
+            others = all_cause[all_cause["comment_id"].map(period_of) != peak_period]
+            terms = distinctive_terms([text_of[c] for c in in_peak["comment_id"].unique()],
+                                      [text_of[c] for c in others["comment_id"].unique()]) if spike else []
+            term_share = None
+            if terms:
+                peak_texts = [text_of[c].casefold() for c in in_peak["comment_id"].unique()]
+                term_share = round(sum(any(t in x for t in terms[:2]) for x in peak_texts) / len(peak_texts), 3)
+            causes.append({
+                "id": cause, "label": labels.get(cause, cause), "negative_comments": int(len(ids)),
+                "share_of_theme": round(len(ids) / total, 4) if total else 0.0,
+                "trend_per_period": trend_slope(rows["comments"].tolist()),
+                "series": [{"period": r.period, "comments": int(r.comments)} for r in rows.itertuples()],
+                "peak_period": peak_period, "spike": spike, "distinctive_terms": terms,
+                "share_of_peak_naming_terms": term_share,
+                "quotes": _evidence(group, text_of, period_of, peak_period if spike else None, quotes),
+            })
+        causes.sort(key=lambda c: (-c["negative_comments"], c["id"]))
+        out.append({"theme": theme, "label": labels.get(theme, theme), "negative_comments": total,
+                    "with_cause": int(tneg.dropna(subset=["cause"])["comment_id"].nunique()), "causes": causes})
+    return out
+
+
+def _evidence(group: pd.DataFrame, text_of: pd.Series, period_of: pd.Series, peak: str | None,
+              n: int) -> list[dict[str, Any]]:
+    """Quotes for a cause: mentions with a causal evidence clause first, then those from the peak
+    period, then the most confident; readable lengths; one per comment."""
+    g = group.assign(period=group["comment_id"].map(period_of), text=group["comment_id"].map(text_of))
+    g = g[g["text"].str.len().between(20, 500)]
+    g = g.assign(has_evidence=g["evidence"].notna(), in_peak=(g["period"] == peak) if peak else False)
+    g = g.sort_values(["has_evidence", "in_peak", "score", "comment_id"], ascending=[False, False, False, True])
+    out = []
+    for r in g.drop_duplicates("comment_id").head(n).itertuples():
+        evidence = r.evidence
+        span = None
+        if isinstance(evidence, (list, tuple)) and len(evidence) == 2:
+            span = [int(evidence[0]), int(evidence[1])]
+        out.append({"comment_id": r.comment_id, "period": r.period, "text": r.text, "evidence_span": span})
+    return out

@@ -1,0 +1,123 @@
+"""Unmet needs: need sentences grouped into needs, ranked by volume and growth.
+
+Need sentences are grouped by meaning when their vectors are in the store (one
+deterministic agglomerative clustering, cosine distance, average linkage), otherwise
+by their normalised need statement. Each group is named by its most central statement,
+ranked by volume in the window and growth (recent half against the earlier half, per
+comment), and shows its most representative quotes (nearest the group's centre) and
+the segments that raise it more than their share.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .stats import rate_test, trend_slope
+
+
+def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: float = 0.55) -> pd.Series:
+    """A group id per need row (same index). Rows are sorted canonically first, so the
+    grouping does not depend on the order of the store."""
+    if needs.empty:
+        return pd.Series([], dtype=int)
+    have = needs["text_hash"].map(lambda h: h in vectors)
+    groups = pd.Series(-1, index=needs.index)
+    if have.sum() >= 2:
+        from sklearn.cluster import AgglomerativeClustering
+
+        sub = needs[have].sort_values(["text_hash", "comment_id", "sentence_idx"])
+        X = np.vstack([vectors[h] for h in sub["text_hash"]]).astype(np.float64)
+        X /= np.linalg.norm(X, axis=1, keepdims=True).clip(1e-9)
+        labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                         distance_threshold=distance).fit_predict(X)
+        groups.loc[sub.index] = labels
+    rest = needs[~have]
+    if len(rest):
+        keys = rest["statement"].map(_normalise)
+        start = int(groups.max()) + 1
+        ids = {k: start + i for i, k in enumerate(sorted(keys.unique()))}
+        groups.loc[rest.index] = keys.map(ids)
+    return groups.astype(int)
+
+
+def _normalise(statement: str) -> str:
+    return re.sub(r"[^a-z0-9 ]+", "", statement.casefold()).strip()
+
+
+def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, np.ndarray],
+                segment_cols: list[str], top: int = 10, quotes: int = 3, min_comments: int = 3) -> list[dict[str, Any]]:
+    """The needs customers raise, largest and fastest-growing first."""
+    if needs.empty:
+        return []
+    needs = needs.merge(comments[["id", "period", "text", *segment_cols]], left_on="comment_id", right_on="id")
+    needs = needs.dropna(subset=["period"]).reset_index(drop=True)
+    if needs.empty:
+        return []
+    needs["group"] = group_needs(needs, vectors)
+    periods = sorted(comments["period"].dropna().unique())
+    per_period = comments.groupby("period")["id"].nunique().reindex(periods, fill_value=0)
+    half = periods[len(periods) // 2:] if len(periods) > 1 else periods
+    n_recent = int(per_period.loc[half].sum())
+    n_early = int(per_period.sum()) - n_recent
+    out = []
+    for gid, g in needs.groupby("group"):
+        ids = g["comment_id"].unique()
+        if len(ids) < min_comments:
+            continue
+        series = g.groupby("period")["comment_id"].nunique().reindex(periods, fill_value=0)
+        recent, early = int(series.loc[half].sum()), int(series.sum()) - int(series.loc[half].sum())
+        growth = ((recent + 0.5) / max(n_recent, 1)) / ((early + 0.5) / max(n_early, 1)) if n_early else None
+        name, reps = _representatives(g, vectors, quotes)
+        out.append({
+            "statement": name, "comments": int(len(ids)), "explicit_share": round(float(g["explicit"].mean()), 3),
+            "series": [{"period": p, "comments": int(series[p])} for p in periods],
+            "trend_per_period": trend_slope(series.tolist()),
+            "growth_ratio": round(growth, 2) if growth else None,
+            "growth_p_value": float(f"{rate_test(recent, n_recent, early, n_early):.3g}") if n_early else None,
+            "statements": sorted(g["statement"].value_counts().head(5).index.tolist()),
+            "quotes": reps, "segments": _segments(g, comments, segment_cols),
+        })
+    # rank: volume, with growth breaking near-ties and pulling growing needs up
+    for rec in out:
+        rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)
+    out.sort(key=lambda r: (-r["rank_score"], -r["comments"], r["statement"]))
+    return out[:top]
+
+
+def _representatives(g: pd.DataFrame, vectors: dict[str, np.ndarray], n: int) -> tuple[str, list[dict[str, Any]]]:
+    """The group's name (its most central statement) and its most representative quotes."""
+    from .quotes import representative
+
+    ordered = representative(g, vectors, len(g))
+    # the most central statement that reads as a need (three words or more), else the central sentence
+    names = [s for s in ordered["statement"] if len(str(s).split()) >= 3]
+    if names:
+        name = str(names[0])
+    else:
+        row = ordered.iloc[0]
+        name = str(row["text"][int(row["start"]):int(row["end"])]).strip() if pd.notna(row["start"]) else str(row["statement"])
+        name = name if len(name) <= 90 else name[:87].rstrip() + "..."
+    picked = representative(g[g["text"].str.len().between(15, 400)], vectors, n)
+    return name, [{"comment_id": r.comment_id, "period": r.period, "text": r.text,
+                   "span": [int(r.start), int(r.end)] if pd.notna(r.start) else None} for r in picked.itertuples()]
+
+
+def _segments(g: pd.DataFrame, comments: pd.DataFrame, cols: list[str], min_count: int = 3) -> list[dict[str, Any]]:
+    """Segment values that raise this need more than their share of all comments (lift > 1.2)."""
+    out = []
+    unique = g.drop_duplicates("comment_id")
+    for col in cols:
+        within = unique[col].dropna().astype(str).value_counts()
+        overall = comments[col].dropna().astype(str).value_counts(normalize=True)
+        total = within.sum()
+        for value, count in within.items():
+            if count < min_count or value not in overall:
+                continue
+            lift = (count / total) / overall[value]
+            if lift >= 1.2:
+                out.append({"segment": col, "value": value, "comments": int(count), "lift": round(float(lift), 2)})
+    return sorted(out, key=lambda s: (-s["lift"], s["segment"], s["value"]))[:5]

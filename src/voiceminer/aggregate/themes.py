@@ -1,0 +1,151 @@
+"""Theme and cause figures per period: volume, share, net sentiment and change.
+
+A comment counts once per theme and period however many of its sentences mention the
+theme; a mention's sentiment is its sentence's. "Net sentiment" is the share of
+positive minus the share of negative mentions, in points (-100..100).
+
+>>> import pandas as pd
+>>> comments = pd.DataFrame({"id": ["a", "b", "c", "d"], "period": ["w1", "w1", "w2", "w2"]})
+>>> mentions = pd.DataFrame({"comment_id": ["a", "c", "c", "d"], "theme": ["x", "x", "x", "x"],
+...                          "sentence_sentiment": ["negative", "negative", "positive", "negative"]})
+>>> table = theme_periods(comments, mentions, "theme")
+>>> table[["key", "period", "comments", "share", "negative", "positive", "net_sentiment"]].values.tolist()
+[['x', 'w1', 1, 0.5, 1, 0, -100.0], ['x', 'w2', 2, 1.0, 2, 1, -50.0]]
+
+(comment "c" is mixed about x: it counts as negative and as positive.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .stats import trend_slope
+
+
+def comment_sentiment(mentions: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per (comment, key): the comment's sentiment about that theme (the most negative of
+    its mentions wins over neutral, then positive), and the number of mentioning sentences."""
+    m = mentions.dropna(subset=[key])
+    if m.empty:
+        return pd.DataFrame(columns=["comment_id", "key", "label", "sentences"])
+    order = {"negative": 0, "positive": 1, "neutral": 2}
+    m = m.assign(_rank=m["sentence_sentiment"].map(order).fillna(3))
+    g = m.sort_values(["comment_id", key, "_rank"]).groupby(["comment_id", key], sort=False)
+    out = g.agg(label=("sentence_sentiment", "first"), sentences=("_rank", "size")).reset_index()
+    out = out.rename(columns={key: "key"})
+    # a comment with both a negative and a positive mention of the theme counts on both sides
+    both = m.groupby(["comment_id", key])["sentence_sentiment"].agg(lambda s: {"negative", "positive"} <= set(s))
+    out["mixed"] = both.values
+    return out
+
+
+def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "theme") -> pd.DataFrame:
+    """Per (theme or cause, period): comments mentioning it, their share of the period's
+    comments, negative / positive counts and net sentiment. Periods with no mention are
+    present with zeros (so trends and tests see them)."""
+    per_period = comments.dropna(subset=["period"]).groupby("period")["id"].nunique()
+    cs = comment_sentiment(mentions, key)
+    cols = ["key", "period", "comments", "period_comments", "share", "negative", "positive", "neutral",
+            "net_sentiment"]
+    if cs.empty or per_period.empty:
+        return pd.DataFrame(columns=cols)
+    cs = cs.merge(comments[["id", "period"]], left_on="comment_id", right_on="id").dropna(subset=["period"])
+    cs["negative"] = (cs["label"] == "negative") | cs["mixed"]
+    cs["positive"] = (cs["label"] == "positive") | cs["mixed"]
+    cs["neutral"] = ~(cs["negative"] | cs["positive"])
+    agg = cs.groupby(["key", "period"]).agg(comments=("comment_id", "nunique"), negative=("negative", "sum"),
+                                            positive=("positive", "sum"), neutral=("neutral", "sum"))
+    keys = sorted(cs["key"].unique())
+    full = pd.MultiIndex.from_product([keys, sorted(per_period.index)], names=["key", "period"])
+    agg = agg.reindex(full, fill_value=0).reset_index()
+    agg["period_comments"] = agg["period"].map(per_period).astype(int)
+    agg["share"] = (agg["comments"] / agg["period_comments"]).round(4)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net = 100.0 * (agg["positive"] - agg["negative"]) / agg["comments"]
+    agg["net_sentiment"] = net.round(1).where(agg["comments"] > 0)
+    for col in ("comments", "negative", "positive", "neutral"):
+        agg[col] = agg[col].astype(int)
+    return agg[cols]
+
+
+def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: int = 8,
+                  labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One record per theme for the window and its current period: totals, the current
+    period against the previous one and against the mean of up to ``baseline_periods``
+    earlier periods, and the trend (slope of the share per period)."""
+    out = []
+    labels = labels or {}
+    for key, rows in table.groupby("key", sort=True):
+        rows = rows.sort_values("period")
+        total = int(rows["comments"].sum())
+        neg, pos = int(rows["negative"].sum()), int(rows["positive"].sum())
+        rec: dict[str, Any] = {
+            "id": key, "label": labels.get(key, key), "comments": total,
+            "share": round(total / max(int(rows["period_comments"].sum()), 1), 4),
+            "negative": neg, "positive": pos,
+            "net_sentiment": round(100.0 * (pos - neg) / total, 1) if total else None,
+            "trend_share_per_period": trend_slope(rows["share"].tolist()),
+            "series": [{"period": r.period, "comments": int(r.comments), "share": float(r.share),
+                        "net_sentiment": None if pd.isna(r.net_sentiment) else float(r.net_sentiment)}
+                       for r in rows.itertuples()],
+        }
+        if current is not None and current in set(rows["period"]):
+            now = rows[rows["period"] == current].iloc[0]
+            before = rows[rows["period"] < current]
+            prev = before.iloc[-1] if len(before) else None
+            base = before.tail(baseline_periods)
+            base_share = float(base["comments"].sum() / base["period_comments"].sum()) if len(base) and \
+                base["period_comments"].sum() else None
+            rec["current"] = {
+                "period": current, "comments": int(now["comments"]), "share": float(now["share"]),
+                "net_sentiment": None if pd.isna(now["net_sentiment"]) else float(now["net_sentiment"]),
+                "previous_comments": int(prev["comments"]) if prev is not None else None,
+                "change_vs_previous_pts": round(100 * (float(now["share"]) - float(prev["share"])), 1)
+                if prev is not None else None,
+                "baseline_share": round(base_share, 4) if base_share is not None else None,
+                "baseline_periods": int(len(base)),
+                "change_vs_baseline_pts": round(100 * (float(now["share"]) - base_share), 1)
+                if base_share is not None else None,
+                "ratio_vs_baseline": round(float(now["share"]) / base_share, 2) if base_share else None,
+            }
+        out.append(rec)
+    return sorted(out, key=lambda r: (-r["comments"], r["id"]))
+
+
+def segment_table(comments: pd.DataFrame, mentions: pd.DataFrame, column: str, top: int = 3,
+                  min_comments: int = 20) -> list[dict[str, Any]]:
+    """Per value of a segment column (channel, source, meta.plan, ...): comments, negative share
+    and the themes it over-indexes on (share in the segment / share overall)."""
+    cs = comment_sentiment(mentions, "theme")
+    if column not in comments or comments[column].isna().all():
+        return []
+    seg = comments[["id", column, "sentiment"]].dropna(subset=[column])
+    overall = cs.groupby("key")["comment_id"].nunique() / max(len(comments), 1)
+    joined = cs.merge(seg, left_on="comment_id", right_on="id")
+    out = []
+    for value, group in seg.groupby(column, sort=True):
+        n = len(group)
+        if n < min_comments:
+            continue
+        in_seg = joined[joined[column] == value].groupby("key")["comment_id"].nunique() / n
+        lift = (in_seg / overall.reindex(in_seg.index)).dropna()
+        lifted = [{"theme": k, "share": round(float(in_seg[k]), 4), "lift": round(float(v), 2)}
+                  for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5][:top]
+        out.append({"segment": column, "value": str(value), "comments": int(n),
+                    "negative_share": round(float((group["sentiment"] == "negative").mean()), 4),
+                    "over_indexed_themes": lifted})
+    return out
+
+
+def segment_columns(comments: pd.DataFrame, max_values: int = 20, min_coverage: float = 0.2) -> list[str]:
+    """Columns to break figures down by: channel, source and metadata fields with few distinct
+    values that cover at least ``min_coverage`` of the comments (ids and free text are skipped)."""
+    cols = [c for c in ("channel", "source") if comments[c].nunique() > 1]
+    for col in sorted(c for c in comments.columns if c.startswith("meta.")):
+        values = comments[col].dropna().astype(str)
+        if len(values) >= min_coverage * len(comments) and 2 <= values.nunique() <= max_values:
+            cols.append(col)
+    return cols

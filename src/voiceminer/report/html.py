@@ -1,0 +1,65 @@
+"""Render the figures as one self-contained HTML page (inline CSS and SVG, no scripts).
+
+Jinja2 autoescaping escapes every customer text; the page's content-security policy
+forbids scripts and any network fetch, so even a mistake could not run or load anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from . import charts
+
+KEYS = ["negative", "neutral", "positive"]
+
+
+def highlight(text: str, span: list[int] | None) -> Markup:
+    """The quote with its evidence span marked (both parts escaped).
+
+    >>> str(highlight("late <b> because of X", [9, 21]))
+    'late &lt;b&gt; <mark>because of X</mark>'
+    """
+    if not span or not (0 <= span[0] < span[1] <= len(text)):
+        return escape(text)
+    a, b = span
+    return escape(text[:a]) + Markup("<mark>") + escape(text[a:b]) + Markup("</mark>") + escape(text[b:])
+
+
+def render_html(f: dict[str, Any]) -> str:
+    env = Environment(loader=PackageLoader("voiceminer", "report/templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    periods = f["meta"]["periods"]
+    current = f["meta"]["current_period"]
+    top = f["themes"][:6]
+    volume = charts.lines(periods, [(t["label"], [s["comments"] for s in t["series"]]) for t in top],
+                          title="Comments per period, top themes", highlight=current)
+    senti = charts.lines(periods, [(t["label"], [s["net_sentiment"] for s in t["series"]]) for t in top[:4]],
+                         title="Net sentiment per period (-100 all negative, +100 all positive)", highlight=current,
+                         y_range=(-100.0, 100.0))
+    heat_rows = [(t["label"], [(s["comments"], s["net_sentiment"]) for s in t["series"]]) for t in f["themes"][:14]]
+    heat = charts.heatmap(periods, heat_rows, title="Themes by period")
+    impact = f["drivers"].get("impact") or []
+    driver_chart = charts.hbars([(d["label"], -d["rating_impact"], None, None) for d in impact[:10]],
+                                title="Driver impact", unit=" pts",
+                                note="Points the average rating (0-100) loses because of each theme's comments")
+    reg = f["drivers"].get("regression")
+    reg_chart = charts.hbars([(c["label"], c["estimate"], c["ci_low"], c["ci_high"])
+                              for c in (reg or {}).get("coefficients", [])[:10]],
+                             title="Regression", unit=" pts",
+                             note="Rating change (0-100) with a negative mention of the theme, 95% intervals")
+    cause_charts = {}
+    for rc in f["root_causes"]:
+        causes = rc["causes"][:4]
+        cause_charts[rc["theme"]] = charts.lines(
+            periods, [(c["label"], [s["comments"] for s in c["series"]]) for c in causes],
+            title=f"Causes of {rc['label']} per period", height=200, highlight=current)
+    rows = [(p["period"], {k: p[k] for k in KEYS}) for p in f["periods"]]
+    return env.get_template("report.html.j2").render(
+        f=f, keys=KEYS, volume_chart=volume, sentiment_chart=senti, heatmap=heat, driver_chart=driver_chart,
+        regression_chart=reg_chart, cause_charts=cause_charts,
+        comments_chart=charts.stacked_bars(rows, KEYS, title="Comments per period by sentiment"),
+        legend=charts.legend(KEYS), share_bar=charts.share_bar, spark=charts.sparkline, highlight=highlight,
+    )

@@ -1,0 +1,87 @@
+"""The executive summary: a few plain sentences generated from the figures, most important first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _period_name(figures: dict[str, Any], period: str | None) -> str:
+    unit = figures["meta"]["period"]
+    return f"the {unit} of {period}" if unit == "week" else f"{unit} {period}"
+
+
+def executive_summary(figures: dict[str, Any]) -> list[str]:
+    o, meta = figures["overall"], figures["meta"]
+    if not o["comments"]:
+        return ["No comments are stored for this range yet: run `voiceminer mine` on an export."]
+    lines = []
+    net = round(100 * (o["positive_share"] - o["negative_share"]))
+    scores = []
+    if o.get("nps") and o["nps"]["nps"] is not None:
+        scores.append(f"NPS {o['nps']['nps']:+.0f} from {o['nps']['responses']:,} survey answers")
+    if o.get("csat") and o["csat"]["csat"] is not None:
+        scores.append(f"CSAT {o['csat']['csat']:.0f}% from {o['csat']['responses']:,} ratings")
+    lines.append(f"{o['comments']:,} comments from {o['sources']} source(s) between {meta['first_day']} and "
+                 f"{meta['last_day']}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
+                 + (f"; {', '.join(scores)}." if scores else "."))
+    periods = figures["periods"]
+    if len(periods) >= 2:
+        last, prev = periods[-1], periods[-2]
+        lines.append(f"Current period, {_period_name(figures, last['period'])}: {last['comments']:,} comments, "
+                     f"net sentiment {last['net_sentiment']:+.0f} ({last['net_sentiment'] - prev['net_sentiment']:+.0f} "
+                     f"on the period before).")
+    for alert in [a for a in figures["alerts"] if a["kind"] != "promise"][:3]:  # promises get their own lines
+        lines.append(f"Alert ({alert['severity']}): {alert['message']}.")
+    movers = [t for t in figures["themes"] if t.get("current") and t["current"]["change_vs_baseline_pts"] is not None
+              and t["comments"] >= meta["min_volume"]]
+    movers.sort(key=lambda t: (-abs(t["current"]["change_vs_baseline_pts"]), t["id"]))
+    if movers:
+        parts = []
+        for t in movers[:2]:
+            c = t["current"]
+            parts.append(f"{t['label']} {'up' if c['change_vs_baseline_pts'] >= 0 else 'down'} "
+                         f"{abs(c['change_vs_baseline_pts']):.1f} points to {c['share']:.0%} of comments")
+        lines.append("Biggest movers against the baseline: " + "; ".join(parts) + ".")
+    spikes = [s for s in figures["spikes"] if s["test"] == "volume" and s["level"] == "cause"]
+    for rc in figures["root_causes"]:
+        for cause in rc["causes"]:
+            if cause.get("spike") and cause["distinctive_terms"]:
+                s = cause["spike"]
+                named = cause["share_of_peak_naming_terms"]
+                lines.append(f"Root cause: {cause['label']} ({rc['label']}) spiked in {_period_name(figures, s['period'])}, "
+                             f"{s['count']} comments, {s['ratio']:.1f}x its baseline; {named:.0%} of them mention "
+                             f"\"{cause['distinctive_terms'][0]}\""
+                             + (f" or \"{cause['distinctive_terms'][1]}\"" if len(cause["distinctive_terms"]) > 1 else "")
+                             + ".")
+                break
+    if not any(line.startswith("Root cause") for line in lines) and spikes:
+        s = spikes[0]
+        lines.append(f"Spike: {s['label']} in {_period_name(figures, s['period'])}, {s['count']} comments, "
+                     f"{s['ratio']:.1f}x its baseline.")
+    top_causes = sorted((c for rc in figures["root_causes"] for c in rc["causes"]),
+                        key=lambda c: (-c["negative_comments"], c["id"]))[:3]
+    if top_causes:
+        lines.append("Top complaint causes: " + ", ".join(f"{c['label']} ({c['negative_comments']})"
+                                                          for c in top_causes) + ".")
+    growing = [n for n in figures["needs"] if (n["growth_ratio"] or 0) >= 1.5]
+    if figures["needs"]:
+        n = growing[0] if growing else figures["needs"][0]
+        growth = f", {n['growth_ratio']:.1f}x more often in the second half of the range" if n["growth_ratio"] else ""
+        lines.append(f"Unmet need{' growing fastest' if growing else ''}: \"{n['statement']}\" "
+                     f"({n['comments']} comments{growth}).")
+    for p in figures["promises"]:
+        if p["verdict"] == "never raised" and p["rule_of_three"] is not None:
+            lines.append(f"Never raised: \"{p['label']}\": 0 of {p['comments']:,} comments, so fewer than "
+                         f"{p['rule_of_three']:.2%} of customers bring it up (95% confidence).")
+        elif p["verdict"] == "raised and going badly":
+            lines.append(f"Promise gap: \"{p['label']}\": {p['mentions']} comments, {p['negative_share']:.0%} negative.")
+    for q in figures["gone_quiet"][:2]:
+        if q["level"] == "theme":
+            lines.append(f"Gone quiet: {q['label']}, from {q['peak_mean']:.0f} comments a {meta['period']} "
+                         f"({q['peak_periods'][0]} to {q['peak_periods'][1]}) to {q['recent_mean']:.1f}.")
+    impact = (figures["drivers"] or {}).get("impact") or []
+    if impact and (impact[0]["rating_impact"] or 0) > 0:
+        d = impact[0]
+        lines.append(f"Biggest drag on ratings: {d['label']}; without its comments the average rating would be "
+                     f"{d['rating_impact']:.1f} points higher (0-100 scale).")
+    return lines

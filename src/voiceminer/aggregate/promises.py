@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ConfigError
-from .stats import rule_of_three, share_upper_bound, trend_slope
+from .stats import benjamini_hochberg, rate_test, rule_of_three, share_upper_bound, trend_slope
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,17 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
                        for r in sel.sort_values(["sentiment_score", "id"]).head(3).itertuples()],
         }
         rec["verdict"], rec["explanation"] = _verdict(rec, min_mentions)
+        if len(periods) >= 2:  # the current (last) period against all earlier ones
+            x, n_now = int(series.iloc[-1]), int(per_period.iloc[-1])
+            bx, bn = int(series.iloc[:-1].sum()), int(per_period.iloc[:-1].sum())
+            rec["current"] = {"period": periods[-1], "mentions": x,
+                              "ratio_vs_before": round(((x + .5) / max(n_now, 1)) / ((bx + .5) / max(bn, 1)), 2),
+                              "p_value": rate_test(x, n_now, bx, bn)}
         out.append(rec)
+    with_current = [r for r in out if "current" in r]
+    for r, q in zip(with_current, benjamini_hochberg([r["current"]["p_value"] for r in with_current])):
+        r["current"]["p_value"] = float(f"{r['current']['p_value']:.3g}")
+        r["current"]["q_value"] = float(f"{q:.3g}")
     order = {"raised and going badly": 0, "never raised": 1, "rarely raised": 2, "raised, mixed": 3,
              "raised, mostly positive": 4}
     return sorted(out, key=lambda r: (order[r["verdict"]], r["id"]))

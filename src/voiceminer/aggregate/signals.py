@@ -3,9 +3,10 @@
 A spike is a period in which a theme's (or cause's) volume, or its negative share, is
 significantly above its own baseline (the mean of up to ``baseline_periods`` earlier
 periods). Every theme and cause is tested in each period; the p-values of one period
-are adjusted together (Benjamini-Hochberg), and a spike also needs ``min_volume``
-mentions and a ``min_ratio`` rise, so a quiet theme going from 1 to 3 mentions is not
-an alarm.
+are adjusted together (Benjamini-Hochberg) - over every period of the range for the
+history, over the current period alone for its alerts - and a spike also needs
+``min_volume`` mentions and a ``min_ratio`` rise, so a quiet theme going from 1 to 3
+mentions is not an alarm.
 
 >>> import pandas as pd
 >>> rows = [("x", f"w{i}", c, 100, 0) for i, c in enumerate([10, 11, 9, 10, 40])]
@@ -38,21 +39,22 @@ class SpikeRules:
     alpha: float = 0.05
 
 
-def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: str = "theme") -> list[dict[str, Any]]:
-    """Every significant (period, key) spike in a :func:`theme_periods` table."""
+def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: str = "theme",
+                only: str | None = None) -> list[dict[str, Any]]:
+    """Significant (period, key) spikes in a :func:`theme_periods` table. The p-values of all
+    periods tested are adjusted together; ``only`` tests one period (e.g. the current one)."""
     if table.empty:
         return []
     table = table.sort_values(["key", "period"])
     periods = sorted(table["period"].unique())
-    out: list[dict[str, Any]] = []
+    tests = []
     for i, period in enumerate(periods):
-        if i < rules.min_baseline_periods:
+        if i < rules.min_baseline_periods or (only is not None and period != only):
             continue
         base_periods = periods[max(0, i - rules.baseline_periods):i]
         now = table[table["period"] == period].set_index("key")
         base = table[table["period"].isin(base_periods)].groupby("key")[["comments", "period_comments",
                                                                           "negative"]].sum()
-        tests = []
         for key, r in now.iterrows():
             b = base.loc[key] if key in base.index else None
             if b is None:
@@ -61,21 +63,22 @@ def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: st
             bx, bn = int(b["comments"]), int(b["period_comments"])
             rate, base_rate = x / n if n else 0.0, bx / bn if bn else 0.0
             ratio = (x + 0.5) / max(n, 1) / ((bx + 0.5) / max(bn, 1))
-            tests.append(dict(key=key, test="volume", p=rate_test(x, n, bx, bn), count=x, n=n,
-                              value=rate, baseline=base_rate, ratio=ratio))
+            tests.append(dict(key=key, period=period, baseline_periods=len(base_periods), test="volume",
+                              p=rate_test(x, n, bx, bn), count=x, n=n, value=rate, baseline=base_rate, ratio=ratio))
             neg, bneg = int(r["negative"]), int(b["negative"])
             nshare, bshare = (neg / x if x else 0.0), (bneg / bx if bx else 0.0)
-            tests.append(dict(key=key, test="negative_share", p=share_increase_test(neg, x, bneg, bx), count=neg,
-                              n=x, value=nshare, baseline=bshare, ratio=(nshare + 0.01) / (bshare + 0.01)))
-        qs = benjamini_hochberg([t["p"] for t in tests])
-        for t, q in zip(tests, qs):
-            enough = t["count"] >= rules.min_volume and t["ratio"] >= rules.min_ratio
-            if enough and q <= rules.alpha:
-                out.append({"level": level, "key": t["key"], "period": period, "test": t["test"],
-                            "count": t["count"], "of": t["n"], "value": round(t["value"], 4),
-                            "baseline": round(t["baseline"], 4), "ratio": round(t["ratio"], 2),
-                            "p_value": float(f"{t['p']:.3g}"), "q_value": float(f"{q:.3g}"),
-                            "baseline_periods": len(base_periods)})
+            tests.append(dict(key=key, period=period, baseline_periods=len(base_periods), test="negative_share",
+                              p=share_increase_test(neg, x, bneg, bx), count=neg, n=x, value=nshare,
+                              baseline=bshare, ratio=(nshare + 0.01) / (bshare + 0.01)))
+    out: list[dict[str, Any]] = []
+    for t, q in zip(tests, benjamini_hochberg([t["p"] for t in tests])):
+        enough = t["count"] >= rules.min_volume and t["ratio"] >= rules.min_ratio
+        if enough and q <= rules.alpha:
+            out.append({"level": level, "key": t["key"], "period": t["period"], "test": t["test"],
+                        "count": t["count"], "of": t["n"], "value": round(t["value"], 4),
+                        "baseline": round(t["baseline"], 4), "ratio": round(t["ratio"], 2),
+                        "p_value": float(f"{t['p']:.3g}"), "q_value": float(f"{q:.3g}"),
+                        "baseline_periods": t["baseline_periods"]})
     return out
 
 

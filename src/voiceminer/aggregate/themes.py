@@ -140,6 +140,31 @@ def segment_table(comments: pd.DataFrame, mentions: pd.DataFrame, column: str, t
     return out
 
 
+def theme_by_segment(comments: pd.DataFrame, mentions: pd.DataFrame, columns: list[str],
+                     min_comments: int = 20) -> list[dict[str, Any]]:
+    """Theme x segment value over the window: comments mentioning the theme, their share of the
+    segment's comments and net sentiment (one record per cell with at least one mention)."""
+    cs = comment_sentiment(mentions, "theme")
+    if cs.empty:
+        return []
+    out = []
+    for column in columns:
+        seg = comments[["id", column]].dropna(subset=[column])
+        sizes = seg.groupby(column)["id"].nunique()
+        joined = cs.merge(seg, left_on="comment_id", right_on="id")
+        joined = joined.assign(neg=(joined["label"] == "negative") | joined["mixed"],
+                               pos=(joined["label"] == "positive") | joined["mixed"])
+        for (value, theme), g in joined.groupby([column, "key"], sort=True):
+            n = int(sizes.get(value, 0))
+            if n < min_comments:
+                continue
+            k = int(g["comment_id"].nunique())
+            out.append({"segment": column, "value": str(value), "theme": theme, "comments": k,
+                        "share": round(k / n, 4), "net_sentiment": round(100.0 * (int(g["pos"].sum()) -
+                                                                                 int(g["neg"].sum())) / k, 1)})
+    return out
+
+
 def segment_columns(comments: pd.DataFrame, max_values: int = 20, min_coverage: float = 0.2) -> list[str]:
     """Columns to break figures down by: channel, source and metadata fields with few distinct
     values that cover at least ``min_coverage`` of the comments (ids and free text are skipped)."""

@@ -35,6 +35,10 @@ class Printer:
     def report_summary(self, summary: Mapping[str, Any], paths: Mapping[str, str]) -> None:
         for headline in summary.get("headlines", []):
             self.line(f"  {headline}")
+        if "alerts" in summary:
+            hook = summary.get("webhook") or {}
+            sent = f"; webhook {hook['status']}" + (f" ({hook['error']})" if hook.get("error") else "") if hook else ""
+            self.line(f"alerts this period: {summary['alerts']}{sent}")
         for fmt, path in paths.items():
             self.line(f"report ({fmt}): {path}")
 

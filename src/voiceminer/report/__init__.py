@@ -31,8 +31,11 @@ class Report:
 
     @property
     def summary(self) -> dict[str, Any]:
-        return {"overall": self.figures["overall"], "headlines": self.figures["headlines"],
-                "alerts": len(self.figures["alerts"])}
+        out = {"overall": self.figures["overall"], "headlines": self.figures["headlines"],
+               "alerts": len(self.figures["alerts"])}
+        if self.webhook:
+            out["webhook"] = self.webhook
+        return out
 
 
 def build_report(settings: Settings, *, store: Store, since: date | None = None, until: date | None = None,

@@ -14,14 +14,14 @@ from typing import Any
 
 from ..textsafety import safe_cell
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>])")  # with [ ] escaped no link can form, so ( ) ! stay
 
 
 def md_text(value: Any) -> str:
     """Customer text made inert in Markdown: one line, markup characters escaped.
 
-    >>> md_text("<script>alert(1)</script> | *x*")
-    '\\\\<script\\\\>alert\\\\(1\\\\)\\\\</script\\\\> \\\\| \\\\*x\\\\*'
+    >>> print(md_text("<script>alert(1)</script> | *x* [a](http://x)"))
+    \\<script\\>alert(1)\\</script\\> \\| \\*x\\* \\[a\\](http://x)
     """
     text = " ".join(str(value).split())
     return _MD_SPECIAL.sub(r"\\\1", text)
@@ -139,6 +139,9 @@ def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
         "Drivers": (["theme", "comments", "rating_impact", "nps_impact"],
                     [[d["label"], d["comments"], d["rating_impact"], d.get("nps_impact")]
                      for d in f["drivers"].get("impact") or []]),
+        "Themes by segment": (["segment", "value", "theme", "comments", "share", "net_sentiment"],
+                              [[r["segment"], r["value"], r["theme"], r["comments"], r["share"], r["net_sentiment"]]
+                               for r in f.get("theme_by_segment", [])]),
         "Alerts": (["severity", "kind", "message"], [[a["severity"], a["kind"], a["message"]] for a in f["alerts"]]),
     }
     return sheets

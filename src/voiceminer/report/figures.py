@@ -21,7 +21,8 @@ from ..aggregate.frames import comment_frame, mention_frame, need_frame, sentenc
 from ..aggregate.needs import unmet_needs
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, emerging_clusters, find_spikes, gone_quiet
-from ..aggregate.themes import segment_columns, segment_table, theme_periods, theme_summary
+from ..aggregate.themes import (segment_columns, segment_table, theme_by_segment, theme_periods,
+                               theme_summary)
 from ..config import Settings
 from ..storage import Store
 
@@ -67,9 +68,17 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     cause_table = theme_periods(comments, mentions, "cause")
     themes = theme_summary(theme_table, current, settings.baseline_periods, labels)
     causes = theme_summary(cause_table, current, settings.baseline_periods, labels)
-    spikes = find_spikes(theme_table, rules, "theme") + find_spikes(cause_table, rules, "cause")
-    spikes.sort(key=lambda s: (s["period"], s["q_value"], s["level"], s["key"]))
+    both = pd.concat([theme_table.assign(_l="theme"), cause_table.assign(_l="cause")]) \
+        .assign(key=lambda d: d["_l"] + ":" + d["key"]) if not theme_table.empty else theme_table
+    spikes = find_spikes(both, rules, "any")  # one family: every theme and cause in every period
     for s in spikes:
+        s["level"], s["key"] = s["key"].split(":", 1)
+    spikes.sort(key=lambda s: (s["period"], s["q_value"], s["level"], s["key"]))
+    # the current period's alerts: its own tests form the family (a weekly job tests one week)
+    current_spikes = find_spikes(both, rules, "any", only=current) if current else []
+    for s in current_spikes:
+        s["level"], s["key"] = s["key"].split(":", 1)
+    for s in spikes + current_spikes:
         s["label"] = labels.get(s["key"], s["key"])
     quiet = [dict(q, level="theme") for q in gone_quiet(theme_table)] + \
             [dict(q, level="cause") for q in gone_quiet(cause_table)]
@@ -104,7 +113,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "themes": themes,
         "causes": causes,
         "spikes": spikes,
-        "alerts": _alerts(spikes, emerging, promises, current),
+        "alerts": _alerts(current_spikes, emerging, promises, current, causes_view),
         "gone_quiet": quiet,
         "never_mentioned_themes": never,
         "emerging": emerging, "emerging_note": emerging_note,
@@ -113,6 +122,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "needs": need_view,
         "drivers": drivers,
         "segments": [row for col in seg_cols for row in segment_table(comments, mentions, col)],
+        "theme_by_segment": theme_by_segment(comments, mentions, seg_cols),
         "quotes": _theme_quotes(comments, mentions, sentences, store, themes[:8]),
         "voices": _voices(comments, current),
         "data_quality": {"input_rows": store.input_rows_summary(),
@@ -124,28 +134,34 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
 
 
 def _alerts(spikes: list[dict[str, Any]], emerging: list[dict[str, Any]] | None,
-            promises: list[dict[str, Any]], current: str | None) -> list[dict[str, Any]]:
-    """What needs attention in the current period: its spikes, emerging clusters and promises going badly."""
+            promises: list[dict[str, Any]], current: str | None,
+            causes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """What needs attention in the current period: its spikes (with the words that set a cause's
+    spike apart), emerging clusters, and broken promises raised more than before."""
+    terms = {c["id"]: c["distinctive_terms"] for rc in causes or [] for c in rc["causes"]
+             if c.get("spike") and c["spike"]["period"] == current}
     out = []
     for s in spikes:
         if s["period"] != current:
             continue
         what = "mentions" if s["test"] == "volume" else "negative share"
+        why = f"; they name {', '.join(repr(t) for t in terms[s['key']][:3])}" if terms.get(s["key"]) else ""
         out.append({"kind": "spike", "level": s["level"], "key": s["key"], "label": s["label"], "test": s["test"],
-                    "severity": "high" if s["ratio"] >= 2.5 else "medium",
+                    "severity": "high" if s["ratio"] >= 2 else "medium",
                     "message": f"{s['label']}: {what} {s['ratio']:.1f}x the baseline "
-                               f"({s['count']} of {s['of']}; q={s['q_value']:.2g})"})
+                               f"({s['count']} of {s['of']}; q={s['q_value']:.2g}){why}"})
     for e in emerging or []:
         if e["emerging"]:
             out.append({"kind": "emerging", "key": f"cluster-{e['id']}", "label": e["label"], "severity": "medium",
                         "message": f"New topic outside the taxonomy: \"{e['label']}\" ({e['current']} sentences "
                                    f"this period, {e['ratio']:.1f}x before)"})
-    for p in promises:
-        if p["verdict"] == "raised and going badly":
-            last = p["series"][-1]["mentions"] if p["series"] else 0
+    for p in promises:  # a broken promise is in the report every week; it alerts when it is raised more
+        c = p.get("current") or {}
+        if p["verdict"] == "raised and going badly" and c.get("q_value", 1) <= 0.05 and c["ratio_vs_before"] >= 1.5:
             out.append({"kind": "promise", "key": p["id"], "label": p["label"], "severity": "medium",
-                        "message": f"Promise \"{p['label']}\": {p['mentions']} mentions, "
-                                   f"{p['negative_share']:.0%} negative ({last} this period)"})
+                        "message": f"Promise \"{p['label']}\": {c['mentions']} mentions this period, "
+                                   f"{c['ratio_vs_before']:.1f}x the rate before; {p['negative_share']:.0%} "
+                                   "negative overall"})
     return out
 
 

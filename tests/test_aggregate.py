@@ -1,0 +1,107 @@
+"""Aggregation pieces: promises config and matching, need grouping, segments, settings."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from voiceminer.aggregate.needs import group_needs
+from voiceminer.aggregate.promises import load_promises, promise_figures
+from voiceminer.aggregate.themes import segment_columns, theme_periods
+from voiceminer.config import Settings
+from voiceminer.errors import ConfigError
+
+
+def _comments(texts: list[str], periods: list[str], sentiment: list[str] | None = None) -> pd.DataFrame:
+    return pd.DataFrame({"id": [f"c{i}" for i in range(len(texts))], "text": texts, "period": periods,
+                         "sentiment": sentiment or ["negative"] * len(texts),
+                         "sentiment_score": [-0.5] * len(texts)})
+
+
+NO_MENTIONS = pd.DataFrame(columns=["comment_id", "theme", "cause", "sentence_sentiment"])
+
+
+def test_promises_file_errors_name_the_file_and_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text("promises:\n  - id: a\n    label: A\n    keywords: [x]\n  - label: no id\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"p\.yaml, entry 2"):
+        load_promises(bad)
+    bad.write_text("promises: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_promises(bad)
+    bad.write_text("promises:\n  - id: a\n    label: A\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="keywords"):
+        load_promises(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_promises(tmp_path / "missing.yaml")
+
+
+def test_promise_keywords_match_whole_words_and_prefixes(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("promises:\n  - id: eco\n    label: Plastic-free\n    keywords: ['packag*', plastic]\n"
+                    "  - id: never\n    label: Carbon neutral\n    keywords: [carbon]\n", encoding="utf-8")
+    promises = load_promises(path)
+    texts = ["So much PACKAGING again", "plastic bag everywhere", "plasticky taste", "fine", "ok"] * 20
+    figures = promise_figures(promises, _comments(texts, ["w1"] * 50 + ["w2"] * 50), NO_MENTIONS)
+    eco, never = (next(f for f in figures if f["id"] == k) for k in ("eco", "never"))
+    assert eco["mentions"] == 40 and eco["verdict"] == "raised and going badly"  # "plasticky" is no match
+    assert never["mentions"] == 0 and never["verdict"] == "never raised"
+    assert never["rule_of_three"] == pytest.approx(0.03) and "3/n" in never["explanation"]
+
+
+def test_need_groups_do_not_depend_on_row_order() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(4, 16)
+    vecs = {f"h{i}": (centres[i % 2] + rng.normal(0, 0.05, 16)).astype(np.float32) for i in range(12)}
+    needs = pd.DataFrame({"comment_id": [f"c{i}" for i in range(12)], "sentence_idx": 0,
+                          "statement": ["x"] * 12, "text_hash": [f"h{i}" for i in range(12)]})
+    a = group_needs(needs, vecs)
+    shuffled = needs.sample(frac=1, random_state=3)
+    b = group_needs(shuffled, vecs).reindex(needs.index)
+    assert a.nunique() == 2
+    assert (pd.crosstab(a, b).values > 0).sum() == 2  # same partition
+
+
+def test_theme_periods_fill_quiet_periods_with_zero() -> None:
+    comments = _comments(["a", "b", "c"], ["w1", "w2", "w3"])
+    mentions = pd.DataFrame({"comment_id": ["c0"], "theme": ["login"], "sentence_sentiment": ["negative"]})
+    table = theme_periods(comments, mentions, "theme")
+    assert table["comments"].tolist() == [1, 0, 0] and table["period"].tolist() == ["w1", "w2", "w3"]
+
+
+def test_segment_columns_skip_ids_and_free_text() -> None:
+    n = 100
+    frame = pd.DataFrame({"channel": ["a", "b"] * 50, "source": ["s"] * n,
+                          "meta.plan": ["Basic", "Plus", "Pro", "Basic"] * 25,
+                          "meta.customer_id": [f"id{i}" for i in range(n)],
+                          "meta.rare": [None] * 95 + ["x", "y", "x", "y", "x"]})
+    assert segment_columns(frame) == ["channel", "meta.plan"]
+
+
+def test_report_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="alert_webhook"):
+        Settings(alert_webhook="ftp://example.com")
+    with pytest.raises(ConfigError, match="baseline_periods"):
+        Settings(baseline_periods=0)
+    s = Settings.load(env={"VOICEMINER_MIN_VOLUME": "5", "VOICEMINER_PROMISES": "p.yaml"}, config_path=None)
+    assert s.min_volume == 5 and s.promises == Path("p.yaml")
+
+
+def test_emerging_cluster_is_flagged_when_it_grows() -> None:
+    from voiceminer.aggregate.signals import emerging_clusters
+
+    rng = np.random.default_rng(1)
+    centres = np.eye(3, 24)
+    texts, vecs, periods = [], [], []
+    # two steady topics, 6 a week for 5 weeks; a third that appears only in the last week (15 sentences)
+    for week in range(5):
+        for topic, n in ((0, 6), (1, 6), (2, 15 if week == 4 else 0)):
+            for i in range(n):
+                texts.append(f"{('parking', 'music', 'new loyalty app')[topic]} remark {week}-{i}")
+                vecs.append(centres[topic] + rng.normal(0, 0.03, 24))
+                periods.append(f"w{week}")
+    found = emerging_clusters(texts, np.array(vecs, np.float32), periods, "w4")
+    flagged = [c for c in found if c["emerging"]]
+    assert len(flagged) == 1 and "loyalty" in flagged[0]["label"] and flagged[0]["before"] == 0
+    assert all(not c["emerging"] for c in found if "loyalty" not in c["label"])

@@ -30,8 +30,11 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         lines.append(f"Current period, {_period_name(figures, last['period'])}: {last['comments']:,} comments, "
                      f"net sentiment {last['net_sentiment']:+.0f} ({last['net_sentiment'] - prev['net_sentiment']:+.0f} "
                      f"on the period before).")
-    for alert in [a for a in figures["alerts"] if a["kind"] != "promise"][:3]:  # promises get their own lines
-        lines.append(f"Alert ({alert['severity']}): {alert['message']}.")
+    alerts = figures["alerts"]
+    if alerts:
+        high = sum(a["severity"] == "high" for a in alerts)
+        lines.append(f"{len(alerts)} alert(s) this {meta['period']}" + (f", {high} high" if high else "") + ": "
+                     + "; ".join(a["label"] for a in alerts[:4]) + (" and more" if len(alerts) > 4 else "") + ".")
     movers = [t for t in figures["themes"] if t.get("current") and t["current"]["change_vs_baseline_pts"] is not None
               and t["comments"] >= meta["min_volume"]]
     movers.sort(key=lambda t: (-abs(t["current"]["change_vs_baseline_pts"]), t["id"]))
@@ -43,17 +46,14 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
                          f"{abs(c['change_vs_baseline_pts']):.1f} points to {c['share']:.0%} of comments")
         lines.append("Biggest movers against the baseline: " + "; ".join(parts) + ".")
     spikes = [s for s in figures["spikes"] if s["test"] == "volume" and s["level"] == "cause"]
-    for rc in figures["root_causes"]:
-        for cause in rc["causes"]:
-            if cause.get("spike") and cause["distinctive_terms"]:
-                s = cause["spike"]
-                named = cause["share_of_peak_naming_terms"]
-                lines.append(f"Root cause: {cause['label']} ({rc['label']}) spiked in {_period_name(figures, s['period'])}, "
-                             f"{s['count']} comments, {s['ratio']:.1f}x its baseline; {named:.0%} of them mention "
-                             f"\"{cause['distinctive_terms'][0]}\""
-                             + (f" or \"{cause['distinctive_terms'][1]}\"" if len(cause["distinctive_terms"]) > 1 else "")
-                             + ".")
-                break
+    explained = [(rc, c) for rc in figures["root_causes"] for c in rc["causes"]
+                 if c.get("spike") and c["distinctive_terms"]]
+    if explained:  # the biggest explained spike; the others are in the report
+        rc, cause = max(explained, key=lambda rc_c: (rc_c[1]["spike"]["count"], rc_c[1]["id"]))
+        s, terms, named = cause["spike"], cause["distinctive_terms"], cause["share_of_peak_naming_terms"]
+        lines.append(f"Root cause: {cause['label']} ({rc['label']}) spiked in {_period_name(figures, s['period'])}, "
+                     f"{s['count']} comments, {s['ratio']:.1f}x its baseline; {named:.0%} of them mention "
+                     f"\"{terms[0]}\"" + (f" or \"{terms[1]}\"" if len(terms) > 1 else "") + ".")
     if not any(line.startswith("Root cause") for line in lines) and spikes:
         s = spikes[0]
         lines.append(f"Spike: {s['label']} in {_period_name(figures, s['period'])}, {s['count']} comments, "
@@ -69,12 +69,14 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         growth = f", {n['growth_ratio']:.1f}x more often in the second half of the range" if n["growth_ratio"] else ""
         lines.append(f"Unmet need{' growing fastest' if growing else ''}: \"{n['statement']}\" "
                      f"({n['comments']} comments{growth}).")
+    gaps = [p for p in figures["promises"] if p["verdict"] == "raised and going badly"]
+    if gaps:
+        lines.append("Promises customers say are not kept: " + "; ".join(
+            f"\"{p['label']}\" ({p['mentions']} comments, {p['negative_share']:.0%} negative)" for p in gaps) + ".")
     for p in figures["promises"]:
         if p["verdict"] == "never raised" and p["rule_of_three"] is not None:
             lines.append(f"Never raised: \"{p['label']}\": 0 of {p['comments']:,} comments, so fewer than "
                          f"{p['rule_of_three']:.2%} of customers bring it up (95% confidence).")
-        elif p["verdict"] == "raised and going badly":
-            lines.append(f"Promise gap: \"{p['label']}\": {p['mentions']} comments, {p['negative_share']:.0%} negative.")
     for q in figures["gone_quiet"][:2]:
         if q["level"] == "theme":
             lines.append(f"Gone quiet: {q['label']}, from {q['peak_mean']:.0f} comments a {meta['period']} "

@@ -105,3 +105,11 @@ def test_emerging_cluster_is_flagged_when_it_grows() -> None:
     flagged = [c for c in found if c["emerging"]]
     assert len(flagged) == 1 and "loyalty" in flagged[0]["label"] and flagged[0]["before"] == 0
     assert all(not c["emerging"] for c in found if "loyalty" not in c["label"])
+
+
+def test_mentions_without_sentence_sentiment_have_no_net_sentiment() -> None:
+    comments = _comments(["a", "b"], ["w1", "w1"])
+    mentions = pd.DataFrame({"comment_id": ["c0", "c1"], "theme": ["x", "x"], "sentence_sentiment": [None, None]})
+    table = theme_periods(comments, mentions, "theme")
+    assert table["comments"].tolist() == [2] and pd.isna(table["net_sentiment"].iloc[0])
+    assert table["neutral"].tolist() == [0]

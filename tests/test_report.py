@@ -65,7 +65,8 @@ def test_exports_cannot_run_formulas(tmp_path: Path) -> None:
 
 def test_executive_summary_from_numbers() -> None:
     figures = {
-        "meta": {"period": "week", "first_day": "2026-09-21", "last_day": "2026-09-28", "min_volume": 10},
+        "meta": {"period": "week", "first_day": "2026-09-21", "last_day": "2026-09-28", "min_volume": 10,
+                 "first_date": "2026-09-21", "last_date": "2026-10-04"},
         "overall": {"comments": 30, "sources": 2, "channels": 1, "negative_share": 0.5, "positive_share": 0.25,
                     "nps": {"nps": -20.0, "responses": 10}, "csat": None},
         "periods": [{"period": "2026-09-21", "comments": 10, "net_sentiment": 10.0, "negative_share": 0.3},
@@ -76,7 +77,7 @@ def test_executive_summary_from_numbers() -> None:
                       "rule_of_three": 0.01}],
     }
     lines = executive_summary(figures)
-    assert lines[0].startswith("30 comments from 2 source(s) between 2026-09-21 and 2026-09-28: net sentiment -25")
+    assert lines[0].startswith("30 comments from 2 source(s) between 2026-09-21 and 2026-10-04: net sentiment -25")
     assert "NPS -20 from 10 survey answers" in lines[0]
     assert "net sentiment -40 (-50 on the period before)" in lines[1]
     assert any("0 of 300 comments, so fewer than 1.00% of customers" in line for line in lines)
@@ -190,3 +191,27 @@ def test_script_in_a_comment_shows_as_text_in_chromium(tmp_path: Path) -> None:
     assert page.console_errors == [] and page.requests == []
     assert page.scripts == 0
     assert "<script>alert('x')</script> the delivery was awful" in page.text
+
+
+def test_range_bounds_are_local_days_and_json_is_strict(tmp_path: Path) -> None:
+    """--since/--until are calendar days in the configured zone (stored times are UTC); comments
+    without a date or channel, control characters and list metadata cannot break any export."""
+    rows = [
+        {"id": "aug", "text": "Late evening on 31 August, terrible", "date": "2026-09-01T02:00:00Z"},  # NY: Aug 31
+        {"id": "sep", "text": "Evening of 30 September, awful service", "date": "2026-10-01T02:00:00Z"},  # NY: Sep 30
+        {"id": "mid", "text": "Mid month, lovely food \x0b\x1b", "date": "2026-09-15T12:00:00Z",
+         "meta": {"tags": ["a", "b"], "plan": "Basic"}},
+        {"id": "nodate", "text": "No date on this one, awful"},
+    ]
+    settings = _lexicon(tmp_path, timezone="America/New_York")
+    jobs.mine(settings, [_export(tmp_path, rows)])
+    report = build_report(settings, store=jobs.open_store(settings), since=date(2026, 9, 1), until=date(2026, 10, 1),
+                          period="month")
+    f = report.figures
+    assert [p["period"] for p in f["periods"]] == ["2026-09-01"] and f["overall"]["comments"] == 2 + 0
+    assert f["meta"]["first_date"] == "2026-09-01" and f["meta"]["last_date"] == "2026-09-30"
+    json.loads(Path(report.paths["json"]).read_text(encoding="utf-8"))  # strict JSON (no NaN)
+    everything = build_report(settings, store=jobs.open_store(settings), period="month", out_dir=tmp_path / "all")
+    text = Path(everything.paths["json"]).read_text(encoding="utf-8")
+    assert "NaN" not in text and json.loads(text)["overall"]["undated"] == 1
+    assert "nan" not in Path(everything.paths["html"]).read_text(encoding="utf-8").split("<body>")[1].lower().split()

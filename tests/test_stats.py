@@ -95,3 +95,9 @@ def test_gone_quiet() -> None:
     assert [(q["key"], q["state"]) for q in quiet] == [("login", "silent")] or \
         [(q["key"], q["state"]) for q in quiet] == [("login", "faded")]
     assert quiet[0]["peak_periods"] == ["w00", "w03"]
+
+
+def test_regression_refuses_collinear_predictors() -> None:
+    X = np.array([[1, 1], [1, 1], [0, 0], [0, 0], [1, 1]], float)  # two themes that always come together
+    with pytest.raises(ValueError, match="collinear"):
+        ols([1, 2, 3, 4, 5], X, ["a", "b"])

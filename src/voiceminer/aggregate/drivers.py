@@ -71,11 +71,25 @@ def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict
             rec["nps_impact"] = removal_impact(ten["rating"].tolist(), has10.tolist(), "nps") if has10.any() else 0.0
         impact.append(rec)
     impact.sort(key=lambda r: (-(r["rating_impact"] or 0), r["theme"]))
-    themes = [t for t in sorted(neg_mention.index) if len(neg_mention[t]) >= min_mentions]
+    themes, columns, seen = [], [], set()
+    for t in sorted(neg_mention.index):
+        col = scored["id"].isin(neg_mention[t]).to_numpy(float)
+        key = col.tobytes()
+        # a theme needs enough negative mentions, and comments without it; identical columns
+        # (themes that always come together) cannot be told apart, so the first one stands for both
+        if len(neg_mention[t]) >= min_mentions and 0 < col.sum() < len(col) and key not in seen:
+            seen.add(key)
+            themes.append(t)
+            columns.append(col)
     regression = None
+    fitted = None
     if themes and len(scored) > len(themes) + 10:
-        X = np.column_stack([scored["id"].isin(neg_mention[t]).to_numpy(float) for t in themes])
-        intercept, coefs, fit = ols(scored["score100"].to_numpy(float), X, themes)
+        try:
+            fitted = ols(scored["score100"].to_numpy(float), np.column_stack(columns), themes)
+        except ValueError:  # still collinear (e.g. one theme = the sum of two others): no regression view
+            fitted = None
+    if fitted is not None:
+        intercept, coefs, fit = fitted
         rows = []
         for c in coefs:
             d = c.as_dict()

@@ -57,6 +57,13 @@ def _layer_rows(store: Store, layer: str, columns: list[Any], since: datetime | 
     return store.query(_bounded(query, since, until))
 
 
+def _scalar(value: Any) -> Any:
+    """Metadata values as groupable scalars: lists and objects become their JSON text."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
+
+
 def comment_frame(store: Store, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
     """One row per stored comment with its comment-level tags (NaN when not analysed).
 
@@ -82,7 +89,7 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     for key in sorted({k for m in frame["meta"] for k in m}):
-        frame[f"meta.{key}"] = [m.get(key) for m in frame["meta"]]
+        frame[f"meta.{key}"] = [_scalar(m.get(key)) for m in frame["meta"]]
     return frame.drop(columns=["meta"])
 
 

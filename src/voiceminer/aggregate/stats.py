@@ -74,8 +74,12 @@ def normalised_rating(rating: float | None, scale: float | None) -> float | None
 
 
 def rule_of_three(n: int) -> float | None:
-    """Upper 95% bound of a share never observed in ``n`` trials (3/n)."""
-    return 3.0 / n if n > 0 else None
+    """Upper 95% bound of a share never observed in ``n`` trials (3/n, at most 1).
+
+    >>> rule_of_three(1)
+    1.0
+    """
+    return min(1.0, 3.0 / n) if n > 0 else None
 
 
 def share_upper_bound(k: int, n: int, confidence: float = 0.95) -> float | None:
@@ -200,6 +204,8 @@ def ols(y: Sequence[float], X: np.ndarray, names: Sequence[str]) -> tuple[float,
     n, k = A.shape
     if n <= k:
         raise ValueError(f"need more observations ({n}) than parameters ({k})")
+    if np.linalg.matrix_rank(A) < k:
+        raise ValueError("predictors are collinear (a constant column, or columns that always move together)")
     beta, *_ = np.linalg.lstsq(A, yv, rcond=None)
     resid = yv - A @ beta
     dof = n - k

@@ -55,20 +55,22 @@ def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "th
     cs = cs.merge(comments[["id", "period"]], left_on="comment_id", right_on="id").dropna(subset=["period"])
     cs["negative"] = (cs["label"] == "negative") | cs["mixed"]
     cs["positive"] = (cs["label"] == "positive") | cs["mixed"]
-    cs["neutral"] = ~(cs["negative"] | cs["positive"])
+    cs["neutral"] = cs["label"] == "neutral"
+    cs["labelled"] = cs["label"].isin(["negative", "neutral", "positive"])  # no sentence sentiment: not neutral
     agg = cs.groupby(["key", "period"]).agg(comments=("comment_id", "nunique"), negative=("negative", "sum"),
-                                            positive=("positive", "sum"), neutral=("neutral", "sum"))
+                                            positive=("positive", "sum"), neutral=("neutral", "sum"),
+                                            labelled=("labelled", "sum"))
     keys = sorted(cs["key"].unique())
     full = pd.MultiIndex.from_product([keys, sorted(per_period.index)], names=["key", "period"])
     agg = agg.reindex(full, fill_value=0).reset_index()
     agg["period_comments"] = agg["period"].map(per_period).astype(int)
     agg["share"] = (agg["comments"] / agg["period_comments"]).round(4)
     with np.errstate(invalid="ignore", divide="ignore"):
-        net = 100.0 * (agg["positive"] - agg["negative"]) / agg["comments"]
-    agg["net_sentiment"] = net.round(1).where(agg["comments"] > 0)
-    for col in ("comments", "negative", "positive", "neutral"):
+        net = 100.0 * (agg["positive"] - agg["negative"]) / agg["labelled"]
+    agg["net_sentiment"] = net.round(1).where(agg["labelled"] > 0)
+    for col in ("comments", "negative", "positive", "neutral", "labelled"):
         agg[col] = agg[col].astype(int)
-    return agg[cols]
+    return agg[cols + ["labelled"]]
 
 
 def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: int = 8,
@@ -82,11 +84,12 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
         rows = rows.sort_values("period")
         total = int(rows["comments"].sum())
         neg, pos = int(rows["negative"].sum()), int(rows["positive"].sum())
+        labelled = int(rows["labelled"].sum()) if "labelled" in rows else total
         rec: dict[str, Any] = {
             "id": key, "label": labels.get(key, key), "comments": total,
             "share": round(total / max(int(rows["period_comments"].sum()), 1), 4),
             "negative": neg, "positive": pos,
-            "net_sentiment": round(100.0 * (pos - neg) / total, 1) if total else None,
+            "net_sentiment": round(100.0 * (pos - neg) / labelled, 1) if labelled else None,
             "trend_share_per_period": trend_slope(rows["share"].tolist()),
             "series": [{"period": r.period, "comments": int(r.comments), "share": float(r.share),
                         "net_sentiment": None if pd.isna(r.net_sentiment) else float(r.net_sentiment)}

@@ -61,7 +61,8 @@ def build_report(settings: Settings, *, store: Store, since: date | None = None,
     paths: dict[str, str] = {}
     if "json" in formats:
         path = out_dir / f"{stem}.json"
-        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str, allow_nan=False),
+                        encoding="utf-8")
         paths["json"] = str(path)
     if "html" in formats:
         from .html import render_html

@@ -25,8 +25,10 @@ def alerts_markdown(payload: dict[str, Any]) -> str:
     lines = [f"# VoiceMiner alerts: {payload['period']} of {payload['current_period']}", ""]
     if not payload["alerts"]:
         lines.append("No alerts this period.")
+    from .exports import md_text
+
     for a in payload["alerts"]:
-        lines.append(f"- **{a['severity']}** ({a['kind']}): {a['message']}")
+        lines.append(f"- **{a['severity']}** ({a['kind']}): {md_text(a['message'])}")
     return "\n".join(lines) + "\n"
 
 

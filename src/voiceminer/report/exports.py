@@ -14,7 +14,7 @@ from typing import Any
 
 from ..textsafety import safe_cell
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>])")  # with [ ] escaped no link can form, so ( ) ! stay
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#~])")  # with [ ] escaped no link can form, so ( ) ! stay
 
 
 def md_text(value: Any) -> str:
@@ -23,8 +23,8 @@ def md_text(value: Any) -> str:
     >>> print(md_text("<script>alert(1)</script> | *x* [a](http://x)"))
     \\<script\\>alert(1)\\</script\\> \\| \\*x\\* \\[a\\](http://x)
     """
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return "\\" + text if text[:1] in "+-=" and text else text  # no list item or heading underline
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
@@ -150,7 +150,11 @@ def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
 def write_xlsx(f: dict[str, Any], path: Path) -> Path:
     """One sheet per table; every cell formula-safe; header row bold and frozen."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+
+    def clean(value: Any) -> Any:  # control characters cannot be stored in XLSX; formulas must not run
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -160,7 +164,7 @@ def write_xlsx(f: dict[str, Any], path: Path) -> Path:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([safe_cell(v) for v in row])
+            ws.append([clean(v) for v in row])
         ws.freeze_panes = "A2"
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in col[:200])

@@ -7,7 +7,7 @@ it is compared with. The same store and bounds always give the same figures.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,8 @@ from ..storage import Store
 
 
 def _bound(day: date | None, tz: str) -> datetime | None:
-    return None if day is None else datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
+    """Midnight of ``day`` in ``tz``, as UTC (the store keeps UTC; SQLite drops the zone of a bound)."""
+    return None if day is None else datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
 
 
 def _labels(settings: Settings) -> dict[str, str]:
@@ -80,9 +81,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         s["level"], s["key"] = s["key"].split(":", 1)
     for s in spikes + current_spikes:
         s["label"] = labels.get(s["key"], s["key"])
-    quiet = [dict(q, level="theme") for q in gone_quiet(theme_table)] + \
-            [dict(q, level="cause") for q in gone_quiet(cause_table)]
+    quiet = gone_quiet(both)  # one family, like the spikes
     for q in quiet:
+        q["level"], q["key"] = q["key"].split(":", 1)
         q["label"] = labels.get(q["key"], q["key"])
     mentioned = set(theme_table["key"]) if not theme_table.empty else set()
     top_level = [t for t in labels if "." not in t]
@@ -100,8 +101,13 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
 
     first_day = since.isoformat() if since else (periods[0] if periods else None)
     last_day = until.isoformat() if until else (periods[-1] if periods else None)
+    local = comments["created_at"].dropna().dt.tz_convert(tz)
+    first_date = since.isoformat() if since else (local.min().date().isoformat() if len(local) else None)
+    last_date = (until - timedelta(days=1)).isoformat() if until else \
+        (local.max().date().isoformat() if len(local) else None)
     figures: dict[str, Any] = {
         "meta": {"period": period, "timezone": tz, "first_day": first_day, "last_day": last_day,
+                 "first_date": first_date, "last_date": last_date,
                  "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
                  "periods": periods, "current_period": current,
                  "previous_period": periods[-2] if len(periods) > 1 else None,
@@ -130,7 +136,24 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                          "undated_comments": int(comments["created_at"].isna().sum())},
         "producers": _producers(store),
     }
-    return figures
+    return json_safe(figures)
+
+
+def json_safe(value: Any) -> Any:
+    """Figures as strict JSON: NaN and infinities become None, numpy scalars plain numbers.
+
+    >>> json_safe({"a": [float("nan"), np.float64(1.5), np.int64(2)], "b": None})
+    {'a': [None, 1.5, 2], 'b': None}
+    """
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _alerts(spikes: list[dict[str, Any]], emerging: list[dict[str, Any]] | None,

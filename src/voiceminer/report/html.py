@@ -42,7 +42,8 @@ def render_html(f: dict[str, Any]) -> str:
     heat_rows = [(t["label"], [(s["comments"], s["net_sentiment"]) for s in t["series"]]) for t in f["themes"][:14]]
     heat = charts.heatmap(periods, heat_rows, title="Themes by period")
     impact = f["drivers"].get("impact") or []
-    driver_chart = charts.hbars([(d["label"], -d["rating_impact"], None, None) for d in impact[:10]],
+    driver_chart = charts.hbars([(d["label"], -d["rating_impact"], None, None) for d in impact
+                                 if d["rating_impact"] is not None][:10],
                                 title="Driver impact", unit=" pts",
                                 note="Points the average rating (0-100) loses because of each theme's comments")
     reg = f["drivers"].get("regression")

@@ -21,8 +21,9 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         scores.append(f"NPS {o['nps']['nps']:+.0f} from {o['nps']['responses']:,} survey answers")
     if o.get("csat") and o["csat"]["csat"] is not None:
         scores.append(f"CSAT {o['csat']['csat']:.0f}% from {o['csat']['responses']:,} ratings")
-    lines.append(f"{o['comments']:,} comments from {o['sources']} source(s) between {meta['first_day']} and "
-                 f"{meta['last_day']}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
+    span = (f" between {meta['first_date']} and {meta['last_date']}" if meta.get("first_date") and meta.get("last_date")
+            else "")
+    lines.append(f"{o['comments']:,} comments from {o['sources']} source(s){span}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
                  + (f"; {', '.join(scores)}." if scores else "."))
     periods = figures["periods"]
     if len(periods) >= 2:

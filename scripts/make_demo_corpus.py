@@ -1460,7 +1460,9 @@ def render_readme(truth):
     a("")
     a("The four exports live in `exports/` (mine them with `voiceminer mine corpora/demo/exports`, "
       "which is what `scripts/demo.sh` runs); `truth.json` and this README sit beside that folder so "
-      "they are never ingested as comments.")
+      "they are never ingested as comments. Beside them, written by hand (not by the generator): "
+      "`voiceminer.toml`, the demo's settings, and `promises.yaml`, the business's promises and "
+      "service standards that the report measures against what customers say.")
     a("")
     a("## The business")
     a("")

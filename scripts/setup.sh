@@ -20,6 +20,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/voicemi
 fi
 echo "setting up $VENV (first run takes a minute or two)..." >&2
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-"$VENV/bin/python" -m pip install --quiet -e ".[dev,web,dask]" >&2
+"$VENV/bin/python" -m pip install -qq --upgrade pip >&2
+"$VENV/bin/python" -m pip install -qq -e ".[dev,web,dask]" >&2  # -qq: errors only
 echo "$want" > "$stamp"

@@ -88,7 +88,9 @@ class SentenceEncoder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # our own progress bars report the work; no "Loading weights" noise
         base = base_model_dir()
         actual = file_sha256(base / "model.safetensors")
         if actual != BASE_SHA256:

@@ -215,3 +215,13 @@ def test_range_bounds_are_local_days_and_json_is_strict(tmp_path: Path) -> None:
     text = Path(everything.paths["json"]).read_text(encoding="utf-8")
     assert "NaN" not in text and json.loads(text)["overall"]["undated"] == 1
     assert "nan" not in Path(everything.paths["html"]).read_text(encoding="utf-8").split("<body>")[1].lower().split()
+
+
+def test_alert_markdown_is_escaped() -> None:
+    from voiceminer.report.alerts import alerts_markdown
+
+    md = alerts_markdown({"period": "week", "current_period": "2026-09-28",
+                          "alerts": [{"severity": "high", "kind": "emerging",
+                                      "message": "# new topic <img src=x> [click](http://evil) *now*"}]})
+    line = md.splitlines()[-1]
+    assert "\\#" in line and "\\<img" in line and "\\[click\\]" in line and "\\*now\\*" in line

@@ -2,6 +2,6 @@
 
 from .frames import comment_frame
 from .periods import assign_period
-from .summary import channel_breakdown, period_sentiment, overall
+from .summary import channel_breakdown, overall, period_sentiment
 
-__all__ = ["comment_frame", "assign_period", "period_sentiment", "channel_breakdown", "overall"]
+__all__ = ["assign_period", "channel_breakdown", "comment_frame", "overall", "period_sentiment"]

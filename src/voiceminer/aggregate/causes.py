@@ -96,7 +96,7 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
                 peak_texts = [text_of[c].casefold() for c in in_peak["comment_id"].unique()]
                 term_share = round(sum(any(t in x for t in terms[:2]) for x in peak_texts) / len(peak_texts), 3)
             causes.append({
-                "id": cause, "label": labels.get(cause, cause), "negative_comments": int(len(ids)),
+                "id": cause, "label": labels.get(cause, cause), "negative_comments": len(ids),
                 "share_of_theme": round(len(ids) / total, 4) if total else 0.0,
                 "trend_per_period": trend_slope(rows["comments"].tolist()),
                 "series": [{"period": r.period, "comments": int(r.comments)} for r in rows.itertuples()],

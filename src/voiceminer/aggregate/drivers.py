@@ -99,5 +99,5 @@ def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict
         regression = {"outcome": "rating on a 0-100 scale (0-10 surveys x10; 1-5 ratings (r-1)x25)",
                       "predictors": "has a negative mention of the theme (0/1)",
                       "intercept": round(intercept, 2), **fit, "coefficients": rows}
-    return {"impact": impact, "regression": regression, "scored_comments": int(len(scored)),
-            "nps_responses": int(len(ten))}
+    return {"impact": impact, "regression": regression, "scored_comments": len(scored),
+            "nps_responses": len(ten)}

@@ -112,14 +112,17 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
     return frame.sort_values(["comment_id", "sentence_idx", "theme"], kind="stable").reset_index(drop=True)
 
 
-def need_frame(store: Store, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
-    """One row per need sentence: the statement, score, whether a need cue was explicit."""
+def need_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
+               sentences: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per need sentence: the statement, score, whether a need cue was explicit, and the
+    sentence's text hash (from ``sentences``, a :func:`sentence_frame` of the same range, when given)."""
     a = t.annotations.c
     found = _layer_rows(store, "need", [a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end,
                                         a.data], since, until)
     hashes = {}
     if found:
-        sentences = sentence_frame(store, since, until)
+        if sentences is None:
+            sentences = sentence_frame(store, since, until)
         hashes = dict(zip(zip(sentences["comment_id"], sentences["idx"]), sentences["text_hash"]))
     rows = [[r["comment_id"], r["sentence_idx"], r["label"], r["score"], r["span_start"], r["span_end"],
              bool(_data(r["data"]).get("cues")), hashes.get((r["comment_id"], r["sentence_idx"]))] for r in found]

@@ -1,8 +1,7 @@
 """Unmet needs: need sentences grouped into needs, ranked by volume and growth.
 
-Need sentences are grouped by meaning when their vectors are in the store (one
-deterministic agglomerative clustering, cosine distance, average linkage), otherwise
-by their normalised need statement. Each group is named by its most central statement,
+Need sentences are grouped by meaning (:func:`voiceminer.flags.group_needs`: average-linkage
+clustering of their stored vectors, or of their statements' TF-IDF without vectors). Each group is named by its most central statement,
 ranked by volume in the window and growth (recent half against the earlier half, per
 comment), and shows its most representative quotes (nearest the group's centre) and
 the segments that raise it more than their share.
@@ -10,7 +9,6 @@ the segments that raise it more than their share.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -20,32 +18,21 @@ from .stats import rate_test, trend_slope
 
 
 def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: float = 0.55) -> pd.Series:
-    """A group id per need row (same index). Rows are sorted canonically first, so the
-    grouping does not depend on the order of the store."""
+    """A group id per need row (same index), from :func:`voiceminer.flags.group_needs`: by the
+    sentences' stored vectors when every row has one, else by the TF-IDF of the statements.
+    Rows are sorted canonically first, so the grouping does not depend on the store's order."""
+    from ..flags import group_needs as group_statements
+
     if needs.empty:
         return pd.Series([], dtype=int)
-    have = needs["text_hash"].map(lambda h: h in vectors)
-    groups = pd.Series(-1, index=needs.index)
-    if have.sum() >= 2:
-        from sklearn.cluster import AgglomerativeClustering
-
-        sub = needs[have].sort_values(["text_hash", "comment_id", "sentence_idx"])
-        X = np.vstack([vectors[h] for h in sub["text_hash"]]).astype(np.float64)
-        X /= np.linalg.norm(X, axis=1, keepdims=True).clip(1e-9)
-        labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                         distance_threshold=distance).fit_predict(X)
-        groups.loc[sub.index] = labels
-    rest = needs[~have]
-    if len(rest):
-        keys = rest["statement"].map(_normalise)
-        start = int(groups.max()) + 1
-        ids = {k: start + i for i, k in enumerate(sorted(keys.unique()))}
-        groups.loc[rest.index] = keys.map(ids)
-    return groups.astype(int)
-
-
-def _normalise(statement: str) -> str:
-    return re.sub(r"[^a-z0-9 ]+", "", statement.casefold()).strip()
+    rows = needs.sort_values(["statement", "comment_id", "sentence_idx"], kind="stable")
+    have = all(isinstance(h, str) and h in vectors for h in rows["text_hash"])
+    X = np.vstack([vectors[h] for h in rows["text_hash"]]) if have else None
+    groups = pd.Series(-1, index=rows.index)
+    for gid, group in enumerate(group_statements(rows["statement"].tolist(), X,
+                                                 threshold=distance if have else None)):
+        groups.iloc[group.members] = gid
+    return groups.reindex(needs.index).astype(int)
 
 
 def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, np.ndarray],
@@ -73,7 +60,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
         growth = ((recent + 0.5) / max(n_recent, 1)) / ((early + 0.5) / max(n_early, 1)) if n_early else None
         name, reps = _representatives(g, vectors, quotes)
         out.append({
-            "statement": name, "comments": int(len(ids)), "explicit_share": round(float(g["explicit"].mean()), 3),
+            "statement": name, "comments": len(ids), "explicit_share": round(float(g["explicit"].mean()), 3),
             "series": [{"period": p, "comments": int(series[p])} for p in periods],
             "trend_per_period": trend_slope(series.tolist()),
             "growth_ratio": round(growth, 2) if growth else None,

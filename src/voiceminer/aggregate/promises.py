@@ -96,7 +96,7 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
                     min_mentions: int = 5) -> list[dict[str, Any]]:
     """Mentions, share, sentiment, trend and verdict of each promise over the window."""
     periods = sorted(comments["period"].dropna().unique())
-    n = int(len(comments))
+    n = len(comments)
     per_period = comments.groupby("period")["id"].nunique().reindex(periods, fill_value=0)
     out = []
     for p in promises:
@@ -108,7 +108,7 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
             by_theme = mentions[mentions["theme"].isin(wanted) | mentions["cause"].isin(wanted)]["comment_id"]
             hit |= comments["id"].isin(set(by_theme))
         sel = comments[hit]
-        k = int(len(sel))
+        k = len(sel)
         neg = int((sel["sentiment"] == "negative").sum())
         pos = int((sel["sentiment"] == "positive").sum())
         series = sel.groupby("period")["id"].nunique().reindex(periods, fill_value=0)

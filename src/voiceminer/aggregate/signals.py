@@ -42,7 +42,9 @@ class SpikeRules:
 def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: str = "theme",
                 only: str | None = None) -> list[dict[str, Any]]:
     """Significant (period, key) spikes in a :func:`theme_periods` table. The p-values of all
-    periods tested are adjusted together; ``only`` tests one period (e.g. the current one)."""
+    periods tested are adjusted together; ``only`` tests one period (e.g. the current one).
+    Themes and causes can be tested as one family: give the table a ``level`` column (keys
+    must then be unique across levels, as taxonomy ids are); otherwise ``level`` names them."""
     if table.empty:
         return []
     table = table.sort_values(["key", "period"])
@@ -56,6 +58,7 @@ def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: st
         base = table[table["period"].isin(base_periods)].groupby("key")[["comments", "period_comments",
                                                                           "negative"]].sum()
         for key, r in now.iterrows():
+            lvl = r["level"] if "level" in now.columns else level
             b = base.loc[key] if key in base.index else None
             if b is None:
                 continue
@@ -63,18 +66,19 @@ def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: st
             bx, bn = int(b["comments"]), int(b["period_comments"])
             rate, base_rate = x / n if n else 0.0, bx / bn if bn else 0.0
             ratio = (x + 0.5) / max(n, 1) / ((bx + 0.5) / max(bn, 1))
-            tests.append(dict(key=key, period=period, baseline_periods=len(base_periods), test="volume",
+            tests.append(dict(key=key, level=lvl, period=period, baseline_periods=len(base_periods), test="volume",
                               p=rate_test(x, n, bx, bn), count=x, n=n, value=rate, baseline=base_rate, ratio=ratio))
             neg, bneg = int(r["negative"]), int(b["negative"])
             nshare, bshare = (neg / x if x else 0.0), (bneg / bx if bx else 0.0)
-            tests.append(dict(key=key, period=period, baseline_periods=len(base_periods), test="negative_share",
+            tests.append(dict(key=key, level=lvl, period=period, baseline_periods=len(base_periods),
+                              test="negative_share",
                               p=share_increase_test(neg, x, bneg, bx), count=neg, n=x, value=nshare,
                               baseline=bshare, ratio=(nshare + 0.01) / (bshare + 0.01)))
     out: list[dict[str, Any]] = []
     for t, q in zip(tests, benjamini_hochberg([t["p"] for t in tests])):
         enough = t["count"] >= rules.min_volume and t["ratio"] >= rules.min_ratio
         if enough and q <= rules.alpha:
-            out.append({"level": level, "key": t["key"], "period": t["period"], "test": t["test"],
+            out.append({"level": t["level"], "key": t["key"], "period": t["period"], "test": t["test"],
                         "count": t["count"], "of": t["n"], "value": round(t["value"], 4),
                         "baseline": round(t["baseline"], 4), "ratio": round(t["ratio"], 2),
                         "p_value": float(f"{t['p']:.3g}"), "q_value": float(f"{q:.3g}"),
@@ -102,6 +106,7 @@ def gone_quiet(table: pd.DataFrame, recent_periods: int = 4, min_peak: float = 5
     recent = periods[-recent_periods:]
     cands = []
     for key, rows in table.groupby("key", sort=True):
+        lvl = rows["level"].iloc[0] if "level" in rows.columns else None
         rows = rows.set_index("period").reindex(periods, fill_value=0)
         counts = rows["comments"].astype(float)
         exposure = rows["period_comments"].astype(float)
@@ -117,7 +122,7 @@ def gone_quiet(table: pd.DataFrame, recent_periods: int = 4, min_peak: float = 5
         peak_window = periods[periods.index(peak_end) - recent_periods + 1:periods.index(peak_end) + 1]
         p = drop_test(int(counts.loc[recent].sum()), int(exposure.loc[recent].sum()),
                       int(counts.loc[peak_window].sum()), int(exposure.loc[peak_window].sum()))
-        cands.append({"key": key, "state": "silent" if recent_mean == 0 else "faded",
+        cands.append({"key": key, "level": lvl, "state": "silent" if recent_mean == 0 else "faded",
                       "peak_periods": [peak_window[0], peak_window[-1]], "peak_mean": round(peak_mean, 2),
                       "recent_periods": [recent[0], recent[-1]], "recent_mean": round(recent_mean, 2),
                       "last_seen": max((pr for pr in periods if counts.loc[pr] > 0), default=None),

@@ -45,7 +45,7 @@ def overall(frame: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers for the summary."""
     dated = frame["created_at"].dropna()
     counts = frame["sentiment"].value_counts()
-    total = int(len(frame))
+    total = len(frame)
     return {
         "comments": total,
         "sources": int(frame["source"].nunique()),

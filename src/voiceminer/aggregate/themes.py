@@ -109,7 +109,7 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
                 "change_vs_previous_pts": round(100 * (float(now["share"]) - float(prev["share"])), 1)
                 if prev is not None else None,
                 "baseline_share": round(base_share, 4) if base_share is not None else None,
-                "baseline_periods": int(len(base)),
+                "baseline_periods": len(base),
                 "change_vs_baseline_pts": round(100 * (float(now["share"]) - base_share), 1)
                 if base_share is not None else None,
                 "ratio_vs_baseline": round(float(now["share"]) / base_share, 2) if base_share else None,
@@ -118,11 +118,11 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
     return sorted(out, key=lambda r: (-r["comments"], r["id"]))
 
 
-def segment_table(comments: pd.DataFrame, mentions: pd.DataFrame, column: str, top: int = 3,
+def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: int = 3,
                   min_comments: int = 20) -> list[dict[str, Any]]:
     """Per value of a segment column (channel, source, meta.plan, ...): comments, negative share
-    and the themes it over-indexes on (share in the segment / share overall)."""
-    cs = comment_sentiment(mentions, "theme")
+    and the themes it over-indexes on (share in the segment / share overall). ``cs`` is
+    :func:`comment_sentiment` of the theme mentions."""
     if column not in comments or comments[column].isna().all():
         return []
     seg = comments[["id", column, "sentiment"]].dropna(subset=[column])
@@ -143,11 +143,11 @@ def segment_table(comments: pd.DataFrame, mentions: pd.DataFrame, column: str, t
     return out
 
 
-def theme_by_segment(comments: pd.DataFrame, mentions: pd.DataFrame, columns: list[str],
+def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str],
                      min_comments: int = 20) -> list[dict[str, Any]]:
     """Theme x segment value over the window: comments mentioning the theme, their share of the
-    segment's comments and net sentiment (one record per cell with at least one mention)."""
-    cs = comment_sentiment(mentions, "theme")
+    segment's comments and net sentiment (one record per cell with at least one mention).
+    ``cs`` is :func:`comment_sentiment` of the theme mentions."""
     if cs.empty:
         return []
     out = []

@@ -9,10 +9,11 @@ current period are written as JSON and Markdown next to the report and, when
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError

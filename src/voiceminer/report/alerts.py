@@ -49,7 +49,7 @@ def deliver_alerts(figures: dict[str, Any], out_dir: Path, webhook: str = "",
     request = urllib.request.Request(webhook, data=body.encode("utf-8"), method="POST",
                                      headers={"Content-Type": "application/json", "User-Agent": "voiceminer"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured http(s) URL)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
     except (urllib.error.URLError, OSError) as exc:
         return paths, {"status": "failed", "url": webhook, "error": str(exc)}

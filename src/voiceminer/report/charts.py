@@ -9,7 +9,7 @@ True
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 

@@ -7,7 +7,7 @@ it is compared with. The same store and bounds always give the same figures.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,29 +21,28 @@ from ..aggregate.frames import comment_frame, mention_frame, need_frame, sentenc
 from ..aggregate.needs import unmet_needs
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, emerging_clusters, find_spikes, gone_quiet
-from ..aggregate.themes import (segment_columns, segment_table, theme_by_segment, theme_periods,
-                               theme_summary)
+from ..aggregate.themes import (
+    comment_sentiment,
+    segment_columns,
+    segment_table,
+    theme_by_segment,
+    theme_periods,
+    theme_summary,
+)
 from ..config import Settings
 from ..storage import Store
 
 
 def _bound(day: date | None, tz: str) -> datetime | None:
     """Midnight of ``day`` in ``tz``, as UTC (the store keeps UTC; SQLite drops the zone of a bound)."""
-    return None if day is None else datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def _labels(settings: Settings) -> dict[str, str]:
-    try:
-        from ..themes.taxonomy import load_taxonomy
+    """Theme id -> label from the configured taxonomy (a broken taxonomy file is a clear ConfigError)."""
+    from ..themes.taxonomy import load_taxonomy
 
-        return {t.id: t.label for t in load_taxonomy(settings.taxonomy)}
-    except Exception:  # the report still renders with ids when the taxonomy is unreadable
-        return {}
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
-            for r in frame.to_dict(orient="records")]
+    return {t.id: t.label for t in load_taxonomy(settings.taxonomy)}
 
 
 def compute_figures(settings: Settings, store: Store, since: date | None, until: date | None,
@@ -53,7 +52,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     comments = comment_frame(store, lo, hi)
     comments["period"] = assign_period(comments["created_at"], period, tz)
     mentions = mention_frame(store, lo, hi)
-    needs = need_frame(store, lo, hi)
+    sentences = sentence_frame(store, lo, hi)
+    vectors = stored_vectors(store, sentences["text_hash"].tolist())  # empty without an encoder
+    needs = need_frame(store, lo, hi, sentences)
     labels = _labels(settings)
     periods = sorted(comments["period"].dropna().unique())
     current = periods[-1] if periods else None
@@ -61,7 +62,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
 
     sent = period_sentiment(comments)
     scores = {s["period"]: s for s in score_periods(comments)}
-    period_rows = _records(sent)
+    period_rows = sent.to_dict(orient="records")  # NaN -> None in json_safe
     for row in period_rows:
         row.update({k: v for k, v in scores.get(row["period"], {}).items() if k != "period"})
 
@@ -69,30 +70,22 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     cause_table = theme_periods(comments, mentions, "cause")
     themes = theme_summary(theme_table, current, settings.baseline_periods, labels)
     causes = theme_summary(cause_table, current, settings.baseline_periods, labels)
-    both = pd.concat([theme_table.assign(_l="theme"), cause_table.assign(_l="cause")]) \
-        .assign(key=lambda d: d["_l"] + ":" + d["key"]) if not theme_table.empty else theme_table
-    spikes = find_spikes(both, rules, "any")  # one family: every theme and cause in every period
-    for s in spikes:
-        s["level"], s["key"] = s["key"].split(":", 1)
+    # themes and causes are tested as one family (taxonomy ids are unique across levels)
+    both = pd.concat([theme_table.assign(level="theme"), cause_table.assign(level="cause")], ignore_index=True)
+    spikes = find_spikes(both, rules)  # every theme and cause in every period
     spikes.sort(key=lambda s: (s["period"], s["q_value"], s["level"], s["key"]))
     # the current period's alerts: its own tests form the family (a weekly job tests one week)
-    current_spikes = find_spikes(both, rules, "any", only=current) if current else []
-    for s in current_spikes:
-        s["level"], s["key"] = s["key"].split(":", 1)
-    for s in spikes + current_spikes:
+    current_spikes = find_spikes(both, rules, only=current) if current else []
+    quiet = gone_quiet(both)
+    for s in spikes + current_spikes + quiet:
         s["label"] = labels.get(s["key"], s["key"])
-    quiet = gone_quiet(both)  # one family, like the spikes
-    for q in quiet:
-        q["level"], q["key"] = q["key"].split(":", 1)
-        q["label"] = labels.get(q["key"], q["key"])
     mentioned = set(theme_table["key"]) if not theme_table.empty else set()
     top_level = [t for t in labels if "." not in t]
     never = [{"id": t, "label": labels[t]} for t in top_level if t not in mentioned] if len(mentions) else []
 
     seg_cols = segment_columns(comments)
-    sentences = sentence_frame(store, lo, hi)
-    vectors = stored_vectors(store, needs["text_hash"].dropna().tolist()) if len(needs) else {}
-    emerging, emerging_note = _emerging(store, comments, sentences, mentions, current, rules)
+    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), for the segments
+    emerging, emerging_note = _emerging(comments, sentences, mentions, vectors, current, rules)
 
     promises = promise_figures(load_promises(settings.promises), comments, mentions)
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels)
@@ -115,7 +108,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                  "promises_file": str(settings.promises) if settings.promises else None},
         "overall": {**overall(comments), **overall_scores(comments)},
         "periods": period_rows,
-        "channels": _records(channel_breakdown(comments)),
+        "channels": channel_breakdown(comments).to_dict(orient="records"),
         "themes": themes,
         "causes": causes,
         "spikes": spikes,
@@ -127,9 +120,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "root_causes": causes_view,
         "needs": need_view,
         "drivers": drivers,
-        "segments": [row for col in seg_cols for row in segment_table(comments, mentions, col)],
-        "theme_by_segment": theme_by_segment(comments, mentions, seg_cols),
-        "quotes": _theme_quotes(comments, mentions, sentences, store, themes[:8]),
+        "segments": [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)],
+        "theme_by_segment": theme_by_segment(comments, theme_sentiment, seg_cols),
+        "quotes": _theme_quotes(comments, mentions, sentences, vectors, themes[:8]),
         "voices": _voices(comments, current),
         "data_quality": {"input_rows": store.input_rows_summary(),
                          "analysed_comments": int(comments["sentiment"].notna().sum()),
@@ -188,13 +181,12 @@ def _alerts(spikes: list[dict[str, Any]], emerging: list[dict[str, Any]] | None,
     return out
 
 
-def _emerging(store: Store, comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.DataFrame,
-              current: str | None, rules: SpikeRules) -> tuple[list[dict[str, Any]] | None, str]:
+def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.DataFrame,
+              vectors: dict[str, np.ndarray], current: str | None, rules: SpikeRules) -> tuple[list[dict[str, Any]] | None, str]:
     if current is None or sentences.empty:
         return None, "No analysed sentences in this range."
     covered = set(zip(mentions["comment_id"], mentions["sentence_idx"]))
     free = sentences[[(c, i) not in covered for c, i in zip(sentences["comment_id"], sentences["idx"])]]
-    vectors = stored_vectors(store, free["text_hash"].tolist())
     free = free[free["text_hash"].isin(vectors.keys())]
     if free.empty:
         return None, "Emerging topics need sentence vectors in the store (the default model pipeline stores them)."
@@ -224,8 +216,8 @@ def _voices(comments: pd.DataFrame, current: str | None, n: int = 3) -> dict[str
     return out
 
 
-def _theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.DataFrame, store: Store,
-                  themes: list[dict[str, Any]], n: int = 2) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def _theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.DataFrame,
+                  vectors: dict[str, np.ndarray], themes: list[dict[str, Any]], n: int = 2) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Per top theme, its most representative negative and positive sentences: nearest the
     centre of that theme's mentions of that polarity (by stored vectors), readable lengths."""
     from ..aggregate.quotes import representative
@@ -236,7 +228,6 @@ def _theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.
                                                                           "text_hash"]],
                        on=["comment_id", "sentence_idx"], how="left")
     m = m.merge(comments[["id", "text", "period", "channel"]], left_on="comment_id", right_on="id")
-    vectors = stored_vectors(store, m["text_hash"].dropna().tolist())
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for t in themes:
         out[t["id"]] = {}

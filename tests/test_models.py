@@ -118,6 +118,7 @@ def test_train_themes_then_tag_with_it(tmp_path: Path) -> None:
                                  "--out", str(model)])
     assert result.exit_code == 0, result.output
     assert (model / "config.json").exists() and (model / "MODEL_CARD.md").exists()
+    assert (model / "lexicon.json").exists()  # the word block is on by default; tag must pass the texts
     src = tmp_path / "in.txt"
     src.write_text("my parcel came five hours late\nthey billed me two times for one order\n", encoding="utf-8")
     out = tmp_path / "o.jsonl"

@@ -102,7 +102,8 @@ def test_trained_round_trip_identical(tmp_path):
     assert model.mode_ == "multi"
     model.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert config["factory"] == "themes.trained.v1" and config["encoder_key"] == "enc@1"
+    assert config["factory"] == "themes.trained.v2" and config["encoder_key"] == "enc@1"
+    assert config["lexical"] is None and not (tmp_path / "m" / "lexicon.json").exists()  # no texts given
     assert (tmp_path / "m" / "MODEL_CARD.md").exists() and (tmp_path / "m" / "weights.npz").exists()
     again = ThemeModel.load(tmp_path / "m", encoder_key="enc@1")
     assert again.predict(X) == model.predict(X)
@@ -127,6 +128,67 @@ def test_single_label_mode_predicts_one_leaf():
     model = ThemeModel(C=1.0, cv_folds=2).fit(X, y)
     assert model.mode_ == "single"
     assert all(len([p for p in pred if p != "b"]) == 1 for pred in model.predict(X))
+
+
+def test_single_label_softmax_parents_sum_their_children():
+    X, y = _toy()
+    y = [["a"]] * 30 + [["b.x"]] * 30 + [["b.y"]] * 30
+    model = ThemeModel(C=1.0, cv_folds=2).fit(X, y)
+    proba = model.predict_proba(X)
+    col = {lab: j for j, lab in enumerate(model.labels_)}
+    leaves = [col["a"], col["b.x"], col["b.y"]]
+    assert np.allclose(proba[:, leaves].sum(1), 1.0, atol=1e-5)
+    assert np.allclose(proba[:, col["b"]], proba[:, col["b.x"]] + proba[:, col["b.y"]], atol=1e-6)
+    assert model.predict(X[:1]) == [["a"]] and model.predict(X[30:31]) == [["b", "b.x"]]
+
+
+_TEXTS = {"delivery.late": "the parcel arrived {} days late", "price": "far too expensive at {} dollars",
+          "staff.rude": "the waiter was rude number {}"}
+
+
+def _toy_texts(y):
+    """Texts whose words name the theme; the vectors of ``_toy`` carry no signal here (noise)."""
+    return [" and ".join(_TEXTS[lab].format(i) for lab in labels) for i, labels in enumerate(y)]
+
+
+def test_lexical_block_reads_the_words_and_round_trips(tmp_path):
+    X, y = _toy()
+    texts = _toy_texts(y)
+    noise = np.random.default_rng(1).normal(0, 1, X.shape).astype(np.float32)  # vectors without signal
+    model = ThemeModel(Cs=(2.0,), cv_folds=3).fit(noise, y, texts=texts, encoder_key="enc@1")
+    assert model.lexicon_ is not None and "parcel" in model.lexicon_.terms_
+    assert model.predict(noise[:1], ["the parcel arrived 3 days late"]) == [["delivery", "delivery.late"]]
+    vector_only = ThemeModel(Cs=(2.0,), cv_folds=3, lexical=0).fit(noise, y, texts=texts)
+    assert vector_only.lexicon_ is None
+    assert model.cv_scores_["cv_micro_f1"] > vector_only.cv_scores_["cv_micro_f1"] + 0.2
+    with pytest.raises(ConfigError, match="reads the sentence text"):
+        model.predict(noise[:1])
+    model.save(tmp_path / "lex")
+    config = json.loads((tmp_path / "lex" / "config.json").read_text())
+    assert config["lexical"]["weight"] == 1.0 and (tmp_path / "lex" / "lexicon.json").exists()
+    again = ThemeModel.load(tmp_path / "lex", encoder_key="enc@1")
+    assert np.array_equal(again.predict_proba(noise, texts), model.predict_proba(noise, texts))
+    (tmp_path / "lex" / "lexicon.json").write_text(
+        (tmp_path / "lex" / "lexicon.json").read_text().replace("parcel", "parcels"))
+    with pytest.raises(ConfigError, match="sha256 does not match"):
+        ThemeModel.load(tmp_path / "lex")
+
+
+def test_version_1_artifact_still_loads(tmp_path):
+    X, y = _toy()
+    model = ThemeModel(Cs=(2.0,), cv_folds=2).fit(X, y)
+    model.save(tmp_path / "v1")
+    path = tmp_path / "v1" / "config.json"
+    config = json.loads(path.read_text())
+    config["factory"], config["format"] = "themes.trained.v1", 1
+    del config["lexical"]
+    path.write_text(json.dumps(config))
+    again = ThemeModel.load(tmp_path / "v1")
+    assert again.lexicon_ is None and again.predict(X) == model.predict(X)
+    config["factory"] = "themes.other.v9"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="factory is 'themes.other.v9'"):
+        ThemeModel.load(tmp_path / "v1")
 
 
 def test_labeled_csv_errors_name_line_and_field(tmp_path):
@@ -160,7 +222,11 @@ def test_train_from_csv_writes_a_reloadable_artifact(tmp_path):
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["rows"] == 30 and len(config["data_sha256"]) == 64 and config["encoder_key"] == "fake@0"
     model = ThemeModel.load(tmp_path / "out", encoder_key="fake@0")
-    assert model.predict(_FakeEncoder().encode(["late again"])) == [["delivery", "delivery.late"]]
+    assert config["lexical"]["weight"] == 1.0 and model.lexicon_ is not None
+    assert model.predict(_FakeEncoder().encode(["late again"]), ["late again"]) == [["delivery", "delivery.late"]]
+    train_from_csv(tmp_path / "L.csv", None, tmp_path / "plain", _FakeEncoder(), C=1.0, lexical=0)
+    assert ThemeModel.load(tmp_path / "plain").predict(_FakeEncoder().encode(["late again"])) == [
+        ["delivery", "delivery.late"]]
 
 
 # ---- causes ---------------------------------------------------------------------------------

@@ -211,6 +211,9 @@ def train_themes(ctx: typer.Context,
                  out: Path = typer.Option(..., "--out", help="Folder for the trained themes model."),
                  taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy the theme ids come from "
                                                                      "(default: the built-in one)."),
+                 lexical: float = typer.Option(1.0, "--lexical-weight", min=0.0,
+                                               help="Weight of the word n-gram block beside the sentence "
+                                                    "vector; 0 trains on the vector alone."),
                  as_json: bool = JsonOpt) -> None:
     """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
 
@@ -220,7 +223,7 @@ def train_themes(ctx: typer.Context,
         from ..themes import load_taxonomy, train_from_csv
 
         encoder = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir))).encoder_
-        metrics = train_from_csv(labeled, load_taxonomy(taxonomy), out, encoder)
+        metrics = train_from_csv(labeled, load_taxonomy(taxonomy), out, encoder, lexical=lexical)
         out_.line(f"trained on {metrics['rows']} rows, {metrics['labels']} theme(s): {out}")
         for k, v in metrics.items():
             if k not in ("rows", "labels"):

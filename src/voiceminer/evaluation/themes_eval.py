@@ -36,13 +36,14 @@ def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
     return float(f1_score(list(gold), list(pred), average="macro", labels=sorted(set(gold)), zero_division=0))
 
 
-def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y: list, multi: bool) -> float:
-    """Fit the train-themes recipe and score it on validation data."""
+def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y: list, multi: bool,
+                   train_texts: Sequence[str], val_texts: Sequence[str], lexical: float = 1.0) -> float:
+    """Fit the train-themes recipe (``lexical=0``: vector only) and score it on validation data."""
     from ..themes import ThemeModel
 
     labels = [list(y) if multi else [y] for y in train_y]
-    model = ThemeModel().fit(normalise(train_x), labels)
-    pred = model.predict(normalise(val_x))
+    model = ThemeModel(lexical=lexical).fit(normalise(train_x), labels, texts=train_texts)
+    pred = model.predict(normalise(val_x), val_texts)
     if multi:
         return multilabel_micro_f1([list(y) for y in val_y], pred)
     return macro_f1(val_y, [p[0] if p else "" for p in pred])
@@ -70,8 +71,8 @@ def theme_rows(ev: Any, row_cls: Any, targets: dict[str, float]) -> list[Any]:
         train, val = ds.split(data, "train"), ds.split(data, "val")
         tx, ty = [e.text for e in train], [e.label for e in train]
         vx, vy = [e.text for e in val], [e.label for e in val]
-        model = trained_scores(ev.shared_vectors(tx), ty, ev.shared_vectors(vx), vy, multi)
-        base = trained_scores(ev.base_vectors(tx), ty, ev.base_vectors(vx), vy, multi)
+        model = trained_scores(ev.shared_vectors(tx), ty, ev.shared_vectors(vx), vy, multi, tx, vx)
+        base = trained_scores(ev.base_vectors(tx), ty, ev.base_vectors(vx), vy, multi, tx, vx, lexical=0.0)
         rows.append(row_cls(key, label + ", train-themes", metric, len(val),
                             {"vader": None, "frozen_lr": base, "model": model}, targets.get(key)))
         dataset = "semeval14" if multi else "airline"

@@ -49,17 +49,21 @@ class ThemesStage:
         self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}"
         return self
 
-    def hits(self, vectors: np.ndarray) -> list[list[tuple[str, float, str | None, float | None]]]:
-        """Per sentence: (theme id, score, cause id or None, cause score or None)."""
+    def hits(self, vectors: np.ndarray,
+             texts: Sequence[str] | None = None) -> list[list[tuple[str, float, str | None, float | None]]]:
+        """Per sentence: (theme id, score, cause id or None, cause score or None).
+
+        ``texts`` (the sentences) are needed by a trained model with a lexical block.
+        """
         if not len(vectors):
             return []
         vectors = _normalise(vectors)
         if self.kind_ == "zeroshot":
             return [[(h.id, h.score, h.cause_id, h.cause_score) for h in row] for row in self.model_.predict(vectors)]
-        proba = self.model_.predict_proba(vectors)
+        proba = self.model_.predict_proba(vectors, texts)
         col = {lab: j for j, lab in enumerate(self.model_.labels_)}
         out = []
-        for row, ids in zip(proba, self.model_.predict(vectors)):  # predictions include the parents
+        for row, ids in zip(proba, self.model_.decide(proba)):  # predictions include the parents
             hits = []
             for theme in (i for i in ids if "." not in i):
                 cause = max((c for c in ids if c.startswith(theme + ".")), key=lambda c: row[col[c]], default=None)
@@ -75,8 +79,10 @@ class ThemesStage:
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
         from ..themes import cause_spans
 
-        rows = [a.vectors for a in batch if a.vectors is not None and len(a.vectors)]
-        all_hits = iter(self.hits(np.concatenate(rows)) if rows else [])  # one scoring pass per batch
+        scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
+        texts = [s.text for a in scored for s in a.sentences]
+        all_hits = iter(self.hits(np.concatenate([a.vectors for a in scored]), texts)
+                        if scored else [])  # one scoring pass per batch
         out = []
         for a in batch:
             anns = []

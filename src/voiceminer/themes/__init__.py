@@ -4,7 +4,7 @@ Library functions only (the pipeline stages and CLI commands live elsewhere):
 
 - :func:`load_taxonomy` - validated YAML taxonomy (``corpora/taxonomy/cx_default.yaml`` by default)
 - :class:`ZeroShotThemes` - ``themes.zeroshot.v1``, themes from the taxonomy text alone
-- :class:`ThemeModel` - ``themes.trained.v1``, a head trained on labeled sentences
+- :class:`ThemeModel` - ``themes.trained.v2``, a head trained on labeled sentences (vector + word n-grams)
 - :func:`train_from_csv` - train and save a ThemeModel from ``text,themes`` CSV
 - :func:`cause_spans` - character spans of "because ..." style cause clauses
 - :func:`discover` - deterministic clustering of sentences no theme covers

@@ -11,9 +11,16 @@ airline complaint reasons this lifts validation macro-F1 from 0.550 to 0.563, wi
 change on the SemEval-2014 categories. When every training text has exactly one leaf label the
 model is single-label and predicts the best theme (``mode_ == "single"``).
 
+Given the training texts, the head also reads a lexical block (``lexical`` > 0, the
+default): TF-IDF word 1-2-grams of the sentence (:class:`~voiceminer.themes.lexical.Lexicon`)
+beside the vector, so a single naming word ("luggage", "refund") counts fully. Such a
+model then needs the sentence texts at prediction time too (``predict(X, texts)``);
+the pipeline passes them. Artifacts with the block are ``themes.trained.v2``; v1
+folders (vector only) still load and behave as before.
+
 The artifact is a folder (no pickles): ``config.json`` (factory, labels,
 thresholds, encoder key, feature set, training-data sha256, CV scores),
-``weights.npz`` and ``MODEL_CARD.md``. :meth:`ThemeModel.load` refuses a folder
+``weights.npz``, ``MODEL_CARD.md`` and, with the lexical block, ``lexicon.json``. :meth:`ThemeModel.load` refuses a folder
 trained on another encoder key, because its vectors would mean something else.
 
 >>> import numpy as np
@@ -40,7 +47,8 @@ from .taxonomy import Taxonomy, parent_of
 
 __all__ = ["FACTORY", "ThemeModel", "expand_parents", "head_proba", "leaf_columns"]
 
-FACTORY = "themes.trained.v1"
+FACTORY = "themes.trained.v2"
+FACTORIES = ("themes.trained.v1", FACTORY)  # v1: vector-only artifacts, still readable
 _THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 
@@ -57,11 +65,11 @@ class ThemeModel:
     """Per-theme classifier head over feature vectors (see module doc)."""
 
     name: ClassVar[str] = FACTORY
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "2.0.0"
 
     def __init__(self, *, head: str = "logreg", C: float | None = None, Cs: Sequence[float] = (0.5, 2.0, 8.0),
                  hidden: int = 512, alpha: float = 1e-3, class_weight: str | None = "balanced",
-                 cv_folds: int = 3, random_state: int = 0, features: str = "mean") -> None:
+                 cv_folds: int = 3, random_state: int = 0, features: str = "mean", lexical: float = 1.0) -> None:
         self.head = head
         self.C = C
         self.Cs = tuple(Cs)
@@ -71,6 +79,8 @@ class ThemeModel:
         self.cv_folds = cv_folds
         self.random_state = random_state
         self.features = features
+        self.lexical = lexical
+        self.lexicon_: Any = None
         self.labels_: list[str] = []
         self.thresholds_: np.ndarray = np.zeros(0)
         self.weights_: dict[str, np.ndarray] = {}
@@ -82,11 +92,19 @@ class ThemeModel:
 
     # ---- fitting -------------------------------------------------------------------------
     def fit(self, X: np.ndarray, label_sets: Sequence[Sequence[str]], taxonomy: Taxonomy | None = None, *,
-            encoder_key: str = "", meta: dict[str, Any] | None = None) -> ThemeModel:
-        """Fit on feature rows ``X`` and one label set per row; returns self."""
+            texts: Sequence[str] | None = None, encoder_key: str = "",
+            meta: dict[str, Any] | None = None) -> ThemeModel:
+        """Fit on feature rows ``X`` and one label set per row (``texts`` enable the lexical block)."""
         X = np.asarray(X, dtype=np.float32)
         if len(X) != len(label_sets):
             raise ConfigError(f"{len(X)} feature rows but {len(label_sets)} label sets")
+        if texts is not None and len(texts) != len(X):
+            raise ConfigError(f"{len(X)} feature rows but {len(texts)} texts")
+        self.lexicon_ = None
+        if texts is not None and self.lexical > 0:
+            from .lexical import Lexicon
+            self.lexicon_ = Lexicon().fit(texts)
+        X = self._inputs(X, texts)
         sets = expand_parents(label_sets)
         self.labels_ = sorted({lab for s in sets for lab in s})
         _check_labels(self.labels_, sets, taxonomy)
@@ -109,6 +127,8 @@ class ThemeModel:
         if self.head != "logreg":
             raise ConfigError(f"unknown theme head {self.head!r}; use 'logreg' or 'mlp'")
         from sklearn.linear_model import LogisticRegression
+        if self.mode_ == "single":
+            return self._fit_softmax(X, Y, C)
         coef = np.zeros((Y.shape[1], X.shape[1]), np.float32)
         intercept = np.zeros(Y.shape[1], np.float32)
         for j in range(Y.shape[1]):
@@ -120,16 +140,60 @@ class ThemeModel:
             coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
         return {"coef": coef, "intercept": intercept}
 
+    def _inputs(self, X: np.ndarray, texts: Sequence[str] | None) -> Any:
+        """The head's input: ``X``, or ``[X | lexical * tfidf(texts)]`` (sparse) with the lexical block."""
+        X = np.asarray(X, dtype=np.float32)
+        if self.lexicon_ is None:
+            return X
+        if texts is None:
+            raise ConfigError("this themes model reads the sentence text too (lexical block); "
+                              "pass texts to predict()/predict_proba()")
+        if len(texts) != len(X):
+            raise ConfigError(f"{len(X)} feature rows but {len(texts)} texts")
+        import scipy.sparse as sp
+        return sp.hstack([sp.csr_matrix(X), self.lexical * self.lexicon_.transform(texts)], format="csr")
+
+    def _fit_softmax(self, X: Any, Y: np.ndarray, C: float | None) -> dict[str, np.ndarray]:
+        """Single-label: one multinomial logistic regression over the leaf themes.
+
+        A parent's score is the sum of its children's (``tree`` maps leaves to labels). On the
+        airline complaint reasons this beats one-vs-rest heads, most of all with the lexical block.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        leaf = leaf_columns(self.labels_)
+        y = Y[:, leaf].argmax(1)
+        coef = np.zeros((len(leaf), X.shape[1]), np.float32)
+        intercept = np.full(len(leaf), -30.0, np.float32)  # classes absent from this fit: never picked
+        present = np.unique(y)
+        if len(present) == 1:
+            intercept[present[0]] = 0.0
+        else:
+            lr = LogisticRegression(C=C, max_iter=3000, class_weight=self.class_weight,
+                                    random_state=self.random_state).fit(X, y)
+            rows = lr.classes_.astype(int)
+            if len(rows) == 2:  # sklearn keeps one row for two classes: split it symmetrically
+                coef[rows[1]], coef[rows[0]] = lr.coef_[0] / 2, -lr.coef_[0] / 2
+                intercept[rows[1]], intercept[rows[0]] = lr.intercept_[0] / 2, -lr.intercept_[0] / 2
+            else:
+                coef[rows], intercept[rows] = lr.coef_, lr.intercept_
+        tree = np.array([[lab == self.labels_[k] or self.labels_[k].startswith(lab + ".") for k in leaf]
+                         for lab in self.labels_], np.float32)
+        return {"coef": coef, "intercept": intercept, "tree": tree}
+
     # ---- predicting ----------------------------------------------------------------------
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(n, len(labels_))`` scores in [0, 1]."""
+    def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """``(n, len(labels_))`` scores in [0, 1]; ``texts`` are required with the lexical block."""
         if not self.labels_:
             raise ConfigError("ThemeModel is not fitted; call fit() or ThemeModel.load(dir)")
-        return head_proba(self.weights_, X)
+        return head_proba(self.weights_, self._inputs(X, texts))
 
-    def predict(self, X: np.ndarray) -> list[list[str]]:
+    def predict(self, X: np.ndarray, texts: Sequence[str] | None = None) -> list[list[str]]:
         """Theme ids per row (parents included), sorted."""
-        proba = self.predict_proba(X)
+        return self.decide(self.predict_proba(X, texts))
+
+    def decide(self, proba: np.ndarray) -> list[list[str]]:
+        """Theme ids per row of :meth:`predict_proba` scores (thresholds or best leaf)."""
         if self.mode_ == "single":
             leaf = leaf_columns(self.labels_)
             picks = [[self.labels_[leaf[int(np.argmax(p[leaf]))]]] for p in proba]
@@ -151,12 +215,21 @@ class ThemeModel:
 
 
 def head_proba(weights: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
-    """Sigmoid scores of a logreg (``coef``/``intercept``) or MLP (``w0,b0,w1,b1``) head."""
-    X = np.asarray(X, dtype=np.float32)
+    """Scores of a logreg (``coef``/``intercept``: sigmoid; with ``tree``: softmax over leaves) or MLP
+    (``w0,b0,w1,b1``) head.
+
+    ``X`` is a dense array or a scipy sparse matrix.
+    """
+    if not hasattr(X, "tocsr"):
+        X = np.asarray(X, dtype=np.float32)
+    if "tree" in weights:  # single-label softmax over leaves; parents sum their children
+        z = np.asarray(X @ weights["coef"].T) + weights["intercept"]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return ((e / e.sum(axis=1, keepdims=True)) @ weights["tree"].T).astype(np.float32)
     if "coef" in weights:
-        z = X @ weights["coef"].T + weights["intercept"]
+        z = np.asarray(X @ weights["coef"].T) + weights["intercept"]
     else:
-        z = np.maximum(X @ weights["w0"] + weights["b0"], 0) @ weights["w1"] + weights["b1"]
+        z = np.maximum(np.asarray(X @ weights["w0"]) + weights["b0"], 0) @ weights["w1"] + weights["b1"]
     return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
 
 

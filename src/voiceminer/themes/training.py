@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from .trained import FACTORY, head_proba, leaf_columns
+from .trained import FACTORIES, FACTORY, head_proba, leaf_columns
 
 __all__ = ["cross_validate", "read_artifact", "read_labeled_csv", "train_from_csv", "write_artifact"]
 
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2  # 2: optional lexical block (lexicon.json + lex_idf in weights.npz)
 
 
 def cross_validate(model: Any, X: np.ndarray, Y: np.ndarray) -> tuple[float | None, np.ndarray, dict[str, float]]:
@@ -60,15 +60,25 @@ def _score(mode: str, Y: np.ndarray, scores: np.ndarray, leaf: list[int]) -> flo
 
 
 def write_artifact(model: Any, out: Path) -> Path:
-    """Write the model folder (config.json, weights.npz, MODEL_CARD.md); returns ``out``."""
+    """Write the model folder (config.json, weights.npz, MODEL_CARD.md[, lexicon.json]); returns ``out``."""
     if not model.labels_:
         raise ConfigError("cannot save an unfitted ThemeModel; call fit() first")
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "weights.npz", **{k: np.asarray(v, np.float32) for k, v in model.weights_.items()})
+    arrays = {k: np.asarray(v, np.float32) for k, v in model.weights_.items()}
+    lexical = None
+    if model.lexicon_ is not None:
+        arrays["lex_idf"] = model.lexicon_.idf_
+        (out / "lexicon.json").write_text(json.dumps(model.lexicon_.state(), ensure_ascii=False) + "\n",
+                                          encoding="utf-8")
+        lexical = {"weight": model.lexical, "file": "lexicon.json",
+                   "sha256": hashlib.sha256((out / "lexicon.json").read_bytes()).hexdigest()}
+    else:
+        (out / "lexicon.json").unlink(missing_ok=True)
+    np.savez(out / "weights.npz", **arrays)
     config = {
         "factory": FACTORY, "version": model.version, "format": ARTIFACT_FORMAT,
         "labels": model.labels_, "thresholds": [float(t) for t in model.thresholds_], "mode": model.mode_,
-        "encoder_key": model.encoder_key_, "features": model.features,
+        "encoder_key": model.encoder_key_, "features": model.features, "lexical": lexical,
         "params": {"head": model.head, "C": model.C_, "hidden": model.hidden, "alpha": model.alpha,
                    "class_weight": model.class_weight, "cv_folds": model.cv_folds,
                    "random_state": model.random_state},
@@ -82,8 +92,10 @@ def write_artifact(model: Any, out: Path) -> Path:
 
 def _card(c: dict[str, Any]) -> str:
     scores = "\n".join(f"- {k}: {v}" for k, v in sorted(c.get("scores", {}).items())) or "- (none)"
+    lex = (f" plus a lexical block (TF-IDF word 1-2-grams, weight {c['lexical']['weight']}, `lexicon.json`)"
+           if c.get("lexical") else "")
     return (f"# Theme model ({c['factory']} {c['version']})\n\n"
-            f"Head `{c['params']['head']}` over `{c['features']}` features of encoder `{c['encoder_key']}`; "
+            f"Head `{c['params']['head']}` over `{c['features']}` features of encoder `{c['encoder_key']}`{lex}; "
             f"{c['mode']}-label, {len(c['labels'])} themes (parents implied by children).\n\n"
             f"## Training data\n\n- rows: {c.get('rows', '?')}\n- sha256: {c.get('data_sha256', '?')}\n"
             f"- source: {c.get('data_source', '?')}\n- trained: {c.get('trained_at', '?')}\n"
@@ -103,8 +115,8 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
         raise ConfigError(f"{folder} is not a theme model: {path.name} is missing") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
-    if config.get("factory") != FACTORY:
-        raise ConfigError(f"{path}: factory is {config.get('factory')!r}, expected {FACTORY!r}")
+    if config.get("factory") not in FACTORIES:
+        raise ConfigError(f"{path}: factory is {config.get('factory')!r}, expected one of {', '.join(FACTORIES)}")
     if encoder_key is not None and config.get("encoder_key") != encoder_key:
         raise ConfigError(f"{folder} was trained on encoder {config.get('encoder_key')!r} but the loaded "
                           f"encoder is {encoder_key!r}; retrain it with `voiceminer train-themes` "
@@ -113,11 +125,28 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
     model = cls(head=p["head"], C=p["C"], hidden=p["hidden"], alpha=p["alpha"], class_weight=p["class_weight"],
                 cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"])
     with np.load(folder / "weights.npz") as data:
-        model.weights_ = {k: data[k] for k in data.files}
+        model.weights_ = {k: data[k] for k in data.files if k != "lex_idf"}
+        idf = data["lex_idf"] if "lex_idf" in data.files else None
+    model.lexicon_ = _read_lexicon(folder, config.get("lexical"), idf)
+    model.lexical = float(config["lexical"]["weight"]) if config.get("lexical") else 0.0
     model.labels_, model.mode_, model.C_ = list(config["labels"]), config["mode"], p["C"]
     model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
     model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})
     return model
+
+
+def _read_lexicon(folder: Path, spec: dict[str, Any] | None, idf: np.ndarray | None) -> Any:
+    if not spec:
+        return None
+    from .lexical import Lexicon
+
+    path = folder / spec.get("file", "lexicon.json")
+    if idf is None or not path.is_file():
+        raise ConfigError(f"{folder}: the model has a lexical block but {path.name} or its IDF weights are missing")
+    raw = path.read_bytes()
+    if spec.get("sha256") and hashlib.sha256(raw).hexdigest() != spec["sha256"]:
+        raise ConfigError(f"{path}: sha256 does not match config.json; the model folder was altered")
+    return Lexicon.from_state(json.loads(raw.decode("utf-8")), idf)
 
 
 def read_labeled_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
@@ -171,8 +200,8 @@ def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, 
     meta = {"rows": len(texts), "data_sha256": _sha256_file(Path(labeled_csv)), "data_source": str(labeled_csv),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "taxonomy": None if tax is None else {"name": tax.name, "sha256": tax.sha256}}
-    model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, encoder_key=encoder.key,
-                                                                  meta=meta)
+    model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, texts=texts,
+                                                                  encoder_key=encoder.key, meta=meta)
     model.save(out_dir)
     return {"rows": len(texts), "labels": len(model.labels_), **model.cv_scores_}
 

@@ -1,0 +1,92 @@
+"""A lexical block for trained heads: TF-IDF over word 1-2-grams of the sentence text.
+
+The shared sentence vector summarises meaning, but a theme is often named by one
+word ("luggage", "refund", "waiter"), and mean pooling blurs single words. A sparse
+block of word n-grams next to the vector lets a trained head weigh those words
+directly. It costs nothing at run time beside the encoder (a vocabulary lookup per
+sentence) and needs no second model pass.
+
+Measured on the validation splits with ``voiceminer evaluate`` (train-themes on the
+shared vectors): SemEval-2014 categories micro-F1 and airline complaint reasons
+macro-F1 both rise with the block; the figures are in ``models/shared-v1/MODEL_CARD.md``.
+
+The fitted block is data, not code: the term list (column order) and the IDF
+weights, so it is saved as JSON + numpy and rebuilt exactly.
+
+>>> lex = Lexicon(min_df=1).fit(["late delivery", "delivery was late again", "great food"])
+>>> lex.transform(["late delivery!"]).shape == (1, len(lex.terms_))
+True
+>>> again = Lexicon.from_state(lex.state(), lex.idf_)
+>>> bool((again.transform(["late food"]) != lex.transform(["late food"])).nnz == 0)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = ["Lexicon"]
+
+
+class Lexicon:
+    """Word n-gram TF-IDF (sublinear tf, L2-normalised rows), fitted on training texts."""
+
+    def __init__(self, *, ngram_max: int = 2, min_df: int = 2, max_terms: int = 50000) -> None:
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.max_terms = max_terms
+        self.terms_: list[str] = []
+        self.idf_: np.ndarray = np.zeros(0, np.float32)
+        self._vec: Any = None
+
+    def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(ngram_range=(1, self.ngram_max), min_df=1 if vocabulary else self.min_df,
+                               max_features=None if vocabulary else self.max_terms, sublinear_tf=True,
+                               lowercase=True, strip_accents="unicode", vocabulary=vocabulary, dtype=np.float32)
+
+    def fit(self, texts: Sequence[str]) -> Lexicon:
+        """Learn the vocabulary and IDF weights from ``texts``; returns self."""
+        vec = self._vectorizer()
+        try:
+            vec.fit(list(texts))
+        except ValueError:  # every term below min_df: fall back to all terms
+            vec = self._vectorizer()
+            vec.min_df = 1
+            vec.fit(list(texts))
+        self.terms_ = [str(t) for t in vec.get_feature_names_out()]
+        self.idf_ = np.asarray(vec.idf_, np.float32)
+        self._vec = vec
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """CSR matrix ``(len(texts), len(terms_))``."""
+        if self._vec is None:
+            raise ConfigError("the lexical block is not fitted")
+        return self._vec.transform(list(texts)).tocsr()
+
+    # ---- artifact ------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """JSON-able settings and terms (the IDF weights travel as an array)."""
+        return {"ngram_max": self.ngram_max, "min_df": self.min_df, "max_terms": self.max_terms,
+                "terms": list(self.terms_)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], idf: np.ndarray) -> Lexicon:
+        """Rebuild a fitted block from :meth:`state` and its IDF array."""
+        terms = list(state["terms"])
+        if len(terms) != len(idf):
+            raise ConfigError(f"lexical block: {len(terms)} terms but {len(idf)} IDF weights")
+        lex = cls(ngram_max=int(state["ngram_max"]), min_df=int(state["min_df"]),
+                  max_terms=int(state.get("max_terms", 50000)))
+        lex.terms_, lex.idf_ = terms, np.asarray(idf, np.float32)
+        vec = lex._vectorizer({t: i for i, t in enumerate(terms)})
+        vec.idf_ = lex.idf_
+        lex._vec = vec
+        return lex

@@ -216,3 +216,24 @@ def test_group_needs_with_vectors():
     assert groups == group_needs(["a", "b", "c", "d", "e"], vectors.copy())
     with pytest.raises(ValueError):
         group_needs(["a"], vectors)
+
+
+# ---- sarcasm ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, marker", [
+    ("Great, another late delivery 🙄", "🙄"),
+    ("Yeah right, best airline ever", "Yeah right"),
+    ("Thanks for nothing", "Thanks for nothing"),
+    ("Oh wonderful, my order is late again.", "Oh wonderful"),
+    ("Just what I needed, a broken screen on day one.", "Just what I needed"),
+    ("Perfect, stuck on hold for an hour", "Perfect"),
+    ("Best customer service ever said no one ever", "said no one ever"),
+    ("Great service, fast delivery!", None),
+    ("Great job sorting out the late delivery", None),         # praise inside the sentence
+    ("Thanks for sorting out my delayed order so quickly!", None),
+    ("Perfect, arrived on time.", None),                         # interjection without a problem
+    ("The food was great 😍", None),
+])
+def test_sarcasm_marker(text, marker):
+    from voiceminer.flags.sarcasm import sarcasm_marker
+
+    assert sarcasm_marker(text) == marker

@@ -144,3 +144,16 @@ def test_evaluate_reproduces_the_model_card(tmp_path: Path) -> None:
         for system in ("vader", "frozen_lr", "model"):
             want = expected[row.task][system]
             assert (want is None and row.scores[system] is None) or abs(row.scores[system] - want) < 0.002, row
+
+
+def test_sarcastic_praise_reads_negative(tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text("Great, another late delivery 🙄\nOh wonderful, my order is late again.\n"
+                   "Great service, fast delivery!\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "tag", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    eye_roll, oh_wonderful, praise = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert eye_roll["sentiment"]["label"] == "negative" and eye_roll["sentiment"]["score"] < 0
+    assert oh_wonderful["sentiment"]["label"] == "negative"
+    assert praise["sentiment"]["label"] == "positive"

@@ -25,9 +25,15 @@ def comments() -> list[Comment]:
     return [Comment(id=f"c{i}", text=t, source="t") for i, t in enumerate(TEXTS)]
 
 
-@pytest.fixture(scope="module", params=["lexicon", pytest.param("default", marks=pytest.mark.models)])
+# v1 of the sentiment stage stays registered (configs and stored runs name it); it is tested too.
+V1_PIPELINE = tuple("sentiment.shared.v1" if n == "sentiment.shared.v2" else n for n in DEFAULT_PIPELINE)
+PIPELINES = {"lexicon": LEXICON_PIPELINE, "default": DEFAULT_PIPELINE, "sentiment-v1": V1_PIPELINE}
+
+
+@pytest.fixture(scope="module", params=["lexicon", pytest.param("default", marks=pytest.mark.models),
+                                        pytest.param("sentiment-v1", marks=pytest.mark.models)])
 def full_pipeline(request: pytest.FixtureRequest) -> Pipeline:
-    return Pipeline.from_names(LEXICON_PIPELINE if request.param == "lexicon" else DEFAULT_PIPELINE)
+    return Pipeline.from_names(PIPELINES[request.param])
 
 
 def test_segment_spans_point_into_the_comment() -> None:
@@ -49,7 +55,7 @@ def test_segment_splits_lines_and_keeps_short_turns_whole() -> None:
 
 
 def test_every_registered_stage_is_in_a_tested_pipeline() -> None:
-    assert set(stages.names()) == set(LEXICON_PIPELINE) | set(DEFAULT_PIPELINE)
+    assert set(stages.names()) == {name for names in PIPELINES.values() for name in names}
 
 
 def test_stages_keep_order_valid_spans_and_are_deterministic(full_pipeline: Pipeline) -> None:

@@ -10,7 +10,7 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     timezone = "Europe/London"
     batch_size = 256
-    pipeline = ["segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v1",
+    pipeline = ["segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v2",
                 "themes.v1", "needs.shared.v1", "complaint.shared.v1"]
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
-DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v1", "themes.v1",
+DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v2", "themes.v1",
                     "needs.shared.v1", "complaint.shared.v1")
 LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models: fast, for tests and triage
 CONFIG_FILENAME = "voiceminer.toml"

@@ -9,8 +9,9 @@ taxonomy alone, mapped onto each dataset's labels by ``theme_mapping.yaml``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import yaml
@@ -22,7 +23,7 @@ MAPPING = yaml.safe_load((Path(__file__).with_name("theme_mapping.yaml")).read_t
 OTHER = {"semeval14": "anecdotes/miscellaneous", "airline": "Can't Tell"}
 
 
-from ..models.encoder import l2_normalise as normalise  # noqa: E402
+from ..models.encoder import l2_normalise as normalise
 
 
 def multilabel_micro_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> float:

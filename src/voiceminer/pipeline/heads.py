@@ -86,11 +86,11 @@ class SharedSentimentStage(_HeadStage):
         return [a.add(annotations=self._annotate(a)) for a in batch]
 
     def _annotate(self, a: Analysed) -> list[Annotation]:
-        probs = self.probs(a, "sentiment")
+        probs, extra = self.sentence_probs(a)
         out = []
-        for s, p in zip(a.sentences, probs):
+        for s, p, more in zip(a.sentences, probs, extra):
             out.append(self.ann(a, "sentiment", LABELS[int(np.argmax(p))], p[2] - p[0], s.index, (s.start, s.end),
-                                probs=[round(float(x), 4) for x in p]))
+                                probs=[round(float(x), 4) for x in p], **more))
         if len(probs):
             weights = np.array([len(s.text) for s in a.sentences], np.float32)
             mean = (probs * weights[:, None]).sum(0) / weights.sum()
@@ -99,6 +99,31 @@ class SharedSentimentStage(_HeadStage):
         out.append(self.ann(a, "sentiment", LABELS[int(np.argmax(mean))], mean[2] - mean[0], None,
                             (0, len(a.comment.text)), probs=[round(float(x), 4) for x in mean]))
         return out
+
+    def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Per sentence (negative, neutral, positive) probabilities and extra annotation data."""
+        return self.probs(a, "sentiment"), [{} for _ in a.sentences]
+
+
+@register_stage
+class SarcasmAwareSentimentStage(SharedSentimentStage):
+    """``sentiment.shared.v1`` plus sarcastic praise: a positive sentence with a sarcasm marker
+    (eye-roll emoji, "yeah right", "Great, another delay", see :mod:`voiceminer.flags.sarcasm`)
+    has its positive and negative probabilities swapped; the marker is kept as ``sarcasm``."""
+
+    name: ClassVar[str] = "sentiment.shared.v2"
+
+    def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        from ..flags.sarcasm import sarcasm_marker
+
+        probs, extra = super().sentence_probs(a)
+        probs = probs.copy()
+        for i, s in enumerate(a.sentences):
+            marker = sarcasm_marker(s.text)
+            if marker and probs[i, 2] > probs[i, 0]:
+                probs[i, [0, 2]] = probs[i, [2, 0]]
+                extra[i] = {"sarcasm": marker}
+        return probs, extra
 
 
 @register_stage

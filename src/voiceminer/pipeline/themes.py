@@ -8,16 +8,15 @@ clauses ("because ...", "since ...", "after ...") are kept as evidence spans.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..models.encoder import l2_normalise as _normalise
 from ..types import Annotation
 from .base import Analysed, StageContext, register_stage
 from .encode import load_shared, shared_artifact
-
-
-from ..models.encoder import l2_normalise as _normalise  # noqa: E402
 
 
 @register_stage
@@ -35,7 +34,7 @@ class ThemesStage:
         self.model_: Any = None
         self.kind_ = ""
 
-    def load(self) -> "ThemesStage":
+    def load(self) -> ThemesStage:
         from ..themes import ThemeModel, ZeroShotThemes, load_taxonomy
 
         encoder = load_shared(shared_artifact(self.context)).encoder_

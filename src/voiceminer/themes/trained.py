@@ -1,15 +1,15 @@
-"""Trained themes (``themes.trained.v1``): a small head over the shared encoder's features.
+"""Trained themes (``themes.trained.v2``): a small head over the shared encoder's features.
 
 :class:`ThemeModel` learns one score per theme id from labeled sentences. Labels
 may be any ids; a child id implies its parent (``delivery.late`` implies
-``delivery``). The head is one-vs-rest logistic regression (``head="logreg"``,
+``delivery``). Multi-label data get one-vs-rest logistic regression (``head="logreg"``,
 ``C`` chosen by cross-validation on the training data only) or a one-hidden-layer
 MLP (``head="mlp"``); per-theme thresholds come from out-of-fold scores of the
-same training data. Classes are weighted inversely to their frequency by default
-(``class_weight="balanced"``) so rare causes are not drowned by common ones: on the
-airline complaint reasons this lifts validation macro-F1 from 0.550 to 0.563, with no
-change on the SemEval-2014 categories. When every training text has exactly one leaf label the
-model is single-label and predicts the best theme (``mode_ == "single"``).
+same training data. When every training text has exactly one leaf label the model is
+single-label (``mode_ == "single"``): one softmax regression over the leaves picks the
+best theme, and a parent scores the sum of its children. Classes are weighted inversely
+to their frequency by default (``class_weight="balanced"``) so rare causes are not
+drowned by common ones.
 
 Given the training texts, the head also reads a lexical block (``lexical`` > 0, the
 default): TF-IDF word 1-2-grams of the sentence (:class:`~voiceminer.themes.lexical.Lexicon`)
@@ -17,6 +17,11 @@ beside the vector, so a single naming word ("luggage", "refund") counts fully. S
 model then needs the sentence texts at prediction time too (``predict(X, texts)``);
 the pipeline passes them. Artifacts with the block are ``themes.trained.v2``; v1
 folders (vector only) still load and behave as before.
+
+Validation figures (``voiceminer evaluate``, shared encoder): airline complaint reasons
+macro-F1 0.563 (v1: one-vs-rest, vector only) -> 0.596 (softmax + lexical block);
+SemEval-2014 categories micro-F1 0.850 -> 0.850 (no change). Cross-validated on the train
+splits alone the block adds 1.2 and 1.5 points (``ThemeModel.cv_scores_``).
 
 The artifact is a folder (no pickles): ``config.json`` (factory, labels,
 thresholds, encoder key, feature set, training-data sha256, CV scores),

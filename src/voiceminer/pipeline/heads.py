@@ -119,8 +119,7 @@ class SarcasmAwareSentimentStage(SharedSentimentStage):
         probs, extra = super().sentence_probs(a)
         probs = probs.copy()
         for i, s in enumerate(a.sentences):
-            marker = sarcasm_marker(s.text)
-            if marker and probs[i, 2] > probs[i, 0]:
+            if probs[i, 2] > probs[i, 0] and (marker := sarcasm_marker(s.text)):  # only positive ones can flip
                 probs[i, [0, 2]] = probs[i, [2, 0]]
                 extra[i] = {"sarcasm": marker}
         return probs, extra

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/train_themes_eval.py calibrate   # zero-shot constants, TRAIN split only
     .venv/bin/python scripts/train_themes_eval.py zeroshot    # zero-shot on the VAL split
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
+                                                              # (first: the lexical block off / on)
     .venv/bin/python scripts/train_themes_eval.py discover    # NMI / unclustered / determinism / time
     .venv/bin/python scripts/train_themes_eval.py all
 
@@ -163,6 +164,7 @@ def zeroshot() -> None:
 def trained() -> None:
     tr, va = data("train"), data("val")
     fix = lambda ys: [[y.replace("anecdotes/miscellaneous", "misc") for y in g] for g in ys]
+    lexical_block(tr, va, fix)
     for feat, head, cw in (("mean", "logreg", None), (RICH, "logreg", None), (RICH, "mlp", None)):
         t = time.time()
         m = ThemeModel(head=head, features=feat, class_weight=cw).fit(features(tr["rest_t"], feat), fix(tr["rest_y"]))
@@ -179,6 +181,22 @@ def trained() -> None:
         print(f"trained airline {feat} {head} {cw}: val macro-F1 "
               f"{f1_score([_slug(y) for y in va['air_y']], pred, average='macro'):.4f} "
               f"(C={m.C_}, cv {m.cv_scores_}, {time.time() - t:.0f}s)", flush=True)
+
+
+def lexical_block(tr: dict, va: dict, fix) -> None:
+    """The train-themes recipe (mean vector, defaults) without and with the word n-gram block."""
+    for lexical in (0.0, 1.0):
+        m = ThemeModel(lexical=lexical).fit(features(tr["rest_t"], "mean"), fix(tr["rest_y"]), texts=tr["rest_t"])
+        pred = m.predict(features(va["rest_t"], "mean"), va["rest_t"])
+        Y = [[lab in g for lab in m.labels_] for g in fix(va["rest_y"])]
+        P = [[lab in p for lab in m.labels_] for p in pred]
+        print(f"train-themes semeval14 lexical={lexical}: val micro-F1 {f1_score(Y, P, average='micro'):.4f} "
+              f"(cv {m.cv_scores_})", flush=True)
+        m = ThemeModel(lexical=lexical).fit(features(tr["air_t"], "mean"), [[_slug(y)] for y in tr["air_y"]],
+                                            texts=tr["air_t"])
+        pred = [p[0] for p in m.predict(features(va["air_t"], "mean"), va["air_t"])]
+        print(f"train-themes airline lexical={lexical}: val macro-F1 "
+              f"{f1_score([_slug(y) for y in va['air_y']], pred, average='macro'):.4f} (cv {m.cv_scores_})", flush=True)
 
 
 def _slug(label: str) -> str:

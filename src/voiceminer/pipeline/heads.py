@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from ..flags.sarcasm import sarcasm_marker
 from ..types import Annotation
 from .base import Analysed, StageContext, register_stage
 from .encode import load_shared, shared_artifact
@@ -114,8 +115,6 @@ class SarcasmAwareSentimentStage(SharedSentimentStage):
     name: ClassVar[str] = "sentiment.shared.v2"
 
     def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        from ..flags.sarcasm import sarcasm_marker
-
         probs, extra = super().sentence_probs(a)
         probs = probs.copy()
         for i, s in enumerate(a.sentences):

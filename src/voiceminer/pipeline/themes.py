@@ -79,7 +79,7 @@ class ThemesStage:
         from ..themes import cause_spans
 
         scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
-        texts = [s.text for a in scored for s in a.sentences]
+        texts = [s.text for a in scored for s in a.sentences] if self.kind_ == "trained" else None
         all_hits = iter(self.hits(np.concatenate([a.vectors for a in scored]), texts)
                         if scored else [])  # one scoring pass per batch
         out = []

@@ -123,12 +123,12 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
                           "or load the matching encoder")
     p = config["params"]
     model = cls(head=p["head"], C=p["C"], hidden=p["hidden"], alpha=p["alpha"], class_weight=p["class_weight"],
-                cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"])
+                cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"],
+                lexical=float(config["lexical"]["weight"]) if config.get("lexical") else 0.0)
     with np.load(folder / "weights.npz") as data:
         model.weights_ = {k: data[k] for k in data.files if k != "lex_idf"}
         idf = data["lex_idf"] if "lex_idf" in data.files else None
     model.lexicon_ = _read_lexicon(folder, config.get("lexical"), idf)
-    model.lexical = float(config["lexical"]["weight"]) if config.get("lexical") else 0.0
     model.labels_, model.mode_, model.C_ = list(config["labels"]), config["mode"], p["C"]
     model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
     model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})

@@ -210,10 +210,14 @@ def test_group_needs_tfidf_is_deterministic_and_labelled():
 def test_group_needs_with_vectors():
     rng = np.random.default_rng(0)
     base = rng.normal(size=(2, 16))
-    vectors = np.vstack([base[0], base[0] * 3 + 0.01, base[1], base[1] + 0.01, np.zeros(16)])
-    groups = group_needs(["a", "b", "c", "d", "e"], vectors)
-    assert sorted(g.members for g in groups) == [[0, 1], [2, 3], [4]]
-    assert groups == group_needs(["a", "b", "c", "d", "e"], vectors.copy())
+    statements = ["pick a delivery slot", "pick a delivery slot", "add dark mode", "add a dark mode",
+                  "pick a delivery slot", "x"]
+    # words and sentence vectors both count: the 5th shares the 1st's words but not its meaning
+    vectors = np.vstack([base[0], base[0] * 3 + 0.01, base[1], base[1] + 0.01, -base[0], np.zeros(16)])
+    groups = group_needs(statements, vectors)
+    assert sorted(g.members for g in groups) == [[0, 1], [2, 3], [4], [5]]
+    assert groups == group_needs(list(statements), vectors.copy())
+    assert sorted(g.members for g in group_needs(statements)) == [[0, 1, 4], [2, 3], [5]]  # words alone
     with pytest.raises(ValueError):
         group_needs(["a"], vectors)
 

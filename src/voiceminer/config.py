@@ -59,6 +59,7 @@ class Settings:
     taxonomy: Path | None = None  # theme taxonomy YAML; None: the built-in customer-experience taxonomy
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
     models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
+    shared_model: str = "shared-v2"  # the shared encoder + heads artifact inside models_dir (shared-v1: MiniLM, faster)
     promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
     baseline_periods: int = 8  # how many earlier periods form the baseline of a period

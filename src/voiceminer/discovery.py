@@ -43,7 +43,8 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
     items = list(collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options))
     comments = [i for i in items if isinstance(i, Comment)]
     names = ["segment.sentencizer.v1", "encode.shared.v1"] + (["themes.v1"] if taxonomy else [])
-    analysed = Pipeline.from_names(names, StageContext(taxonomy=taxonomy, models_dir=settings.models_dir)).run(comments)
+    context = StageContext(taxonomy=taxonomy, models_dir=settings.models_dir, shared_model=settings.shared_model)
+    analysed = Pipeline.from_names(names, context).run(comments)
     units, texts, n_sent, n_covered = [], [], 0, 0
     for a in analysed:
         covered = {t.sentence_index for t in a.layer("theme")}

@@ -194,7 +194,8 @@ def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline"
     from .storage.vectors import VectorCache
 
     cache = (lambda key: VectorCache(store, key)) if store is not None else None
-    context = StageContext(vector_cache=cache, models_dir=settings.models_dir, taxonomy=settings.taxonomy,
+    context = StageContext(vector_cache=cache, models_dir=settings.models_dir, shared_model=settings.shared_model,
+                           taxonomy=settings.taxonomy,
                            themes_model=settings.themes_model)
     return Pipeline.from_names(settings.pipeline, context)
 

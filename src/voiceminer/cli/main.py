@@ -222,7 +222,8 @@ def train_themes(ctx: typer.Context,
         from ..pipeline.base import StageContext
         from ..themes import load_taxonomy, train_from_csv
 
-        encoder = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir))).encoder_
+        encoder = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir,
+                                                           shared_model=settings.shared_model))).encoder_
         metrics = train_from_csv(labeled, load_taxonomy(taxonomy), out, encoder, lexical=lexical)
         out_.line(f"trained on {metrics['rows']} rows, {metrics['labels']} theme(s): {out}")
         for k, v in metrics.items():
@@ -246,8 +247,8 @@ def evaluate(ctx: typer.Context,
     def work(settings: Settings, out: Printer) -> Any:
         from ..evaluation.evaluate import evaluate as run_evaluation, format_table
 
-        rows = run_evaluation(datasets, models, settings.data_dir / "cache" / "eval-vectors",
-                              only.split(",") if only else None, log=out.line)
+        rows = run_evaluation(datasets, models or settings.models_dir, settings.data_dir / "cache" / "eval-vectors",
+                              only.split(",") if only else None, log=out.line, shared_model=settings.shared_model)
         out.line(format_table(rows))
         return [r.as_dict() for r in rows]
 

@@ -97,9 +97,11 @@ class Evaluator:
     """Runs the evaluation tasks; encoders are loaded lazily and vectors cached on disk."""
 
     def __init__(self, root: Path | None = None, models_dir: Path | None = None,
-                 cache_dir: Path | None = None, log: Callable[[str], None] = lambda s: None) -> None:
+                 cache_dir: Path | None = None, log: Callable[[str], None] = lambda s: None,
+                 shared_model: str | None = None) -> None:
         self.root = ds.datasets_root(root)
         self.models_dir = models_dir
+        self.shared_model = shared_model
         self.cache = VectorDiskCache(cache_dir)
         self.log = log
         self._base: Any = None
@@ -109,9 +111,10 @@ class Evaluator:
     @property
     def shared(self) -> Any:
         if self._shared is None:
-            from ..models.shared import DEFAULT_SHARED, SharedModel
+            from ..models.shared import DEFAULT_SHARED, SharedModel, models_dir
 
-            self._shared = SharedModel(Path(self.models_dir) / DEFAULT_SHARED if self.models_dir else None).load()
+            folder = Path(self.models_dir or models_dir()) / (self.shared_model or DEFAULT_SHARED)
+            self._shared = SharedModel(folder).load()
         return self._shared
 
     @property
@@ -235,15 +238,17 @@ GROUPS = ("sentiment", "binary", "themes", "discovery")
 
 
 def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir: Path | None = None,
-             only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None) -> list[Row]:
-    """Run the evaluation groups (all by default) and return the table's rows."""
+             only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None,
+             shared_model: str | None = None) -> list[Row]:
+    """Run the evaluation groups (all by default) with the shared model ``shared_model``
+    (default ``models.shared.DEFAULT_SHARED``) and return the table's rows."""
     from ..errors import ConfigError
 
     groups = list(only or GROUPS)
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ConfigError(f"unknown evaluation group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
-    ev = Evaluator(root, models_dir, cache_dir, log)
+    ev = Evaluator(root, models_dir, cache_dir, log, shared_model)
     rows: list[Row] = []
     for group in groups:
         log(f"evaluating {group} ...")

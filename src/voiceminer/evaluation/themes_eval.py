@@ -52,9 +52,9 @@ def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y:
 
 def zeroshot_predictions(encoder: Any, vectors: np.ndarray, dataset: str) -> list[list[str]]:
     """Zero-shot theme hits mapped to the dataset's labels (OTHER where nothing maps)."""
-    from ..themes import ZeroShotThemes
+    from ..themes import ZeroShotThemes, calibration_for
 
-    zs = ZeroShotThemes().fit_encoder(encoder)
+    zs = ZeroShotThemes(**calibration_for(encoder)).fit_encoder(encoder)
     out = []
     for hits in zs.predict(normalise(vectors)):
         mapped = [MAPPING[dataset].get(h.cause_id) or MAPPING[dataset].get(h.id) for h in hits]

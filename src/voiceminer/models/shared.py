@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from .encoder import SentenceEncoder
 
 REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
-DEFAULT_SHARED = "shared-v1"
+DEFAULT_SHARED = "shared-v2"
 
 
 def models_dir() -> Path:

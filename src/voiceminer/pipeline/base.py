@@ -54,6 +54,7 @@ class StageContext:
 
     vector_cache: Any = None  # a callable encoder_key -> cache with get/put, or None
     models_dir: Any = None  # folder holding the shipped model artifacts (None: the project's models/)
+    shared_model: Any = None  # artifact name inside models_dir (None: models.shared.DEFAULT_SHARED)
     taxonomy: Any = None  # theme taxonomy YAML path (None: the default taxonomy)
     themes_model: Any = None  # trained themes model folder (None: zero-shot from the taxonomy)
 

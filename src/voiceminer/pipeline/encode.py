@@ -24,15 +24,15 @@ def load_shared(artifact: str | None) -> Any:
     return SharedModel(artifact).load()
 
 
-def shared_artifact(context: StageContext) -> str | None:
-    from ..models.shared import DEFAULT_SHARED
+def shared_artifact(context: StageContext) -> str:
+    from ..models.shared import DEFAULT_SHARED, models_dir
 
-    return str(Path(context.models_dir) / DEFAULT_SHARED) if context.models_dir else None
+    return str(Path(context.models_dir or models_dir()) / (context.shared_model or DEFAULT_SHARED))
 
 
 @register_stage
 class SharedEncodeStage:
-    """Attach a (n_sentences, 384) float32 array to each comment."""
+    """Attach a (n_sentences, encoder width) float32 array to each comment."""
 
     name: ClassVar[str] = "encode.shared.v1"
     version: str = "1"
@@ -69,5 +69,5 @@ class SharedEncodeStage:
         out = []
         for a in batch:
             rows = [vectors[text_hash(s.text)] for s in a.sentences]
-            out.append(a.with_vectors(np.stack(rows) if rows else np.zeros((0, 384), np.float32)))
+            out.append(a.with_vectors(np.stack(rows) if rows else np.zeros((0, self.model_.encoder_.dim), np.float32)))
         return out

@@ -35,7 +35,7 @@ class ThemesStage:
         self.kind_ = ""
 
     def load(self) -> ThemesStage:
-        from ..themes import ThemeModel, ZeroShotThemes, load_taxonomy
+        from ..themes import ThemeModel, ZeroShotThemes, calibration_for, load_taxonomy
 
         encoder = load_shared(shared_artifact(self.context)).encoder_
         self.taxonomy_ = load_taxonomy(self.context.taxonomy)
@@ -43,7 +43,7 @@ class ThemesStage:
             self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
             self.kind_ = "trained"
         else:
-            self.model_ = ZeroShotThemes(self.taxonomy_).fit_encoder(encoder)
+            self.model_ = ZeroShotThemes(self.taxonomy_, **calibration_for(encoder)).fit_encoder(encoder)
             self.kind_ = "zeroshot"
         self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}"
         return self

@@ -197,7 +197,7 @@ def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.Data
     texts = [t for t, k in zip(texts, keep) if k]
     periods = [info.at[c, "period"] for c in free["comment_id"]]
     ok = [isinstance(p, str) for p in periods]
-    X = np.vstack([vectors[h] for h in free["text_hash"]])[ok] if len(free) else np.zeros((0, 384))
+    X = np.vstack([vectors[h] for h in free["text_hash"]])[ok] if len(free) else np.zeros((0, len(next(iter(vectors.values())))))
     texts = [t for t, k in zip(texts, ok) if k]
     periods = [p for p in periods if isinstance(p, str)]
     found = emerging_clusters(texts, X, periods, current, rules)

@@ -17,7 +17,7 @@ from .discover import Cluster, Discovery, discover
 from .taxonomy import Taxonomy, Theme, load_taxonomy
 from .trained import ThemeModel
 from .training import train_from_csv
-from .zeroshot import ThemeHit, ZeroShotThemes
+from .zeroshot import ThemeHit, ZeroShotThemes, calibration_for
 
 __all__ = [
            "Cluster",
@@ -27,6 +27,7 @@ __all__ = [
            "ThemeHit",
            "ThemeModel",
            "ZeroShotThemes",
+           "calibration_for",
            "cause_spans",
            "discover",
            "load_taxonomy",

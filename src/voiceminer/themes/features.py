@@ -32,12 +32,12 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "mean+max+mean-2+mean-3": ("mean-1", "max-1", "mean-2", "mean-3"),
     "mean+max+mean-2+max-2": ("mean-1", "max-1", "mean-2", "max-2"),
 }
-BLOCK_DIM = 384
+BLOCK_DIM = 384  # MiniLM's width; pass ``dim`` for another encoder
 
 
-def feature_dim(name: str) -> int:
-    """Width of the feature set ``name``."""
-    return BLOCK_DIM * len(_blocks(name))
+def feature_dim(name: str, dim: int = BLOCK_DIM) -> int:
+    """Width of the feature set ``name`` over an encoder of width ``dim``."""
+    return dim * len(_blocks(name))
 
 
 def _blocks(name: str) -> tuple[str, ...]:
@@ -61,7 +61,7 @@ def rich_features(encoder: Any, texts: Sequence[str], name: str = "mean+max+mean
     import torch
 
     blocks = _blocks(name)
-    out = np.zeros((len(texts), BLOCK_DIM * len(blocks)), dtype=np.float32)
+    out = np.zeros((len(texts), feature_dim(name, getattr(encoder, "dim", BLOCK_DIM))), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):

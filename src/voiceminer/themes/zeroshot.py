@@ -14,7 +14,10 @@ data (SemEval-2014 restaurant categories and airline complaint reasons), by::
     .venv/bin/python scripts/train_themes_eval.py calibrate
 
 and are never tuned on the validation split (see that script's docstring for
-the numbers). Changing them means a new version of this stage.
+the numbers). Changing them means a new version of this stage. Cosines depend on
+the encoder, so an encoder artifact may carry its own calibration (``"zero_shot"``
+in its ``config.json``, written by the same script): :func:`calibration_for`
+reads it, and the module constants are the calibration of ``models/shared-v1``.
 
 >>> import numpy as np
 >>> from voiceminer.themes.taxonomy import parse_taxonomy
@@ -62,6 +65,26 @@ BACKGROUND = (
     "Please sort this out.", "What are you going to do about it?", "Can someone call me back?",
     "Customer called.", "Order number 123456.", "See attached.", "Ok.", "No comment.", "N/A",
 )
+
+
+CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k")
+
+
+def calibration_for(encoder: Any) -> dict[str, Any]:
+    """The zero-shot constants calibrated for ``encoder`` (its artifact's ``"zero_shot"``), or {}
+    for the module defaults. ``ZeroShotThemes(tax, **calibration_for(enc))``.
+
+    >>> calibration_for(object())
+    {}
+    """
+    import json
+    from pathlib import Path
+
+    artifact = getattr(encoder, "artifact", None)
+    if artifact is None or not (Path(artifact) / "config.json").is_file():
+        return {}
+    found = json.loads((Path(artifact) / "config.json").read_text(encoding="utf-8")).get("zero_shot", {})
+    return {k: found[k] for k in CALIBRATED if k in found}
 
 
 @dataclass(frozen=True)

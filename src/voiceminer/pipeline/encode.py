@@ -7,7 +7,6 @@ encoded by the same weights (same encoder key) come from the store's cache.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -25,9 +24,9 @@ def load_shared(artifact: str | None) -> Any:
 
 
 def shared_artifact(context: StageContext) -> str:
-    from ..models.shared import DEFAULT_SHARED, models_dir
+    from ..models.shared import shared_path
 
-    return str(Path(context.models_dir or models_dir()) / (context.shared_model or DEFAULT_SHARED))
+    return str(shared_path(context.models_dir, context.shared_model))
 
 
 @register_stage

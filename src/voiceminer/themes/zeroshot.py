@@ -77,13 +77,14 @@ def calibration_for(encoder: Any) -> dict[str, Any]:
     >>> calibration_for(object())
     {}
     """
-    import json
     from pathlib import Path
+
+    from ..models.encoder import artifact_config
 
     artifact = getattr(encoder, "artifact", None)
     if artifact is None or not (Path(artifact) / "config.json").is_file():
         return {}
-    found = json.loads((Path(artifact) / "config.json").read_text(encoding="utf-8")).get("zero_shot", {})
+    found = artifact_config(Path(artifact)).get("zero_shot", {})
     return {k: found[k] for k in CALIBRATED if k in found}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceminer.flags import Cue, find_cues, group_needs, need_cues, need_statement, prioritise
+from voiceminer.flags import Cue, find_cues, group_needs, need_cues, need_has_subject, need_statement, prioritise
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -181,6 +181,20 @@ def test_scores_follow_levels_and_inputs_are_checked():
 ])
 def test_need_statement(text, statement):
     assert need_statement(text) == statement
+
+
+@pytest.mark.parametrize("text,explicit,named", [
+    ("Please fix.", True, False),
+    ("Can you look into this?", True, False),
+    ("Please sort this out asap", True, False),
+    ("Milk leaked all over the kit, everything was soaked.", False, False),  # head-only: no noun in "soak"
+    ("I wish I could pick a delivery slot", True, True),
+    ("Please add more vegan options", True, True),
+    ("Evening delivery slots would be great.", False, True),
+    ("The app doesn't let me edit my order.", True, True),
+])
+def test_need_has_subject(text, explicit, named):
+    assert need_has_subject(need_statement(text), explicit) is named, need_statement(text)
 
 
 def test_need_statement_is_deterministic():

@@ -16,6 +16,11 @@
   ("why is there no dark mode?" -> "add dark mode"), except after "I need" and before
   comparatives ("cheaper delivery", "less packaging"). A negative wish keeps "not":
   "I wish you wouldn't send so many emails" -> "not send so many emails".
+- :func:`need_has_subject` tells whether a statement names what is needed: "Please fix."
+  and "Can you look into this?" ask for something without saying what, and a sentence
+  the need head flags without any cue must distil to something with a noun ("Everything
+  was soaked" -> "soak" names no need). Such sentences are not unmet needs: nobody can
+  act on them or group them.
 - :func:`group_needs` groups statements by average-linkage agglomerative clustering
   on cosine distance (L2-normalised vectors when given, otherwise character n-gram
   TF-IDF of the statements without stop words and need verbs) and labels each group
@@ -37,7 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_statement"]
+__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_has_subject", "need_statement"]
 
 NAME = "flags.needs.v1"
 VERSION = "1.0.0"
@@ -248,6 +253,41 @@ def need_statement(text: str) -> str:
         return _finish(text)
     statement = _shape(rest, prefix, verb_next)
     return _finish(f"not {statement}" if negated else statement)
+
+
+# Words that ask for something without saying what: with stop words and need verbs they leave no subject.
+_VAGUE = {"fix", "fixed", "fixing", "look", "looking", "sort", "sorted", "help", "do", "done", "something",
+          "anything", "everything", "issue", "issues", "problem", "problems", "asap", "soon", "now", "thing",
+          "things", "stuff", "again", "improve", "change", "update", "check", "investigate", "resolve", "respond",
+          "reply", "answer", "call", "contact", "email", "back", "urgently", "quickly", "properly", "pls", "plz",
+          "thanks", "thank", "situation", "matter", "one", "lot", "better", "work", "working", "right"}
+
+
+def _content_words(statement: str) -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop = ENGLISH_STOP_WORDS | _GROUP_STOP | _VAGUE
+    return [w for w in re.findall(r"[a-z0-9][a-z0-9']*", statement.lower()) if w not in stop]
+
+
+@lru_cache(maxsize=4096)
+def need_has_subject(statement: str, explicit: bool = True) -> bool:
+    """Whether a need statement says what is needed (see the module doc).
+
+    An explicit need (a cue such as "please add") needs one content word; one found by
+    the need head alone also needs a noun among them (spaCy), since its statement is the
+    distilled sentence itself.
+
+    >>> [need_has_subject(s) for s in ("add fix", "look into this", "add dark mode")]
+    [False, False, True]
+    >>> need_has_subject("soak", explicit=False), need_has_subject("add evening slots", explicit=False)
+    (False, True)
+    """
+    words = _content_words(statement)
+    if not words or explicit:
+        return bool(words)
+    content = set(words)
+    return any(t.pos_ in ("NOUN", "PROPN") and t.lower_ in content for t in _nlp()(statement))
 
 
 @dataclass(frozen=True)

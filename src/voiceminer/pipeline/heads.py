@@ -30,6 +30,12 @@ def _cues(text: str) -> tuple:
     return tuple(find_cues(text))
 
 
+def _has_subject(statement: str, explicit: bool) -> bool:
+    from ..flags import need_has_subject  # cached there
+
+    return need_has_subject(statement, explicit)
+
+
 @lru_cache(maxsize=8192)
 def _need_cues(text: str) -> tuple:
     from ..flags import need_cues
@@ -47,6 +53,9 @@ def _statement(text: str) -> str:
 
 def clear_text_caches() -> None:
     """Forget cached cue/need results (benchmarks measure cold runs)."""
+    from ..flags import need_has_subject
+
+    need_has_subject.cache_clear()
     for cached in (_cues, _need_cues, _statement):
         cached.cache_clear()
 
@@ -54,6 +63,7 @@ def clear_text_caches() -> None:
 class _HeadStage:
     requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors")
     version: str = "1"
+    rules: ClassVar[str] = ""  # bumped when a stage's own rules change, so stored results are redone
 
     def __init__(self, context: StageContext | None = None) -> None:
         self.context = context or StageContext()
@@ -61,7 +71,8 @@ class _HeadStage:
 
     def load(self) -> "_HeadStage":
         self.model_ = load_shared(shared_artifact(self.context))
-        self.version = f"{self.model_.version}+{self.model_.encoder_.key.rsplit('@', 1)[-1]}"
+        self.version = (f"{self.model_.version}+{self.model_.encoder_.key.rsplit('@', 1)[-1]}"
+                        + (f"+{self.rules}" if self.rules else ""))
         return self
 
     def probs(self, a: Analysed, task: str) -> np.ndarray:
@@ -164,10 +175,13 @@ class NeedsStage(_HeadStage):
     need ("the driver was lovely"); an *unmet* need is a sentence with an explicit
     need cue ("I wish", "please add", "why can't I"), or one the head flags that is
     not positive and that the head is very sure of (``IMPLICIT_NEED``; implicit needs such
-    as "I'm at work until 6 so daytime delivery is useless").
+    as "I'm at work until 6 so daytime delivery is useless"). Either way its statement must
+    say what is needed (:func:`~voiceminer.flags.need_has_subject`): "Please fix." and
+    "Can you look into this?" ask without naming a need.
     """
 
     name: ClassVar[str] = "needs.shared.v1"
+    rules: ClassVar[str] = "subject"
     requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors", "sentiment")
     produces: ClassVar[tuple[str, ...]] = ("needs",)
 
@@ -181,6 +195,6 @@ class NeedsStage(_HeadStage):
         for s, p in zip(a.sentences, self.probs(a, "need")[:, 1]):
             implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive"
             cues = [[s.start + x, s.start + y] for x, y in _need_cues(s.text)]
-            if cues or implicit:
+            if (cues or implicit) and _has_subject(_statement(s.text), bool(cues)):
                 out.append(self.ann(a, "need", _statement(s.text), p, s.index, (s.start, s.end), cues=cues))
         return out

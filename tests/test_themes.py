@@ -122,6 +122,22 @@ def test_trained_mlp_round_trip_and_unknown_ids_warn(tmp_path):
     assert ThemeModel.load(tmp_path / "mlp").predict(X) == model.predict(X)
 
 
+def test_multi_label_min_labels_follows_the_training_rows(tmp_path):
+    X, y = _toy()
+    every = ThemeModel(C=1.0, cv_folds=2).fit(X, y)
+    below = every.thresholds_ * np.linspace(0.2, 0.6, len(every.labels_))  # nothing passes its threshold
+    below[every.labels_.index("price")] = every.thresholds_[every.labels_.index("price")] * 0.9  # but price nearly
+    assert every.min_labels_ == 1 and every.decide(below[None]) == [["price"]]
+    every.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["min_labels"] == 1
+    assert "at least one" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert ThemeModel.load(tmp_path / "m").decide(below[None]) == [["price"]]
+    some_empty = ThemeModel(C=1.0, cv_folds=2).fit(X, [[] if i % 9 == 0 else lab for i, lab in enumerate(y)])
+    assert some_empty.min_labels_ == 0
+    forced_off = ThemeModel(C=1.0, cv_folds=2, min_labels=0).fit(X, y)
+    assert forced_off.min_labels_ == 0 and forced_off.decide(forced_off.thresholds_[None] * 0.5) == [[]]
+
+
 def test_single_label_mode_predicts_one_leaf():
     X, y = _toy()
     y = [["a"]] * 30 + [["b.x"]] * 30 + [["c"]] * 30

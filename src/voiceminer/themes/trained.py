@@ -5,7 +5,9 @@ may be any ids; a child id implies its parent (``delivery.late`` implies
 ``delivery``). Multi-label data get one-vs-rest logistic regression (``head="logreg"``,
 ``C`` chosen by cross-validation on the training data only) or a one-hidden-layer
 MLP (``head="mlp"``); per-theme thresholds come from out-of-fold scores of the
-same training data. When every training text has exactly one leaf label the model is
+same training data. When every training text has at least one theme, so does every prediction
+(``min_labels``; the theme whose score is closest to its threshold fills an empty row).
+When every training text has exactly one leaf label the model is
 single-label (``mode_ == "single"``): one softmax regression over the leaves picks the
 best theme, and a parent scores the sum of its children. Classes are weighted inversely
 to their frequency by default (``class_weight="balanced"``) so rare causes are not
@@ -75,7 +77,8 @@ class ThemeModel:
 
     def __init__(self, *, head: str = "logreg", C: float | None = None, Cs: Sequence[float] = (0.5, 2.0, 8.0),
                  hidden: int = 512, alpha: float = 1e-3, class_weight: str | None = "balanced",
-                 cv_folds: int = 3, random_state: int = 0, features: str = "mean", lexical: float = 1.0) -> None:
+                 cv_folds: int = 3, random_state: int = 0, features: str = "mean", lexical: float = 1.0,
+                 min_labels: int | None = None) -> None:
         self.head = head
         self.C = C
         self.Cs = tuple(Cs)
@@ -86,6 +89,8 @@ class ThemeModel:
         self.random_state = random_state
         self.features = features
         self.lexical = lexical
+        self.min_labels = min_labels
+        self.min_labels_ = 0
         self.lexicon_: Any = None
         self.labels_: list[str] = []
         self.thresholds_: np.ndarray = np.zeros(0)
@@ -117,6 +122,8 @@ class ThemeModel:
         Y = np.array([[lab in s for lab in self.labels_] for s in sets], dtype=np.int8)
         leaves = [[lab for lab in s if not any(o.startswith(lab + ".") for o in s)] for s in sets]
         self.mode_ = "single" if all(len(leaf) == 1 for leaf in leaves) else "multi"
+        self.min_labels_ = (self.min_labels if self.min_labels is not None
+                            else int(all(len(s) > 0 for s in sets)))
         from .training import cross_validate
         self.C_, oof, self.cv_scores_ = cross_validate(self, X, Y)
         self.thresholds_ = _best_thresholds(Y, oof) if self.mode_ == "multi" else np.full(len(self.labels_), 0.5)
@@ -204,8 +211,13 @@ class ThemeModel:
             leaf = leaf_columns(self.labels_)
             picks = [[self.labels_[leaf[int(np.argmax(p[leaf]))]]] for p in proba]
             return expand_parents(picks)
-        return expand_parents([[lab for lab, p, t in zip(self.labels_, row, self.thresholds_) if p >= t]
-                               for row in proba])
+        picks = []
+        for row in proba:
+            ids = [lab for lab, p, t in zip(self.labels_, row, self.thresholds_) if p >= t]
+            if not ids and self.min_labels_:  # every training row had a theme: take the nearest to its threshold
+                ids = [self.labels_[int(np.argmax(row / np.maximum(self.thresholds_, 1e-6)))]]
+            picks.append(ids)
+        return expand_parents(picks)
 
     # ---- artifact ------------------------------------------------------------------------
     def save(self, out_dir: str | Path) -> Path:

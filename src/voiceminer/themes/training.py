@@ -78,6 +78,7 @@ def write_artifact(model: Any, out: Path) -> Path:
     config = {
         "factory": FACTORY, "version": model.version, "format": ARTIFACT_FORMAT,
         "labels": model.labels_, "thresholds": [float(t) for t in model.thresholds_], "mode": model.mode_,
+        "min_labels": model.min_labels_,
         "encoder_key": model.encoder_key_, "features": model.features, "lexical": lexical,
         "params": {"head": model.head, "C": model.C_, "hidden": model.hidden, "alpha": model.alpha,
                    "class_weight": model.class_weight, "cv_folds": model.cv_folds,
@@ -103,7 +104,9 @@ def _card(c: dict[str, Any]) -> str:
             f"## Cross-validated scores on the training data\n\n{scores}\n\n"
             f"## Labels and thresholds\n\n"
             + "\n".join(f"- `{lab}`: {t:.2f}" for lab, t in zip(c["labels"], c["thresholds"])) + "\n\n"
-            "Reload with `ThemeModel.load(dir, encoder_key=...)`; it refuses another encoder.\n")
+            + ("Every training row had a theme, so every prediction gets at least one (the theme closest to "
+               "its threshold when none passes).\n\n" if c.get("min_labels") and c["mode"] == "multi" else "")
+            + "Reload with `ThemeModel.load(dir, encoder_key=...)`; it refuses another encoder.\n")
 
 
 def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
@@ -130,6 +133,7 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
         idf = data["lex_idf"] if "lex_idf" in data.files else None
     model.lexicon_ = _read_lexicon(folder, config.get("lexical"), idf)
     model.labels_, model.mode_, model.C_ = list(config["labels"]), config["mode"], p["C"]
+    model.min_labels_ = int(config.get("min_labels", 0))  # older artifacts: none
     model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
     model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})
     return model

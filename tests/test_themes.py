@@ -181,7 +181,12 @@ def test_lexical_block_reads_the_words_and_round_trips(tmp_path):
         model.predict(noise[:1])
     model.save(tmp_path / "lex")
     config = json.loads((tmp_path / "lex" / "config.json").read_text())
-    assert config["lexical"]["weight"] == 1.0 and (tmp_path / "lex" / "lexicon.json").exists()
+    # the vectors are noise and the words name the theme: cross-validation gives the words the most weight
+    assert config["lexical"]["weight"] == model.cv_scores_["lexical_weight"] == 2.0
+    assert (tmp_path / "lex" / "lexicon.json").exists() and "lexical_weight: 2.0" in (
+        tmp_path / "lex" / "MODEL_CARD.md").read_text()
+    fixed = ThemeModel(Cs=(2.0,), cv_folds=3, lexical=0.5).fit(noise, y, texts=texts)
+    assert fixed.lexical_ == 0.5 and "lexical_weight" not in fixed.cv_scores_
     again = ThemeModel.load(tmp_path / "lex", encoder_key="enc@1")
     assert np.array_equal(again.predict_proba(noise, texts), model.predict_proba(noise, texts))
     (tmp_path / "lex" / "lexicon.json").write_text(
@@ -238,7 +243,7 @@ def test_train_from_csv_writes_a_reloadable_artifact(tmp_path):
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["rows"] == 30 and len(config["data_sha256"]) == 64 and config["encoder_key"] == "fake@0"
     model = ThemeModel.load(tmp_path / "out", encoder_key="fake@0")
-    assert config["lexical"]["weight"] == 1.0 and model.lexicon_ is not None
+    assert config["lexical"]["weight"] == metrics["lexical_weight"] and model.lexicon_ is not None
     assert model.predict(_FakeEncoder().encode(["late again"]), ["late again"]) == [["delivery", "delivery.late"]]
     train_from_csv(tmp_path / "L.csv", None, tmp_path / "plain", _FakeEncoder(), C=1.0, lexical=0)
     assert ThemeModel.load(tmp_path / "plain").predict(_FakeEncoder().encode(["late again"])) == [

@@ -211,9 +211,11 @@ def train_themes(ctx: typer.Context,
                  out: Path = typer.Option(..., "--out", help="Folder for the trained themes model."),
                  taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy the theme ids come from "
                                                                      "(default: the built-in one)."),
-                 lexical: float = typer.Option(1.0, "--lexical-weight", min=0.0,
-                                               help="Weight of the word n-gram block beside the sentence "
-                                                    "vector; 0 trains on the vector alone."),
+                 lexical: Optional[float] = typer.Option(None, "--lexical-weight", min=0.0,
+                                                         help="Weight of the word n-gram block beside the "
+                                                              "sentence vector (default: chosen by "
+                                                              "cross-validation from 1, 0.5, 2); 0 trains on "
+                                                              "the vector alone."),
                  as_json: bool = JsonOpt) -> None:
     """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
 

@@ -38,8 +38,9 @@ def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
 
 
 def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y: list, multi: bool,
-                   train_texts: Sequence[str], val_texts: Sequence[str], lexical: float = 1.0) -> float:
-    """Fit the train-themes recipe (``lexical=0``: vector only) and score it on validation data."""
+                   train_texts: Sequence[str], val_texts: Sequence[str], lexical: float | None = None) -> float:
+    """Fit the train-themes recipe (``lexical=0``: vector only; None: its weight chosen by
+    cross-validation on the train split) and score it on validation data."""
     from ..themes import ThemeModel
 
     labels = [list(y) if multi else [y] for y in train_y]

@@ -13,9 +13,11 @@ best theme, and a parent scores the sum of its children. Classes are weighted in
 to their frequency by default (``class_weight="balanced"``) so rare causes are not
 drowned by common ones.
 
-Given the training texts, the head also reads a lexical block (``lexical`` > 0, the
-default): TF-IDF word 1-2-grams of the sentence (:class:`~voiceminer.themes.lexical.Lexicon`)
-beside the vector, so a single naming word ("luggage", "refund") counts fully. Such a
+Given the training texts, the head also reads a lexical block: TF-IDF word 1-2-grams of
+the sentence (:class:`~voiceminer.themes.lexical.Lexicon`) beside the vector, so a single
+naming word ("luggage", "refund") counts fully. Its weight is chosen with ``C`` by
+cross-validation on the training data (``lexical=None``, the default: 1, 0.5 or 2; a number
+fixes it, 0 turns the block off). Such a
 model then needs the sentence texts at prediction time too (``predict(X, texts)``);
 the pipeline passes them. Artifacts with the block are ``themes.trained.v2``; v1
 folders (vector only) still load and behave as before.
@@ -58,6 +60,7 @@ __all__ = ["FACTORY", "ThemeModel", "expand_parents", "head_proba", "leaf_column
 FACTORY = "themes.trained.v2"
 FACTORIES = ("themes.trained.v1", FACTORY)  # v1: vector-only artifacts, still readable
 _THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+LEXICAL_GRID = (1.0, 0.5, 2.0)  # lexical block weights cross-validation picks from (1.0 first: ties keep it)
 
 
 def expand_parents(label_sets: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -77,7 +80,8 @@ class ThemeModel:
 
     def __init__(self, *, head: str = "logreg", C: float | None = None, Cs: Sequence[float] = (0.5, 2.0, 8.0),
                  hidden: int = 512, alpha: float = 1e-3, class_weight: str | None = "balanced",
-                 cv_folds: int = 3, random_state: int = 0, features: str = "mean", lexical: float = 1.0,
+                 cv_folds: int = 3, random_state: int = 0, features: str = "mean",
+                 lexical: float | None = None, lexical_grid: Sequence[float] = LEXICAL_GRID,
                  min_labels: int | None = None) -> None:
         self.head = head
         self.C = C
@@ -89,6 +93,8 @@ class ThemeModel:
         self.random_state = random_state
         self.features = features
         self.lexical = lexical
+        self.lexical_grid = tuple(lexical_grid)
+        self.lexical_ = 0.0
         self.min_labels = min_labels
         self.min_labels_ = 0
         self.lexicon_: Any = None
@@ -111,11 +117,6 @@ class ThemeModel:
             raise ConfigError(f"{len(X)} feature rows but {len(label_sets)} label sets")
         if texts is not None and len(texts) != len(X):
             raise ConfigError(f"{len(X)} feature rows but {len(texts)} texts")
-        self.lexicon_ = None
-        if texts is not None and self.lexical > 0:
-            from .lexical import Lexicon
-            self.lexicon_ = Lexicon().fit(texts)
-        X = self._inputs(X, texts)
         sets = expand_parents(label_sets)
         self.labels_ = sorted({lab for s in sets for lab in s})
         _check_labels(self.labels_, sets, taxonomy)
@@ -124,12 +125,40 @@ class ThemeModel:
         self.mode_ = "single" if all(len(leaf) == 1 for leaf in leaves) else "multi"
         self.min_labels_ = (self.min_labels if self.min_labels is not None
                             else int(all(len(s) > 0 for s in sets)))
-        from .training import cross_validate
-        self.C_, oof, self.cv_scores_ = cross_validate(self, X, Y)
+        X, oof = self._choose_lexical(X, Y, texts)
         self.thresholds_ = _best_thresholds(Y, oof) if self.mode_ == "multi" else np.full(len(self.labels_), 0.5)
         self.weights_ = self._fit_head(X, Y, self.C_)
         self.encoder_key_, self.meta_ = encoder_key, dict(meta or {})
         return self
+
+    def _choose_lexical(self, X: np.ndarray, Y: np.ndarray, texts: Sequence[str] | None) -> tuple[Any, np.ndarray]:
+        """Fit the lexical block (with texts) and choose its weight with C by cross-validation.
+
+        ``lexical=None`` tries each weight of ``lexical_grid`` (ties keep the earlier one);
+        a number fixes it (0: vector only). Returns the head's input and the out-of-fold scores.
+        """
+        from .training import cross_validate
+
+        weights = [0.0] if texts is None else list(self.lexical_grid if self.lexical is None else [self.lexical])
+        self.lexicon_ = None
+        if any(w > 0 for w in weights):
+            from .lexical import Lexicon
+            self.lexicon_ = Lexicon().fit(texts or [])
+        best: tuple[float, float, Any, np.ndarray] | None = None
+        for w in weights:
+            self.lexical_ = float(w)
+            Xw = self._inputs(X, texts)
+            C, oof, scores = cross_validate(self, Xw, Y)
+            score = scores.get("cv_micro_f1", scores.get("cv_macro_f1", 0.0))
+            if best is None or score > best[0] + 1e-9:
+                best, self.C_, self.cv_scores_ = (score, self.lexical_, Xw, oof), C, scores
+        assert best is not None
+        self.lexical_ = best[1]
+        if len(weights) > 1:
+            self.cv_scores_ = {**self.cv_scores_, "lexical_weight": self.lexical_}  # chosen: the card says which
+        if self.lexical_ == 0:
+            self.lexicon_ = None
+        return best[2], best[3]
 
     def _fit_head(self, X: np.ndarray, Y: np.ndarray, C: float | None) -> dict[str, np.ndarray]:
         if self.head == "mlp":
@@ -164,7 +193,7 @@ class ThemeModel:
         if len(texts) != len(X):
             raise ConfigError(f"{len(X)} feature rows but {len(texts)} texts")
         import scipy.sparse as sp
-        return sp.hstack([sp.csr_matrix(X), self.lexical * self.lexicon_.transform(texts)], format="csr")
+        return sp.hstack([sp.csr_matrix(X), self.lexical_ * self.lexicon_.transform(texts)], format="csr")
 
     def _fit_softmax(self, X: Any, Y: np.ndarray, C: float | None) -> dict[str, np.ndarray]:
         """Single-label: one multinomial logistic regression over the leaf themes.

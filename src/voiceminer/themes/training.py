@@ -70,7 +70,7 @@ def write_artifact(model: Any, out: Path) -> Path:
         arrays["lex_idf"] = model.lexicon_.idf_
         (out / "lexicon.json").write_text(json.dumps(model.lexicon_.state(), ensure_ascii=False) + "\n",
                                           encoding="utf-8")
-        lexical = {"weight": model.lexical, "file": "lexicon.json",
+        lexical = {"weight": model.lexical_, "file": "lexicon.json",
                    "sha256": hashlib.sha256((out / "lexicon.json").read_bytes()).hexdigest()}
     else:
         (out / "lexicon.json").unlink(missing_ok=True)
@@ -128,6 +128,7 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
     model = cls(head=p["head"], C=p["C"], hidden=p["hidden"], alpha=p["alpha"], class_weight=p["class_weight"],
                 cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"],
                 lexical=float(config["lexical"]["weight"]) if config.get("lexical") else 0.0)
+    model.lexical_ = model.lexical
     with np.load(folder / "weights.npz") as data:
         model.weights_ = {k: data[k] for k in data.files if k != "lex_idf"}
         idf = data["lex_idf"] if "lex_idf" in data.files else None

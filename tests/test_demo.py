@@ -204,6 +204,21 @@ def test_report_finds_the_growing_need(figures) -> None:
     assert best["quotes"] and all(q["text"] for q in best["quotes"])
 
 
+def test_report_new_topics_leave_out_small_talk(figures) -> None:
+    from voiceminer.themes import is_small_talk
+
+    assert figures["emerging"], figures["emerging_note"]
+    assert "left out" in figures["emerging_note"]  # the demo's greetings and "Thanks in advance." are many
+    examples = [e for c in figures["emerging"] for e in c["examples"]]
+    assert examples and not [e for e in examples if is_small_talk(e)]
+    assert not [c["label"] for c in figures["emerging"] if c["label"].startswith(("thanks", "hello", "hh"))]
+
+
+def test_report_needs_name_what_is_needed(figures) -> None:
+    statements = [s for n in figures["needs"] for s in [n["statement"], *n["statements"]]]
+    assert not {"add fix", "look into this", "soak"} & set(statements), statements
+
+
 def test_report_finds_the_fading_theme(figures) -> None:
     quiet = {q["key"]: q for q in figures["gone_quiet"]}
     login = quiet.get("account.login") or quiet.get("account")

@@ -98,6 +98,7 @@ def test_encoder_weights_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_discover_cli_is_deterministic(tmp_path: Path) -> None:
     texts = [f"{w} problem number {i}" for i, w in enumerate(["delivery late", "app crash", "refund missing"] * 12)]
+    texts += ["Thanks in advance!", "Order number HH-123456."]  # small talk: no cluster
     src = tmp_path / "in.txt"
     src.write_text("\n".join(texts) + "\n", encoding="utf-8")
     outs = []
@@ -110,6 +111,7 @@ def test_discover_cli_is_deterministic(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in outs[0].splitlines()]
     per_comment = [x for x in lines if "id" in x]
     assert len(per_comment) == len(texts) and all(set(x) == {"id", "cluster"} for x in per_comment)
+    assert [x["cluster"] for x in per_comment[-2:]] == [None, None]
     clusters = [x for x in lines if x.get("type") == "cluster"]
     assert clusters and all(c["label"] and c["size"] > 0 and c["examples"] for c in clusters)
 

@@ -2,7 +2,9 @@
 
 Each comment is represented by the mean of the vectors of its sentences that no
 theme covers (all its sentences when no taxonomy is given); comments whose every
-sentence is covered get no cluster. Clustering is deterministic: the same input gives
+sentence is covered get no cluster. Sentences without a topic of their own (greetings,
+thanks, order numbers, bare verdicts: :func:`~voiceminer.themes.is_small_talk`) are left
+out too: they are no missing theme. Clustering is deterministic: the same input gives
 the same clusters and labels.
 """
 
@@ -38,7 +40,7 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
     """Write one ``{"id", "cluster"}`` line per input row, then one line per cluster."""
     from .collectors import collect, expand_inputs
     from .pipeline import Pipeline, StageContext
-    from .themes import discover
+    from .themes import discover, is_small_talk
 
     items = list(collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options))
     comments = [i for i in items if isinstance(i, Comment)]
@@ -50,7 +52,7 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
         covered = {t.sentence_index for t in a.layer("theme")}
         n_sent += len(a.sentences)
         n_covered += len(covered)
-        keep = [i for i, s in enumerate(a.sentences) if s.index not in covered]
+        keep = [i for i, s in enumerate(a.sentences) if s.index not in covered and not is_small_talk(s.text)]
         if keep:
             v = a.vectors[keep].mean(0)
             units.append((a.comment.id, v / max(float(np.linalg.norm(v)), 1e-12)))

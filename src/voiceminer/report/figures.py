@@ -192,7 +192,10 @@ def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.Data
         return None, "Emerging topics need sentence vectors in the store (the default model pipeline stores them)."
     info = comments.set_index("id")
     texts = [info.at[c, "text"][s:e] for c, s, e in zip(free["comment_id"], free["start"], free["end"])]
-    keep = [len(t.split()) >= 3 for t in texts]
+    from ..themes import is_small_talk
+
+    chat = [is_small_talk(t) for t in texts]
+    keep = [len(t.split()) >= 3 and not c for t, c in zip(texts, chat)]
     free = free[keep]
     texts = [t for t, k in zip(texts, keep) if k]
     periods = [info.at[c, "period"] for c in free["comment_id"]]
@@ -201,7 +204,10 @@ def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.Data
     texts = [t for t, k in zip(texts, ok) if k]
     periods = [p for p in periods if isinstance(p, str)]
     found = emerging_clusters(texts, X, periods, current, rules)
-    return found, f"{len(texts):,} sentences outside the taxonomy were clustered."
+    n_chat = sum(chat)
+    return found, (f"{len(texts):,} sentences outside the taxonomy were clustered"
+                   + (f"; {n_chat:,} without a topic of their own (greetings, thanks, order numbers, bare "
+                      "verdicts such as \"Not good enough.\") were left out." if n_chat else "."))
 
 
 def _voices(comments: pd.DataFrame, current: str | None, n: int = 3) -> dict[str, list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ Submodules import their heavy dependencies (torch, sklearn) lazily.
 """
 
 from .causes import cause_spans
-from .discover import Cluster, Discovery, discover
+from .discover import Cluster, Discovery, discover, is_small_talk
 from .taxonomy import Taxonomy, Theme, load_taxonomy
 from .trained import ThemeModel
 from .training import train_from_csv
@@ -30,6 +30,7 @@ __all__ = [
            "calibration_for",
            "cause_spans",
            "discover",
+    "is_small_talk",
            "load_taxonomy",
            "train_from_csv",
 ]

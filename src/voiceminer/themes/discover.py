@@ -15,8 +15,8 @@ deterministic - the same input, in any order, gives identical output:
 4. only the points farthest from their centroid (at most ``max_unclustered``) are
    left unclustered;
 5. clusters are labelled by their top key phrases (class-based TF-IDF over 1-3
-   word n-grams, English stop words, @handles and URLs removed) and numbered by
-   size.
+   word n-grams; English stop words, greeting/verdict filler, @handles and URLs removed)
+   and numbered by size.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -36,9 +36,52 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cluster", "Discovery", "discover"]
+__all__ = ["Cluster", "Discovery", "discover", "is_small_talk"]
 
 _NOISE = re.compile(r"@\w+|https?://\S+|&amp;|\d+")
+
+# Greetings, thanks, sign-offs, pleas and bare verdicts: words that carry no topic of their own.
+_SMALL_TALK = frozenset("""
+hello hi hey hiya dear team folks guys morning afternoon evening thanks thank thx ty cheers regards kind best
+wishes warm sincerely advance appreciated appreciate appreciation grateful help helping please pls plz let know
+sort sorted keep lovely good great nice fine ok okay alright yes yeah yep nope impressed enough better worse
+worst simple thing things stuff come really quite bad poor terrible awful horrible rubbish excellent amazing
+brilliant fantastic perfect superb love loved like liked happy unhappy sad disappointed disappointing annoyed
+angry frustrated frustrating upset shame joke ridiculous unacceptable seriously honestly anyway just thought
+thoughts going wow omg lol sent iphone android mobile ref reference number order ordering ordered experience
+service customer customers time times today week day again still same ever always never way sure hope
+hoping soon asap update reply respond response answer back wait waiting star stars worth
+""".split())
+# Label filler: small talk minus words that can name a topic (order, service, time, ...), plus verb filler.
+_LABEL_STOP = (_SMALL_TALK - {"order", "ordering", "ordered", "service", "customer", "customers", "time", "times", "day",
+                              "week", "number", "update", "reply", "respond", "response", "answer", "wait", "waiting",
+                              "experience", "ref", "reference", "worth", "star", "stars", "mobile", "android", "iphone"}
+               | {"going", "keeps", "got", "get", "gets", "don", "didn", "doesn", "did", "does", "said", "im", "ve",
+                  "ll", "isn", "wasn", "won", "let", "lets", "bit"})
+_ID_TOKEN = re.compile(r"^(?=.*\d)[\w-]+$")  # order numbers, references: HH-965620, #12345
+
+
+def is_small_talk(text: str) -> bool:
+    """Whether a sentence carries no topic of its own: every word is a stop word, a greeting,
+    thanks or sign-off word, a bare verdict ("Not good enough."), an order number, or a name
+    (a capitalised word after the first). Such sentences are no candidate theme, so discovery
+    callers leave them out.
+
+    >>> [is_small_talk(t) for t in ("Thanks in advance.", "Order number HH-965620.", "Not good enough.",
+    ...                             "Hello Hearth & Harvest,")]
+    [True, True, True, True]
+    >>> [is_small_talk(t) for t in ("Do you deliver to Little Brayford?", "Substitutions are hit and miss.")]
+    [False, False]
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = re.findall(r"[#\w][\w'\u2019-]*", text)
+    for i, word in enumerate(words):
+        w = word.lower().replace("\u2019", "'").strip("#'")
+        w = w[:-2] if w.endswith("'s") else w
+        if not (w in ENGLISH_STOP_WORDS or w in _SMALL_TALK or _ID_TOKEN.match(w) or (i and word[:1].isupper())):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -175,7 +218,10 @@ def _key_phrases(texts: list[str], labels: np.ndarray, keep: np.ndarray, ids: li
 
     docs = [" ".join(_NOISE.sub(" ", texts[i]) for i in np.flatnonzero((labels == c) & keep)) for c in ids]
     try:
-        cv = CountVectorizer(stop_words="english", ngram_range=(1, 3), min_df=1, lowercase=True)
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        cv = CountVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | _LABEL_STOP), ngram_range=(1, 3), min_df=1,
+                             lowercase=True)
         counts = cv.fit_transform(docs).toarray().astype(np.float64)
     except ValueError:  # only stop words
         return {c: [] for c in ids}

@@ -8,7 +8,8 @@ sentence) and needs no second model pass.
 
 Measured with ``voiceminer evaluate`` (train-themes on the shared vectors, validation
 splits): airline complaint reasons macro-F1 0.563 -> 0.596 (with the softmax head of
-single-label models); SemEval-2014 categories unchanged at 0.850.
+single-label models); SemEval-2014 categories unchanged at 0.850 (shared-v1). The head
+chooses the block's weight by cross-validation (see :mod:`voiceminer.themes.trained`).
 ``scripts/train_themes_eval.py trained`` prints the recipe with the block off and on.
 The shared model's complaint, need and sentiment heads stay vector-only: a trial of the
 block beside them gained nothing beyond noise on validation.

@@ -53,9 +53,8 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from voiceminer.evaluation import datasets as ds
 from voiceminer.evaluation.evaluate import Evaluator
-from voiceminer.models.encoder import l2_normalise
+from voiceminer.models.encoder import MPNET_SHA256, l2_normalise
 
-MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 TASKS = (("complaints", "complaint"), ("needs", "need"), ("semeval14_categories", "multi"),
          ("airline_reasons", "macro"))
 

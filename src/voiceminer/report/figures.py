@@ -183,6 +183,8 @@ def _alerts(spikes: list[dict[str, Any]], emerging: list[dict[str, Any]] | None,
 
 def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.DataFrame,
               vectors: dict[str, np.ndarray], current: str | None, rules: SpikeRules) -> tuple[list[dict[str, Any]] | None, str]:
+    from ..themes import is_small_talk
+
     if current is None or sentences.empty:
         return None, "No analysed sentences in this range."
     covered = set(zip(mentions["comment_id"], mentions["sentence_idx"]))
@@ -192,8 +194,6 @@ def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.Data
         return None, "Emerging topics need sentence vectors in the store (the default model pipeline stores them)."
     info = comments.set_index("id")
     texts = [info.at[c, "text"][s:e] for c, s, e in zip(free["comment_id"], free["start"], free["end"])]
-    from ..themes import is_small_talk
-
     chat = [is_small_talk(t) for t in texts]
     keep = [len(t.split()) >= 3 and not c for t, c in zip(texts, chat)]
     free = free[keep]

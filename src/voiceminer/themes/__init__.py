@@ -30,7 +30,7 @@ __all__ = [
            "calibration_for",
            "cause_spans",
            "discover",
-    "is_small_talk",
+           "is_small_talk",
            "load_taxonomy",
            "train_from_csv",
 ]

@@ -178,6 +178,9 @@ def test_scores_follow_levels_and_inputs_are_checked():
     ("The app doesn't let me edit my order.", "edit my order"),
     ("I wish the app was faster.", "make the app faster"),
     ("Evening delivery slots would be great.", "add evening delivery slots"),  # no cue: fallback
+    ("Would love an option to pick an evening slot, even if it cost a bit extra.", "pick an evening slot"),
+    ("It would make such a difference if I could book a Saturday morning delivery.",
+     "book a Saturday morning delivery"),
 ])
 def test_need_statement(text, statement):
     assert need_statement(text) == statement
@@ -208,6 +211,11 @@ def test_need_cues_spans():
     for t in ("I should have read the reviews.", "Please let me know when it ships.", "Great service, thanks!"):
         assert need_cues(t) == [], t
     assert need_cues("I need it by tomorrow") == []
+    # a sentence-opening "Would love" drops its "I"; "would love" elsewhere needs one
+    assert [t[s:e] for t in ["Would love dark mode."] for s, e in need_cues(t)] == ["Would love"]
+    for t in ("The driver would love to come earlier.", "That made a big difference if you ask me.",
+              "Would make a huge difference."):
+        assert need_cues(t) == [], t
 
 
 def test_group_needs_tfidf_is_deterministic_and_labelled():

@@ -70,6 +70,8 @@ def _p(pattern: str, prefix: str = "add") -> _Pattern:
 _PATTERNS: tuple[_Pattern, ...] = (
     _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?wish(?:ed)?\b(?:\s+that)?"),
     _p(r"\bif\s+only\b"),
+    _p(r"\b(?:(?:it|that|this)\s*)?(?:'d|would|will|could)\s+(?:really\s+)?make\s+(?:such\s+)?(?:a|all\s+the)\s+"
+       r"(?:(?:huge|big|real|massive|great|world\s+of)\s+)?difference\s+if\b"),
     _p(rf"\b(?:(?:it|that|this)\s*)?(?:'d|would|wouldn't\s+it|will|'ll|could)\s+(?:really\s+|also\s+)?(?:be\s+)?"
        rf"(?:(?:so|really|very|much|a\s+lot|even|far)\s+){{0,2}}(?:{_ADJ}|help)(?:\s+a\s+lot)?\s+(?:if|to)\b"),
     _p(rf"\bplease\s+(?:could\s+you\s+|can\s+you\s+|would\s+you\s+)?(?:(?:let|allow|enable)\s+(?:me|us)\b(?!\s+know)"
@@ -86,8 +88,10 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _p(r"\b(?:should|ought\s+to)\s+(?:really\s+|definitely\s+|seriously\s+|also\s+)?(?:be\s+able\s+to\b|"
        r"(?P<keep>let|allow|offer|add|include|provide|make|give|show|have|introduce|bring|stock|consider|support|"
        r"send|tell|remember|warn|notify|explain)\b)"),
-    _p(r"\b(?:i|we)(?:'d|\s+would)\s+(?:really\s+|absolutely\s+|so\s+|just\s+)?love\b(?:\s+(?:it\s+)?if\b|\s+to\b)?"),
-    _p(r"\b(?:i|we)(?:'d|\s+would)\s+(?:really\s+|also\s+)?like\s+(?:to\s+(?:see|have)\b|to\s+be\s+able\s+to\b|"
+    _p(r"(?:\b(?:i|we)(?:'d|\s+would)|^\W*would)\s+(?:really\s+|absolutely\s+|so\s+|just\s+)?love\b"
+       r"(?:\s+(?:it\s+)?if\b|\s+to\b)?"),  # "Would love ..." opening a sentence drops its "I"
+    _p(r"(?:\b(?:i|we)(?:'d|\s+would)|^\W*would)\s+(?:really\s+|also\s+)?like\s+(?:to\s+(?:see|have)\b|"
+       r"to\s+be\s+able\s+to\b|"
        rf"(?:an?|the)\s+{_THING}\s+to\b|it\s+if\b)"),
     _p(rf"\b(?:can|could|would|will)\s+(?:you|we|they)\s+(?:please\s+)?(?P<keep>{_ASK_VERB}|bring\s+back)\b"),
     _p(rf"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\s+(?:(?:a|an|the|some)\s+{_THING}\s+to|to\s+be\s+able\s+to)\b"),
@@ -101,7 +105,7 @@ _REGRET = re.compile(r"\b(?:i|we)\s+should(?:\s+have|'ve)\b|\bshould\s+have\s+(?
                      re.IGNORECASE)
 _CLAUSE_END = re.compile(
     r"[.!?;\n(]|,?\s+(?:but|because|since|so\s+that|so\s+(?:i|we|you)|otherwise|although|though|however|"
-    r"as\s+(?:i|we|it)|which|thanks|thank\s+you|instead\s+of|like\s+(?:other|every)|unlike)\b|"
+    r"as\s+(?:i|we|it)|which|thanks|thank\s+you|instead\s+of|like\s+(?:other|every)|unlike|even\s+if)\b|"
     r"\s*,\s*(?:please|thanks|thank|it|that|this|as|and\s+(?:i|it|that|this))\b", re.IGNORECASE)
 _NEG_LEAD = re.compile(rf"^(?:{_SUBJ}\s+)?(?:couldn't|wouldn't|didn't|don't|weren't|won't|could\s+not|would\s+not|"
                        r"did\s+not|do\s+not)\s+", re.IGNORECASE)

@@ -4,10 +4,13 @@
 Writes models/<model>/scores.json (every row of the evaluation table) and
 models/<model>/MODEL_CARD.md (data, training command, the table) for the shared model
 ``--model`` (default: the one the pipeline uses, shared-v2). A test re-runs part of the
-evaluation and checks it reproduces scores.json.
+evaluation and checks it reproduces scores.json. ``--only GROUPS`` re-runs those evaluation
+groups (comma-separated: sentiment, binary, themes, discovery) and keeps the other rows of
+the existing scores.json, for a change that touches only them.
 
 Usage:
     .venv/bin/python scripts/write_model_cards.py [--model shared-v2] [--models models] [--datasets DIR]
+        [--only binary]
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from voiceminer.evaluation.evaluate import evaluate, format_table
+from voiceminer.evaluation.evaluate import GROUPS, Row, evaluate, format_table
 from voiceminer.models.shared import DEFAULT_SHARED
 
 CARD = """# voiceminer-shared {version}
@@ -33,7 +36,7 @@ The same vectors feed the theme models (zero-shot from the taxonomy, or trained 
 | `config.json` | factory, labels, thresholds, base encoder sha256, training settings |
 | `{delta_file}` | {delta_what} ({trained}); the rest comes from {source} (sha256 verified at load) |
 | `heads.safetensors` | the linear heads (float32) |
-| `scores.json` | the evaluation table below, as data |
+{request_kind}| `scores.json` | the evaluation table below, as data |
 
 ## Data
 
@@ -74,10 +77,14 @@ def main() -> None:
     ap.add_argument("--datasets", default=None)
     ap.add_argument("--cache", default="voiceminer-data/cache/eval-vectors")
     ap.add_argument("--model", default=DEFAULT_SHARED, help="the shared artifact to evaluate and describe")
+    ap.add_argument("--only", default=None, help="re-run these groups, keep the other rows of scores.json")
     args = ap.parse_args()
     folder = Path(args.models) / args.model
+    only = args.only.split(",") if args.only else None
     rows = evaluate(Path(args.datasets) if args.datasets else None, Path(args.models), Path(args.cache), log=print,
-                    shared_model=args.model)
+                    shared_model=args.model, only=only)
+    if only:
+        rows = merged(json.loads((folder / "scores.json").read_text(encoding="utf-8")), rows, only)
     table = format_table(rows)
     print(table)
     (folder / "scores.json").write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n", encoding="utf-8")
@@ -97,9 +104,26 @@ def main() -> None:
         model=args.model, version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],
-        t_complaint=cfg["heads"]["complaint"]["threshold"], t_need=cfg["heads"]["need"]["threshold"], table=table),
-        encoding="utf-8")
+        t_complaint=cfg["heads"]["complaint"]["threshold"], t_need=cfg["heads"]["need"]["threshold"], table=table,
+        request_kind="| `request_kind/` | the request-kind head (feature / defect / other, trained by "
+        f"`scripts/train_request_kind.py --model {args.model}`; its own `MODEL_CARD.md`) |\n"
+        if (folder / "request_kind" / "config.json").is_file() else ""), encoding="utf-8")
     print(f"wrote {folder / 'MODEL_CARD.md'} and {folder / 'scores.json'}")
+
+
+def merged(old: list[dict], fresh: list[Row], only: list[str]) -> list[Row]:
+    """The rows of the groups in ``only`` from ``fresh``, the other groups' rows from ``old``
+    (scores.json), in the table's group order."""
+    def group_of(task: str) -> str:
+        return ("sentiment" if task.startswith("sentiment") else "discovery" if task.startswith("discovery")
+                else "themes" if task.startswith("themes") else "binary")
+
+    kept = {g: [Row(r["task"], r["data"], r["metric"], r["n"],
+                    {k: r.get(k) for k in ("vader", "frozen_lr", "model")}, r.get("target"))
+                for r in old if group_of(r["task"]) == g] for g in GROUPS}
+    for g in only:
+        kept[g] = [r for r in fresh if group_of(r.task) == g]
+    return [r for g in GROUPS for r in kept[g]]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ ROWS = [
     {"id": "d", "text": ""},
     {"id": "e", "text": "Got food poisoning from the chicken kit, my lawyer will be in touch."},
     {"id": "f", "text": "The box came late again. Please fix. Can you look into this?"},
+    {"id": "g", "text": "The app keeps logging me out every time I switch screens. "
+                        "Since the update the app freezes whenever I open my basket."},
 ]
 
 
@@ -37,7 +39,7 @@ def tagged(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 
 def test_tag_output_format_and_order(tagged: list[dict]) -> None:
-    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f"]
+    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f", "in:g"]
     assert tagged[3]["rejected"]["reason"] == "empty text"
     for r in (tagged[0], tagged[1], tagged[2], tagged[4]):
         assert set(r) >= {"id", "sentiment", "themes", "needs", "complaint", "sentences"}
@@ -50,7 +52,7 @@ def test_tag_output_format_and_order(tagged: list[dict]) -> None:
 
 
 def test_tag_reads_the_customer(tagged: list[dict]) -> None:
-    late, praise, wish, _, danger, vague = tagged
+    late, praise, wish, _, danger, vague, defects = tagged
     assert late["sentiment"]["label"] == "negative" and praise["sentiment"]["label"] == "positive"
     assert late["complaint"]["is_complaint"] and late["complaint"]["priority"] == "high"
     assert any("churn" in reason for reason in late["complaint"]["reasons"])
@@ -60,6 +62,9 @@ def test_tag_reads_the_customer(tagged: list[dict]) -> None:
     assert any("safety" in reason for reason in danger["complaint"]["reasons"])
     assert not praise["complaint"]["is_complaint"]
     assert vague["needs"] == [], "a request that names nothing ('Please fix.') is not an unmet need"
+    # the need head is sure of both sentences (0.88, 0.92); the request-kind head reads them as defects
+    assert defects["needs"] == [], defects["needs"]
+    assert defects["complaint"]["is_complaint"]
 
 
 def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

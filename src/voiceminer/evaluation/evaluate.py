@@ -178,7 +178,26 @@ class Evaluator:
                 "vader": binary_f1(gold, vader) if vader is not None else None,
                 "frozen_lr": binary_f1(gold, [p == positive for p in lr]), "model": binary_f1(gold, model)},
                 TARGETS[key]))
-        return rows
+        return rows + [self.request_kind()]
+
+    def request_kind(self) -> Row:
+        """The request-kind head beside the shared model (feature / defect / other) on RE'21 app
+        review sentences; model None when the shared model has no such head."""
+        from ..models.request_kind import LABEL_MAP, load_request_kind
+        from ..models.shared import shared_path
+        from .themes_eval import macro_f1
+
+        data = self.load("app_reviews_p3")
+        train, val = ds.split(data, "train"), ds.split(data, "val")
+        texts, gold = [e.text for e in val], [LABEL_MAP[e.label] for e in val]
+        head = load_request_kind(shared_path(self.models_dir, self.shared_model), self.shared.encoder_.key)
+        model = None
+        if head is not None:
+            model = macro_f1(gold, [p[0] for p in head.predict(_norm(self.shared_vectors(texts)), texts)])
+        base = logreg(self.base_vectors([e.text for e in train]), [LABEL_MAP[e.label] for e in train],
+                      self.base_vectors(texts))
+        return Row("request_kind", "app review sentences (RE'21 P3): feature / defect / other", "macro-F1",
+                   len(val), {"vader": None, "frozen_lr": macro_f1(gold, base), "model": model}, None)
 
     def themes(self) -> list[Row]:
         from .themes_eval import theme_rows

@@ -18,8 +18,11 @@ from .encode import load_shared, shared_artifact
 
 LABELS = ("negative", "neutral", "positive")
 # Without an explicit cue, a sentence counts as an unmet need only when the need head is this sure:
-# the head's training data (HICSS-2023) also calls complaints about a product "needs".
+# the head's training data (HICSS-2023) also calls complaints about a product "needs" ...
 IMPLICIT_NEED = 0.85
+# ... and, with a request-kind head beside the shared model (voiceminer.models.request_kind), only
+# when that head does not read it as a defect report.
+DEFECT = 0.5
 
 
 @lru_cache(maxsize=8192)
@@ -166,30 +169,57 @@ class NeedsStage(_HeadStage):
     """Sentences that express an unmet need, wish or missing capability, with a short need statement.
 
     The need head is trained on data where praise of a satisfied need also counts as a
-    need ("the driver was lovely"); an *unmet* need is a sentence with an explicit
-    need cue ("I wish", "please add", "why can't I"), or one the head flags that is
-    not positive and that the head is very sure of (``IMPLICIT_NEED``; implicit needs such
-    as "I'm at work until 6 so daytime delivery is useless"). Either way its statement must
-    say what is needed (:func:`~voiceminer.flags.need_has_subject`): "Please fix." and
-    "Can you look into this?" ask without naming a need.
+    need ("the driver was lovely"), and so do defects ("the app keeps logging me out"). An
+    *unmet* need is a sentence with an explicit need cue ("I wish", "please add", "why
+    can't I"), or one without a cue that the need head is very sure of (``IMPLICIT_NEED``),
+    that is not positive and that the request-kind head does not read as a defect report
+    (``DEFECT``): implicit needs such as "I'm at work until 6 so daytime delivery is useless".
+    Without a request-kind head (``request_kind/`` beside the shared model) there is no
+    defect check. A sentence that head reads as a feature request is not taken as a need
+    without a cue: on the demo corpus that rule also took complaints and sarcasm ("Support
+    just copy-pastes a refusal.", P(feature) 0.67). Either way its statement must say what is needed
+    (:func:`~voiceminer.flags.need_has_subject`): "Please fix." and "Can you look into this?"
+    ask without naming a need.
     """
 
     name: ClassVar[str] = "needs.shared.v1"
-    rules: ClassVar[str] = "subject"
+    rules: ClassVar[str] = "subject+defect"
     requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors", "sentiment")
     produces: ClassVar[tuple[str, ...]] = ("needs",)
 
-    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
-        return [a.add(annotations=self._annotate(a)) for a in batch]
+    def load(self) -> "NeedsStage":
+        from ..models.request_kind import load_request_kind
 
-    def _annotate(self, a: Analysed) -> list[Annotation]:
+        super().load()
+        self.kind_ = load_request_kind(shared_artifact(self.context), self.model_.encoder_.key)
+        if self.kind_ is not None:
+            self.version += f"+kind:{self.kind_.weights_sha256_[:8]}"
+        return self
+
+    def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        kinds = iter(self._kinds(batch))
+        return [a.add(annotations=self._annotate(a, next(kinds))) for a in batch]
+
+    def _kinds(self, batch: Sequence[Analysed]) -> list[list[float]]:
+        """Per comment, per sentence: P(defect) (zeros without a request-kind head)."""
+        from ..models.request_kind import kind_proba
+
+        scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
+        sizes = [len(a.sentences) if a.vectors is not None and len(a.vectors) else 0 for a in batch]
+        if self.kind_ is None or not scored:
+            return [[0.0] * n for n in sizes]
+        defect = iter(kind_proba(self.kind_, np.concatenate([a.vectors for a in scored]),
+                                 [s.text for a in scored for s in a.sentences])["defect"].tolist())
+        return [[next(defect) for _ in range(n)] for n in sizes]
+
+    def _annotate(self, a: Analysed, defects: list[float]) -> list[Annotation]:
         from ..flags import need_has_subject  # cached there, like the statements here
 
         threshold = self.model_.thresholds["need"]
         polarity = {x.sentence_index: x.label for x in a.layer("sentiment")}
         out = []
-        for s, p in zip(a.sentences, self.probs(a, "need")[:, 1]):
-            implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive"
+        for s, p, defect in zip(a.sentences, self.probs(a, "need")[:, 1], defects):
+            implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive" and defect < DEFECT
             cues = [[s.start + x, s.start + y] for x, y in _need_cues(s.text)]
             if not (cues or implicit):
                 continue

@@ -108,6 +108,7 @@ class ThemeModel:
         self.C_: float | None = None
         self.cv_scores_: dict[str, float] = {}
         self.encoder_key_ = ""
+        self.weights_sha256_ = ""  # of the saved weights.npz, once saved or loaded
         self.meta_: dict[str, Any] = {}
 
     # ---- fitting -------------------------------------------------------------------------

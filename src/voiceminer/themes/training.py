@@ -88,6 +88,7 @@ def write_artifact(model: Any, out: Path) -> Path:
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "MODEL_CARD.md").write_text(_card(config), encoding="utf-8")
+    model.weights_sha256_ = config["weights_sha256"]
     return out
 
 
@@ -137,6 +138,7 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
     model.min_labels_ = int(config.get("min_labels", 0))  # older artifacts: none
     model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
     model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})
+    model.weights_sha256_ = str(config.get("weights_sha256", ""))
     return model
 
 

@@ -67,6 +67,16 @@ def test_tag_reads_the_customer(tagged: list[dict]) -> None:
     assert defects["complaint"]["is_complaint"]
 
 
+def test_stage_versions_fit_the_store() -> None:
+    """Every annotation records its producer's version; PostgreSQL refuses one longer than the column."""
+    from voiceminer.pipeline import Pipeline
+    from voiceminer.storage import schema as t
+
+    limit = t.annotations.c.producer_version.type.length
+    for stage in Pipeline.from_names(Settings().pipeline).stages:
+        assert len(stage.version) <= limit, (stage.name, stage.version)
+
+
 def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from voiceminer.models.shared import SharedModel
 

@@ -183,7 +183,7 @@ class NeedsStage(_HeadStage):
     """
 
     name: ClassVar[str] = "needs.shared.v1"
-    rules: ClassVar[str] = "subject+defect"
+    rules: ClassVar[str] = "subj.def"
     requires: ClassVar[tuple[str, ...]] = ("sentences", "vectors", "sentiment")
     produces: ClassVar[tuple[str, ...]] = ("needs",)
 
@@ -193,7 +193,7 @@ class NeedsStage(_HeadStage):
         super().load()
         self.kind_ = load_request_kind(shared_artifact(self.context), self.model_.encoder_.key)
         if self.kind_ is not None:
-            self.version += f"+kind:{self.kind_.weights_sha256_[:8]}"
+            self.version += f"+{self.kind_.weights_sha256_[:8]}"  # the store keeps 40 characters
         return self
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:

@@ -55,7 +55,8 @@ Reproduce with `VOICEMINER_SHARED_MODEL={model} voiceminer evaluate --only binar
 ```
 
 What it changes in the needs stage, on the same validation split: a sentence with no need cue that
-the need head is sure of (>= {implicit}) and that is not positive is an implicit need. Without this
+the need head is sure of (>= {implicit}), that is not positive and whose need statement names
+something is an implicit need. Without this
 head that rule takes {defect_before} of {n_defect} defect reports as unmet needs; with it, {defect_after}.
 Feature requests: {feature_before} of {n_feature} without, {feature_after} with (the rest carry an explicit cue or go
 unnoticed).
@@ -71,10 +72,12 @@ unnoticed).
 
 def implicit_effect(shared: SharedModel, head, ev: Evaluator) -> dict:
     """How many validation defect reports and feature requests the needs stage's implicit rule
-    (no cue, need head >= IMPLICIT_NEED, not positive) takes as needs, without and with the head."""
+    (no cue, need head >= IMPLICIT_NEED, not positive after the sarcasm flip, a statement that
+    names something) takes as needs, without and with the head."""
     import numpy as np
 
-    from voiceminer.flags import need_cues
+    from voiceminer.flags import need_cues, need_has_subject, need_statement
+    from voiceminer.flags.sarcasm import sarcasm_marker
     from voiceminer.models.request_kind import kind_proba
     from voiceminer.pipeline.heads import DEFECT, IMPLICIT_NEED
 
@@ -82,8 +85,10 @@ def implicit_effect(shared: SharedModel, head, ev: Evaluator) -> dict:
     texts, kinds = [e.text for e in val], np.array([LABEL_MAP[e.label] for e in val])
     vectors = ev.shared_vectors(texts)
     probs = shared.predict(vectors)
-    implicit = ((probs["need"][:, 1] >= max(shared.thresholds["need"], IMPLICIT_NEED))
-                & (probs["sentiment"].argmax(1) != 2) & np.array([not need_cues(t) for t in texts]))
+    positive = [p.argmax() == 2 and not sarcasm_marker(t) for p, t in zip(probs["sentiment"], texts)]
+    implicit = ((probs["need"][:, 1] >= max(shared.thresholds["need"], IMPLICIT_NEED)) & ~np.array(positive)
+                & np.array([not need_cues(t) and need_has_subject(need_statement(t)[:200] or t[:200], False)
+                            for t in texts]))
     kept = implicit & (kind_proba(head, vectors, texts)["defect"] < DEFECT)
     return {"implicit": IMPLICIT_NEED,
             **{f"{k}_{when}": int(m[kinds == k].sum()) for k in ("defect", "feature")

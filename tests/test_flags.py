@@ -181,6 +181,8 @@ def test_scores_follow_levels_and_inputs_are_checked():
     ("Would love an option to pick an evening slot, even if it cost a bit extra.", "pick an evening slot"),
     ("It would make such a difference if I could book a Saturday morning delivery.",
      "book a Saturday morning delivery"),
+    ("It'll make a huge difference if you add Apple Pay", "add Apple Pay"),
+    ("It would be great if the app worked even if I'm offline.", "work even if I'm offline"),  # no comma: kept
 ])
 def test_need_statement(text, statement):
     assert need_statement(text) == statement
@@ -211,9 +213,11 @@ def test_need_cues_spans():
     for t in ("I should have read the reviews.", "Please let me know when it ships.", "Great service, thanks!"):
         assert need_cues(t) == [], t
     assert need_cues("I need it by tomorrow") == []
-    # a sentence-opening "Would love" drops its "I"; "would love" elsewhere needs one
-    assert [t[s:e] for t in ["Would love dark mode."] for s, e in need_cues(t)] == ["Would love"]
+    # a sentence-opening "Would love" drops its "I" (the cue starts past a leading mark); elsewhere it needs one
+    for t in ("Would love dark mode.", "- Would love dark mode.", '"Would love dark mode'):
+        assert [t[s:e] for s, e in need_cues(t)] == ["Would love"], t
     for t in ("The driver would love to come earlier.", "That made a big difference if you ask me.",
+              "It would make a big difference if you ask me.", "I'd make a big difference if I could.",
               "Would make a huge difference."):
         assert need_cues(t) == [], t
 

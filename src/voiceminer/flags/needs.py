@@ -55,6 +55,8 @@ _ASK_VERB = (r"(?:add|make|bring|allow|consider|introduce|offer|provide|stop|sta
              r"open|hire|look\s+into|think\s+about)")
 _THING = r"(?:way|option|ability|facility|feature|button|setting|function|means|possibility|chance|choice)"
 _SUBJ = r"(?:i|we|you|you\s+guys|they|one|customers|users|people)"
+# the start of a sentence, past up to three marks ("- ", a quote): a subject-less "Would love ..." opens one
+_OPENING = r"(?:^|(?<=^\W)|(?<=^\W\W)|(?<=^\W\W\W))"
 
 
 class _Pattern(NamedTuple):
@@ -70,8 +72,9 @@ def _p(pattern: str, prefix: str = "add") -> _Pattern:
 _PATTERNS: tuple[_Pattern, ...] = (
     _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?wish(?:ed)?\b(?:\s+that)?"),
     _p(r"\bif\s+only\b"),
-    _p(r"\b(?:(?:it|that|this)\s*)?(?:'d|would|will|could)\s+(?:really\s+)?make\s+(?:such\s+)?(?:a|all\s+the)\s+"
-       r"(?:(?:huge|big|real|massive|great|world\s+of)\s+)?difference\s+if\b"),
+    _p(r"\b(?:(?:(?:it|that|this)\s+)?(?:would|will|could)|(?:it|that|this)\s*(?:'d|'ll))\s+(?:really\s+)?make\s+(?:such\s+)?"
+       r"(?:a|all\s+the)\s+(?:(?:huge|big|real|massive|great|world\s+of)\s+)?difference\s+if\b"
+       r"(?!\s+you\s+ask\s+me)"),
     _p(rf"\b(?:(?:it|that|this)\s*)?(?:'d|would|wouldn't\s+it|will|'ll|could)\s+(?:really\s+|also\s+)?(?:be\s+)?"
        rf"(?:(?:so|really|very|much|a\s+lot|even|far)\s+){{0,2}}(?:{_ADJ}|help)(?:\s+a\s+lot)?\s+(?:if|to)\b"),
     _p(rf"\bplease\s+(?:could\s+you\s+|can\s+you\s+|would\s+you\s+)?(?:(?:let|allow|enable)\s+(?:me|us)\b(?!\s+know)"
@@ -88,9 +91,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _p(r"\b(?:should|ought\s+to)\s+(?:really\s+|definitely\s+|seriously\s+|also\s+)?(?:be\s+able\s+to\b|"
        r"(?P<keep>let|allow|offer|add|include|provide|make|give|show|have|introduce|bring|stock|consider|support|"
        r"send|tell|remember|warn|notify|explain)\b)"),
-    _p(r"(?:\b(?:i|we)(?:'d|\s+would)|^\W*would)\s+(?:really\s+|absolutely\s+|so\s+|just\s+)?love\b"
+    _p(rf"(?:\b(?:i|we)(?:'d|\s+would)|{_OPENING}would)\s+(?:really\s+|absolutely\s+|so\s+|just\s+)?love\b"
        r"(?:\s+(?:it\s+)?if\b|\s+to\b)?"),  # "Would love ..." opening a sentence drops its "I"
-    _p(r"(?:\b(?:i|we)(?:'d|\s+would)|^\W*would)\s+(?:really\s+|also\s+)?like\s+(?:to\s+(?:see|have)\b|"
+    _p(rf"(?:\b(?:i|we)(?:'d|\s+would)|{_OPENING}would)\s+(?:really\s+|also\s+)?like\s+(?:to\s+(?:see|have)\b|"
        r"to\s+be\s+able\s+to\b|"
        rf"(?:an?|the)\s+{_THING}\s+to\b|it\s+if\b)"),
     _p(rf"\b(?:can|could|would|will)\s+(?:you|we|they)\s+(?:please\s+)?(?P<keep>{_ASK_VERB}|bring\s+back)\b"),
@@ -105,8 +108,8 @@ _REGRET = re.compile(r"\b(?:i|we)\s+should(?:\s+have|'ve)\b|\bshould\s+have\s+(?
                      re.IGNORECASE)
 _CLAUSE_END = re.compile(
     r"[.!?;\n(]|,?\s+(?:but|because|since|so\s+that|so\s+(?:i|we|you)|otherwise|although|though|however|"
-    r"as\s+(?:i|we|it)|which|thanks|thank\s+you|instead\s+of|like\s+(?:other|every)|unlike|even\s+if)\b|"
-    r"\s*,\s*(?:please|thanks|thank|it|that|this|as|and\s+(?:i|it|that|this))\b", re.IGNORECASE)
+    r"as\s+(?:i|we|it)|which|thanks|thank\s+you|instead\s+of|like\s+(?:other|every)|unlike)\b|"
+    r"\s*,\s*(?:please|thanks|thank|it|that|this|as|and\s+(?:i|it|that|this)|even\s+if)\b", re.IGNORECASE)
 _NEG_LEAD = re.compile(rf"^(?:{_SUBJ}\s+)?(?:couldn't|wouldn't|didn't|don't|weren't|won't|could\s+not|would\s+not|"
                        r"did\s+not|do\s+not)\s+", re.IGNORECASE)
 # (lead, a verb follows it); the first list entry and the existence/NP ones do not imply a verb.

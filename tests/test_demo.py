@@ -209,6 +209,10 @@ def test_report_finds_the_growing_need(figures) -> None:
     assert sum(weekly[-4:]) >= 3 * max(sum(weekly[:4]), 1), weekly
     fastest = next(n for n in figures["needs"] if (n["growth_ratio"] or 0) >= 1.5)  # the summary's headline need
     assert is_slot(fastest) and fastest["growth_ratio"] >= 2 and fastest["trend_per_period"] > 0, fastest
+    # the groups of one need point at each other; other needs do not point at them
+    slot_names = {n["statement"] for n in figures["needs"] if is_slot(n)}
+    assert set(fastest["related"]) & slot_names, fastest["related"]
+    assert all(not set(n["related"]) & slot_names for n in figures["needs"] if not is_slot(n))
     assert all(n["quotes"] and all(q["text"] for q in n["quotes"]) for n in slot)
 
 

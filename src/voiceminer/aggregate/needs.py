@@ -3,8 +3,12 @@
 Need sentences are grouped by meaning (:func:`voiceminer.flags.group_needs`: average-linkage
 clustering of their stored vectors, or of their statements' TF-IDF without vectors). Each group is named by its most central statement,
 ranked by volume in the window and growth (recent half against the earlier half, per
-comment), and shows its most representative quotes (nearest the group's centre) and
-the segments that raise it more than their share.
+comment), and shows its most representative quotes (nearest the group's centre), the
+segments that raise it more than their share, and the other listed needs close to it
+(``related``: mean distance between the two groups' sentences under ``RELATED``). One
+customer need often comes out as a few groups ("pick a delivery slot", "choose my delivery
+time", "change the delivery time once the order's placed"); the links let a reader see them
+together without merging what the grouping keeps apart.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ import pandas as pd
 
 from .stats import rate_test, trend_slope
 
+# Two listed needs are related when the mean distance between their sentences is under this
+# (grouping merges under 0.5). Set on the demo corpus (no labeled need groups exist here): its
+# delivery-time needs link at 0.51-0.61, "reach a human quickly" is 0.72 from anything else.
+RELATED = 0.62
+
 
 def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: float = 0.5) -> pd.Series:
     """A group id per need row (same index), from :func:`voiceminer.flags.group_needs`: by the
@@ -24,18 +33,28 @@ def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: f
     ``distance`` (0.5) was set on the demo corpus, with both shipped encoders: no labeled data
     of need groups exists here; 0.55 (the earlier value, vectors alone) split its planted
     delivery-slot need across groups once the larger encoder came."""
+    return _grouped(needs, vectors, distance)[0]
+
+
+def _grouped(needs: pd.DataFrame, vectors: dict[str, np.ndarray],
+             distance: float = 0.5) -> tuple[pd.Series, np.ndarray, pd.Series]:
+    """(group id per need row, the rows' pairwise distances, each row's position in them)."""
     from ..flags import group_needs as group_statements
+    from ..flags import need_distances
 
     if needs.empty:
-        return pd.Series([], dtype=int)
+        return pd.Series([], dtype=int), np.zeros((0, 0)), pd.Series([], dtype=int)
     rows = needs.sort_values(["statement", "comment_id", "sentence_idx"], kind="stable")
     have = all(isinstance(h, str) and h in vectors for h in rows["text_hash"])
     X = np.vstack([vectors[h] for h in rows["text_hash"]]) if have else None
+    statements = rows["statement"].tolist()
+    dist = need_distances(statements, X)
     groups = pd.Series(-1, index=rows.index)
-    for gid, group in enumerate(group_statements(rows["statement"].tolist(), X,
-                                                 threshold=distance if have else None)):
+    for gid, group in enumerate(group_statements(statements, X, threshold=distance if have else None,
+                                                 distances=dist)):
         groups.iloc[group.members] = gid
-    return groups.reindex(needs.index).astype(int)
+    position = pd.Series(np.arange(len(rows)), index=rows.index)
+    return groups.reindex(needs.index).astype(int), dist, position.reindex(needs.index)
 
 
 def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, np.ndarray],
@@ -47,7 +66,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
     needs = needs.dropna(subset=["period"]).reset_index(drop=True)
     if needs.empty:
         return []
-    needs["group"] = group_needs(needs, vectors)
+    needs["group"], dist, position = _grouped(needs, vectors)
     periods = sorted(comments["period"].dropna().unique())
     per_period = comments.groupby("period")["id"].nunique().reindex(periods, fill_value=0)
     half = periods[len(periods) // 2:] if len(periods) > 1 else periods
@@ -70,12 +89,20 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
             "growth_p_value": float(f"{rate_test(recent, n_recent, early, n_early):.3g}") if n_early else None,
             "statements": sorted(g["statement"].value_counts().head(5).index.tolist()),
             "quotes": reps, "segments": _segments(g, comments, segment_cols),
+            "_rows": position.loc[g.index].to_numpy(),
         })
     # rank: volume, with growth breaking near-ties and pulling growing needs up
     for rec in out:
         rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)
     out.sort(key=lambda r: (-r["rank_score"], -r["comments"], r["statement"]))
-    return out[:top]
+    out = out[:top]
+    for rec in out:
+        near = sorted((float(dist[np.ix_(rec["_rows"], other["_rows"])].mean()), other["statement"])
+                      for other in out if other is not rec)
+        rec["related"] = [name for d, name in near if d < RELATED][:3]
+    for rec in out:
+        del rec["_rows"]
+    return out
 
 
 def _representatives(g: pd.DataFrame, vectors: dict[str, np.ndarray], n: int) -> tuple[str, list[dict[str, Any]]]:

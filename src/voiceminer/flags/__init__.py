@@ -15,7 +15,7 @@ Pure functions only: the pipeline stages that call them own the annotations.
 """
 
 from .cues import KINDS, Cue, find_cues
-from .needs import NeedGroup, group_needs, need_cues, need_has_subject, need_statement
+from .needs import NeedGroup, group_needs, need_cues, need_distances, need_has_subject, need_statement
 from .priority import Priority, PriorityRules, prioritise
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
            "find_cues",
            "group_needs",
            "need_cues",
+           "need_distances",
            "need_has_subject",
            "need_statement",
            "prioritise",

@@ -42,7 +42,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_has_subject", "need_statement"]
+__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_distances", "need_has_subject",
+           "need_statement"]
 
 NAME = "flags.needs.v1"
 VERSION = "1.0.0"
@@ -342,8 +343,18 @@ def _distances(x: np.ndarray) -> np.ndarray:
     return d
 
 
+def need_distances(statements: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+    """Pairwise distances of need statements, as :func:`group_needs` uses them (see there)."""
+    if vectors is not None and len(vectors) != len(statements):
+        raise ValueError(f"got {len(vectors)} vectors for {len(statements)} statements")
+    if not len(statements):
+        return np.zeros((0, 0))
+    dist = _distances(_tfidf(statements))
+    return (dist + _distances(vectors)) / 2 if vectors is not None else dist
+
+
 def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,
-                threshold: float | None = None) -> list[NeedGroup]:
+                threshold: float | None = None, distances: np.ndarray | None = None) -> list[NeedGroup]:
     """Group similar need statements; groups sorted by size, then by first member.
 
     Statements are compared by the cosine of their character 3-5-gram TF-IDF (stop words
@@ -353,21 +364,17 @@ def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,
     sentence asks (its need-ness, its mood), which alone grouped "I wish I could pick a slot"
     with "I wish I could reach a human"; the words alone split "pick a slot" from "choose my
     delivery time". ``threshold`` is the largest average distance inside a group: default
-    0.45 with vectors, 0.7 without.
+    0.45 with vectors, 0.7 without. ``distances`` passes :func:`need_distances` already computed.
 
     >>> gs = group_needs(["pick a delivery slot", "choose a delivery slot", "add dark mode"])
     >>> [(g.label, g.members) for g in gs]
     [('pick a delivery slot', [0, 1]), ('add dark mode', [2])]
     """
     n = len(statements)
-    if vectors is not None and len(vectors) != n:
-        raise ValueError(f"got {len(vectors)} vectors for {n} statements")
     if n == 0:
         return []
     limit = threshold if threshold is not None else (0.45 if vectors is not None else 0.7)
-    dist = _distances(_tfidf(statements))
-    if vectors is not None:
-        dist = (dist + _distances(vectors)) / 2
+    dist = distances if distances is not None else need_distances(statements, vectors)
     labels = np.zeros(n, dtype=int)
     if n > 1:
         from sklearn.cluster import AgglomerativeClustering

@@ -76,20 +76,22 @@ def implicit_effect(shared: SharedModel, head, ev: Evaluator) -> dict:
     names something) takes as needs, without and with the head."""
     import numpy as np
 
-    from voiceminer.flags import need_cues, need_has_subject, need_statement
+    from voiceminer.flags import need_cues
     from voiceminer.flags.sarcasm import sarcasm_marker
     from voiceminer.models.request_kind import kind_proba
-    from voiceminer.pipeline.heads import DEFECT, IMPLICIT_NEED
+    from voiceminer.pipeline.heads import IMPLICIT_NEED, unmet_need
 
     val = ds.split(ev.load("app_reviews_p3"), "val")
     texts, kinds = [e.text for e in val], np.array([LABEL_MAP[e.label] for e in val])
     vectors = ev.shared_vectors(texts)
     probs = shared.predict(vectors)
-    positive = [p.argmax() == 2 and not sarcasm_marker(t) for p, t in zip(probs["sentiment"], texts)]
-    implicit = ((probs["need"][:, 1] >= max(shared.thresholds["need"], IMPLICIT_NEED)) & ~np.array(positive)
-                & np.array([not need_cues(t) and need_has_subject(need_statement(t)[:200] or t[:200], False)
-                            for t in texts]))
-    kept = implicit & (kind_proba(head, vectors, texts)["defect"] < DEFECT)
+    defect = kind_proba(head, vectors, texts)["defect"]
+    threshold = shared.thresholds["need"]
+    rows = [(t, float(p[1]), s.argmax() == 2 and not sarcasm_marker(t))  # the sarcasm-aware polarity
+            for t, p, s in zip(texts, probs["need"], probs["sentiment"])]
+    implicit = np.array([not need_cues(t) and unmet_need(t, p, threshold, pos) is not None for t, p, pos in rows])
+    kept = np.array([not need_cues(t) and unmet_need(t, p, threshold, pos, d) is not None
+                     for (t, p, pos), d in zip(rows, defect)])
     return {"implicit": IMPLICIT_NEED,
             **{f"{k}_{when}": int(m[kinds == k].sum()) for k in ("defect", "feature")
                for when, m in (("before", implicit), ("after", kept))},

@@ -72,7 +72,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
     half = periods[len(periods) // 2:] if len(periods) > 1 else periods
     n_recent = int(per_period.loc[half].sum())
     n_early = int(per_period.sum()) - n_recent
-    out = []
+    out, rows_of = [], {}  # rows_of: each listed need's rows in ``dist`` (by id of its record)
     for gid, g in needs.groupby("group"):
         ids = g["comment_id"].unique()
         if len(ids) < min_comments:
@@ -89,19 +89,17 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
             "growth_p_value": float(f"{rate_test(recent, n_recent, early, n_early):.3g}") if n_early else None,
             "statements": sorted(g["statement"].value_counts().head(5).index.tolist()),
             "quotes": reps, "segments": _segments(g, comments, segment_cols),
-            "_rows": position.loc[g.index].to_numpy(),
         })
+        rows_of[id(out[-1])] = position.loc[g.index].to_numpy()
     # rank: volume, with growth breaking near-ties and pulling growing needs up
     for rec in out:
         rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)
     out.sort(key=lambda r: (-r["rank_score"], -r["comments"], r["statement"]))
     out = out[:top]
     for rec in out:
-        near = sorted((float(dist[np.ix_(rec["_rows"], other["_rows"])].mean()), other["statement"])
+        near = sorted((float(dist[np.ix_(rows_of[id(rec)], rows_of[id(other)])].mean()), other["statement"])
                       for other in out if other is not rec)
         rec["related"] = [name for d, name in near if d < RELATED][:3]
-    for rec in out:
-        del rec["_rows"]
     return out
 
 

@@ -48,6 +48,27 @@ def _statement(text: str) -> str:
     return need_statement(text)[:200] or text[:200]
 
 
+def unmet_need(text: str, need: float, threshold: float, positive: bool,
+               defect: float = 0.0) -> tuple[str, tuple] | None:
+    """(statement, need cue spans) when a sentence is an unmet need (see :class:`NeedsStage`), else None.
+
+    ``need`` is the need head's probability, ``threshold`` its decision threshold, ``positive``
+    the sentence's polarity and ``defect`` the request-kind head's P(defect) (0 without one).
+    """
+    from ..flags import need_has_subject  # cached there, like the cues and statements here
+
+    cues = _need_cues(text)
+    if not (cues or (implicit_candidate(need, threshold, positive) and defect < DEFECT)):
+        return None
+    statement = _statement(text)
+    return (statement, cues) if need_has_subject(statement, bool(cues)) else None
+
+
+def implicit_candidate(need: float, threshold: float, positive: bool) -> bool:
+    """Whether a sentence without a need cue may be an implicit need (before the defect check)."""
+    return need >= max(threshold, IMPLICIT_NEED) and not positive
+
+
 def clear_text_caches() -> None:
     """Forget cached cue/need results (benchmarks measure cold runs)."""
     from ..flags import need_has_subject
@@ -197,33 +218,36 @@ class NeedsStage(_HeadStage):
         return self
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
-        kinds = iter(self._kinds(batch))
-        return [a.add(annotations=self._annotate(a, next(kinds))) for a in batch]
+        threshold = self.model_.thresholds["need"]
+        scored = []  # per comment: (need probability, positive) per sentence
+        for a in batch:
+            polarity = {x.sentence_index: x.label for x in a.layer("sentiment")}
+            scored.append([(float(p), polarity.get(s.index) == "positive")
+                           for s, p in zip(a.sentences, self.probs(a, "need")[:, 1])])
+        defects = self._defects(batch, [[implicit_candidate(p, threshold, pos) for p, pos in rows] for rows in scored])
+        return [a.add(annotations=self._annotate(a, rows, d, threshold)) for a, rows, d in zip(batch, scored, defects)]
 
-    def _kinds(self, batch: Sequence[Analysed]) -> list[list[float]]:
-        """Per comment, per sentence: P(defect) (zeros without a request-kind head)."""
+    def _defects(self, batch: Sequence[Analysed], candidates: list[list[bool]]) -> list[list[float]]:
+        """Per comment, per sentence: P(defect) from the request-kind head, scored only for the
+        implicit-need candidates (one call per batch); 0 elsewhere and without a head."""
         from ..models.request_kind import kind_proba
 
-        scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
-        sizes = [len(a.sentences) if a.vectors is not None and len(a.vectors) else 0 for a in batch]
-        if self.kind_ is None or not scored:
-            return [[0.0] * n for n in sizes]
-        defect = iter(kind_proba(self.kind_, np.concatenate([a.vectors for a in scored]),
-                                 [s.text for a in scored for s in a.sentences])["defect"].tolist())
-        return [[next(defect) for _ in range(n)] for n in sizes]
+        out = [[0.0] * len(c) for c in candidates]
+        where = [(i, j) for i, c in enumerate(candidates) for j, yes in enumerate(c) if yes]
+        if self.kind_ is None or not where:
+            return out
+        vectors = np.stack([batch[i].vectors[j] for i, j in where])
+        texts = [batch[i].sentences[j].text for i, j in where]
+        for (i, j), p in zip(where, kind_proba(self.kind_, vectors, texts)["defect"].tolist()):
+            out[i][j] = p
+        return out
 
-    def _annotate(self, a: Analysed, defects: list[float]) -> list[Annotation]:
-        from ..flags import need_has_subject  # cached there, like the statements here
-
-        threshold = self.model_.thresholds["need"]
-        polarity = {x.sentence_index: x.label for x in a.layer("sentiment")}
+    def _annotate(self, a: Analysed, scored: list[tuple[float, bool]], defects: list[float],
+                  threshold: float) -> list[Annotation]:
         out = []
-        for s, p, defect in zip(a.sentences, self.probs(a, "need")[:, 1], defects):
-            implicit = p >= max(threshold, IMPLICIT_NEED) and polarity.get(s.index) != "positive" and defect < DEFECT
-            cues = [[s.start + x, s.start + y] for x, y in _need_cues(s.text)]
-            if not (cues or implicit):
-                continue
-            statement = _statement(s.text)
-            if need_has_subject(statement, bool(cues)):
-                out.append(self.ann(a, "need", statement, p, s.index, (s.start, s.end), cues=cues))
+        for s, (p, positive), defect in zip(a.sentences, scored, defects):
+            if found := unmet_need(s.text, p, threshold, positive, defect):
+                statement, cues = found
+                out.append(self.ann(a, "need", statement, p, s.index, (s.start, s.end),
+                                    cues=[[s.start + x, s.start + y] for x, y in cues]))
         return out

@@ -88,7 +88,7 @@ def implicit_effect(shared: SharedModel, head, ev: Evaluator) -> dict:
     defect = kind_proba(head, vectors, texts)["defect"]
     threshold = shared.thresholds["need"]
     rows = [(t, float(p[1]), s.argmax() == 2 and not sarcasm_marker(t))  # the sarcasm-aware polarity
-            for t, p, s in zip(texts, probs["need"], probs["sentiment"])]
+            for t, p, s in zip(texts, probs["need"], ev.shared_sentiment(texts))]
     implicit = np.array([not need_cues(t) and unmet_need(t, p, threshold, pos) is not None for t, p, pos in rows])
     kept = np.array([not need_cues(t) and unmet_need(t, p, threshold, pos, d) is not None
                      for (t, p, pos), d in zip(rows, defect)])

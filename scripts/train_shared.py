@@ -40,7 +40,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
@@ -52,6 +51,7 @@ import torch
 from torch import nn
 
 from voiceminer.evaluation import datasets as ds
+from voiceminer.evaluation.datasets import in_tune_slice
 from voiceminer.models.encoder import BASES, base_model_dir, encoder_text
 from voiceminer.models.lora import adapter_state, add_adapters
 
@@ -87,11 +87,6 @@ def encode_label(task: str, label, space: list[str]):
     if task in AUX_MULTI:
         return tuple(float(lab in label) for lab in space)
     return space.index(label)
-
-
-def in_tune_slice(text: str) -> bool:
-    """About 8% of the train split, chosen by hash, held out to pick thresholds."""
-    return hashlib.sha256(("tune|" + " ".join(text.casefold().split())).encode()).digest()[0] < 20
 
 
 class MultiTask(nn.Module):

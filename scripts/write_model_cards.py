@@ -51,7 +51,7 @@ complaint and need thresholds. Sizes: {sizes}.
 
 `{command}` (seed {seed}, {epochs} epochs, batch {batch}, lr {lr} encoder / {head_lr} heads,
 max {max_len} tokens; CPU-only works). Thresholds: complaint {t_complaint:.2f}, need {t_need:.2f}.
-{device}{zero_shot}
+{device}{zero_shot}{companion}
 ## Validation scores
 
 Validation splits, never seen in training; the project is also measured on held-back data.
@@ -105,10 +105,24 @@ def main() -> None:
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],
         t_complaint=cfg["heads"]["complaint"]["threshold"], t_need=cfg["heads"]["need"]["threshold"], table=table,
+        companion=companion_text(cfg.get("sentiment_companion"), args.model),
         request_kind="| `request_kind/` | the request-kind head (feature / defect / other, trained by "
         f"`scripts/train_request_kind.py --model {args.model}`; its own `MODEL_CARD.md`) |\n"
         if (folder / "request_kind" / "config.json").is_file() else ""), encoding="utf-8")
     print(f"wrote {folder / 'MODEL_CARD.md'} and {folder / 'scores.json'}")
+
+
+def companion_text(spec: dict | None, model: str) -> str:
+    """The card's paragraph on the sentiment companion ("" without one)."""
+    if not spec:
+        return ""
+    return (f"\nSentiment companion: `{spec['model']}`. Its sentiment head, on its own encoder's vectors of the "
+            f"same sentence, is mixed in with weight {spec['weight']} (late fusion of two encoders; the other "
+            f"heads read this model's vectors alone). The weight was chosen on the tune slice of the "
+            f"sentiment training data ({spec['tune_n']} sentences, held out of both models' training), "
+            f"where three-way accuracy went from {spec['tune_accuracy']['alone']} to "
+            f"{spec['tune_accuracy']['fused']}: `python scripts/fit_sentiment_companion.py --model "
+            f"{model} --companion {spec['model']} --write`.\n")
 
 
 def merged(old: list[dict], fresh: list[Row], only: list[str]) -> list[Row]:

@@ -144,3 +144,38 @@ def test_the_faster_v1_model_is_one_setting_away(tmp_path: Path) -> None:
     tag(settings, [src], tmp_path / "o.jsonl")
     row = json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
     assert row["sentiment"]["label"] == "negative"
+
+
+def test_sentiment_companion_mixes_its_head_by_weight() -> None:
+    """Late fusion: (1 - w) * own + w * companion, on each model's own vectors; without the
+    companion's vectors it refuses rather than silently scoring one model alone."""
+    from voiceminer.models.shared import LinearHeads, SharedModel
+
+    def heads(bias: list[float], dim: int) -> LinearHeads:
+        return LinearHeads({"sentiment": (np.zeros((3, dim), np.float32), np.array(bias, np.float32))},
+                           {"sentiment": ["negative", "neutral", "positive"]})
+
+    main, companion = SharedModel(Path("main")), SharedModel(Path("companion"))
+    main.heads_, companion.heads_ = heads([2.0, 0.0, 0.0], 4), heads([0.0, 0.0, 2.0], 2)
+    alone = main.sentiment(np.ones((1, 4), np.float32))
+    main.companion_, main.companion_weight_ = companion, 0.25
+    fused = main.sentiment(np.ones((1, 4), np.float32), np.ones((1, 2), np.float32))
+    other = companion.heads_.predict(np.ones((1, 2), np.float32))["sentiment"]
+    assert np.allclose(fused, 0.75 * alone + 0.25 * other) and np.isclose(fused.sum(), 1.0)
+    with pytest.raises(ValueError, match="companion|vectors"):
+        main.sentiment(np.ones((1, 4), np.float32))
+
+
+def test_a_missing_sentiment_companion_is_named(tmp_path: Path) -> None:
+    from voiceminer.models.shared import SharedModel
+
+    folder = tmp_path / "shared-x"
+    folder.mkdir()
+    for f in (ROOT / "models" / "shared-v1").iterdir():
+        if f.is_file():
+            (folder / f.name).write_bytes(f.read_bytes())
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["sentiment_companion"] = {"model": "shared-gone", "weight": 0.3}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ConfigError, match="shared-gone"):
+        SharedModel(folder).load()

@@ -83,18 +83,26 @@ def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatc
     src = tmp_path / "in.csv"
     src.write_text("id,text\n1,Late again. Driver was rude.\n2,Late again. Lovely veg.\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
-    encoded: list[int] = []
+    encoded: dict[str, int] = {}  # sentences encoded, per shared model (the default and its sentiment companion)
     real = SharedModel.encode
-    monkeypatch.setattr(SharedModel, "encode", lambda self, texts: encoded.append(len(texts)) or real(self, texts))
+
+    def counting(self: SharedModel, texts: list[str]):  # noqa: ANN202
+        encoded[self.artifact.name] = encoded.get(self.artifact.name, 0) + len(texts)
+        return real(self, texts)
+
+    monkeypatch.setattr(SharedModel, "encode", counting)
     jobs.mine(settings, [src])
-    assert sum(encoded) == 3  # "Late again." once: one pass per unique sentence
+    companion = json.loads((ROOT / "models" / DEFAULT_SHARED / "config.json").read_text(encoding="utf-8")).get(
+        "sentiment_companion")
+    expected = {DEFAULT_SHARED: 3, **({companion["model"]: 3} if companion else {})}
+    assert encoded == expected  # "Late again." once: one pass per unique sentence and encoder
     store = jobs.open_store(settings)
     from voiceminer.storage import schema as t
 
     with store.engine.begin() as conn:  # force a re-analysis: only the cache can answer now
         conn.execute(t.analyses.delete())
     jobs.analyse(settings, store=store)
-    assert sum(encoded) == 3 and store.counts()["analysed"] == 2
+    assert encoded == expected and store.counts()["analysed"] == 2
 
 
 def test_encoder_weights_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:

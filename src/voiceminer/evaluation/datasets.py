@@ -31,6 +31,7 @@ from voiceminer.evaluation.datasets_base import (
     corpus_file,
     datasets_root,
     finalize,
+    in_tune_slice,
     split,
     split_of,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "complaints",
     "datasets_root",
     "hu_liu_sentiment",
+    "in_tune_slice",
     "mams_categories",
     "needs",
     "semeval14_categories",

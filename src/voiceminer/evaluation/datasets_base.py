@@ -106,6 +106,13 @@ def split_of(text: str, val_fraction: float = 0.2) -> str:
     return "val" if position < val_fraction else "train"
 
 
+def in_tune_slice(text: str) -> bool:
+    """About 8% of the train split, chosen by hash: held out of the shared models' training to
+    pick their thresholds and the sentiment companion's weight (``scripts/train_shared.py``,
+    ``scripts/fit_sentiment_companion.py``)."""
+    return hashlib.sha256(("tune|" + " ".join(text.casefold().split())).encode()).digest()[0] < 20
+
+
 def split(examples: Sequence[Example], which: str, val_fraction: float = 0.2) -> list[Example]:
     """The examples of one side (``"train"`` or ``"val"``), order kept."""
     if which not in SPLITS:

@@ -132,6 +132,15 @@ class Evaluator:
         self.log(f"  shared encoder: {len(texts)} texts")
         return self.cache.get(self.shared.encoder_.key, texts, self.shared.encode)
 
+    def shared_sentiment(self, texts: Sequence[str]) -> np.ndarray:
+        """The shared model's sentiment probabilities, with its companion mixed in (if any)."""
+        companion = self.shared.companion_
+        other = None
+        if companion is not None:
+            self.log(f"  sentiment companion {companion.artifact.name}: {len(texts)} texts")
+            other = self.cache.get(companion.encoder_.key, texts, companion.encode)
+        return self.shared.sentiment(self.shared_vectors(texts), other)
+
     def load(self, name: str) -> list[ds.Example]:
         return ds.ALL_LOADERS[name](root=self.root)
 
@@ -152,7 +161,7 @@ class Evaluator:
 
     def _sentiment_row(self, key: str, label: str, val: list[ds.Example], lr: "_LazyLR", two_way: bool) -> Row:
         texts, gold = [e.text for e in val], [e.label for e in val]
-        probs = self.shared.predict(self.shared_vectors(texts))["sentiment"]
+        probs = self.shared_sentiment(texts)
         if two_way:
             model = ["positive" if p[2] >= p[0] else "negative" for p in probs]
             base = lr.predict_two_way(texts)

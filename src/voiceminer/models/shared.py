@@ -5,6 +5,12 @@ layers (``encoder_delta.safetensors``), the heads (``heads.safetensors``) and
 ``MODEL_CARD.md``. Heads are linear over the mean-pooled sentence vector, so every
 head together costs one small matrix product next to the encoder.
 
+A model's ``config.json`` may name a sentiment companion (``"sentiment_companion": {"model":
+"shared-v1", "weight": 0.3}``): another shipped shared model, loaded beside it, whose
+sentiment head is mixed into this one's (:meth:`SharedModel.sentiment`). It reads its own
+encoder's vectors (MiniLM for ``shared-v1``: about a tenth of the mpnet pass), so sentiment
+costs one small extra pass; every other head reads the one main pass.
+
 >>> import numpy as np
 >>> heads = LinearHeads({"need": (np.zeros((2, 3), np.float32), np.array([0.0, 1.0], np.float32))},
 ...                     {"need": ["no", "yes"]})
@@ -62,11 +68,14 @@ class LinearHeads:
 class SharedModel:
     """The fine-tuned encoder plus its heads, loaded from an artifact folder."""
 
-    def __init__(self, artifact: str | Path | None = None) -> None:
+    def __init__(self, artifact: str | Path | None = None, *, companion: bool = True) -> None:
         self.artifact = Path(artifact) if artifact else shared_path()
         self.config_: dict[str, Any] = {}
         self.encoder_: SentenceEncoder | None = None
         self.heads_: LinearHeads | None = None
+        self.load_companion = companion
+        self.companion_: SharedModel | None = None  # the sentiment companion, when the config names one
+        self.companion_weight_ = 0.0
 
     def load(self) -> "SharedModel":
         from safetensors.numpy import load_file
@@ -82,6 +91,15 @@ class SharedModel:
         weights = {task: (raw[f"{task}.weight"].astype(np.float32), raw[f"{task}.bias"].astype(np.float32))
                    for task in labels}
         self.heads_ = LinearHeads(weights, labels)
+        spec = self.config_.get("sentiment_companion")
+        if spec and self.load_companion:
+            path = self.artifact.parent / str(spec["model"])
+            if not (path / "config.json").is_file():
+                raise ConfigError(f"{cfg_path}: its sentiment companion {spec['model']!r} is missing "
+                                  f"(no {path / 'config.json'}); ship it beside the model or remove "
+                                  "sentiment_companion (scripts/fit_sentiment_companion.py --weight 0 --write)")
+            self.companion_ = SharedModel(path, companion=False).load()
+            self.companion_weight_ = float(spec["weight"])
         return self
 
     @property
@@ -96,4 +114,28 @@ class SharedModel:
         return self.encoder_.encode(texts)
 
     def predict(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        """Every head of this model on its own vectors (sentiment without the companion: see
+        :meth:`sentiment`)."""
         return self.heads_.predict(vectors)
+
+    @property
+    def companion_tag(self) -> str:
+        """Names the companion's weights and weight ("" without one), for stage versions."""
+        if self.companion_ is None:
+            return ""
+        return f"{self.companion_.encoder_.key.rsplit('@', 1)[-1][:8]}x{self.companion_weight_:g}"
+
+    def sentiment(self, vectors: np.ndarray, companion_vectors: np.ndarray | None = None) -> np.ndarray:
+        """(negative, neutral, positive) probabilities per sentence: this model's sentiment head,
+        mixed with the companion's (``(1 - w) * own + w * companion``, late fusion of two
+        encoders, the weight chosen by ``scripts/fit_sentiment_companion.py``) when the config
+        names one; ``companion_vectors`` are then the companion encoder's vectors of the same
+        sentences (``model.companion_.encode``)."""
+        own = self.heads_.predict(vectors)["sentiment"]
+        if self.companion_ is None:
+            return own
+        if companion_vectors is None or len(companion_vectors) != len(vectors):
+            raise ValueError(f"{self.artifact.name} mixes in {self.companion_.artifact.name}'s sentiment: "
+                             "pass that encoder's vectors of the same sentences")
+        other = self.companion_.heads_.predict(companion_vectors)["sentiment"]
+        return (1.0 - self.companion_weight_) * own + self.companion_weight_ * other

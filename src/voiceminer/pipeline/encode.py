@@ -29,6 +29,20 @@ def shared_artifact(context: StageContext) -> str:
     return str(shared_path(context.models_dir, context.shared_model))
 
 
+def cached_vectors(model: Any, cache: Any, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """``model.encode`` vectors of ``texts`` by text hash; those in ``cache`` (a store cache of
+    ``model``'s encoder key, or None) are not encoded again, and fresh ones are put there."""
+    by_hash = {text_hash(t): t for t in texts}
+    found = cache.get(by_hash) if cache is not None else {}
+    missing = [h for h in by_hash if h not in found]
+    if missing:
+        new = dict(zip(missing, model.encode([by_hash[h] for h in missing])))
+        if cache is not None:
+            cache.put(new)
+        found.update(new)
+    return found
+
+
 @register_stage
 class SharedEncodeStage:
     """Attach a (n_sentences, encoder width) float32 array to each comment."""
@@ -52,16 +66,7 @@ class SharedEncodeStage:
 
     def vectors_for(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors by text hash, from the cache where possible."""
-        by_hash = {text_hash(t): t for t in texts}
-        found = self.cache_.get(by_hash) if self.cache_ is not None else {}
-        missing = [h for h in by_hash if h not in found]
-        if missing:
-            fresh = self.model_.encode([by_hash[h] for h in missing])
-            new = dict(zip(missing, fresh))
-            if self.cache_ is not None:
-                self.cache_.put(new)
-            found.update(new)
-        return found
+        return cached_vectors(self.model_, self.cache_, texts)
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
         vectors = self.vectors_for([s.text for a in batch for s in a.sentences])

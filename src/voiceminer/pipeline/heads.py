@@ -1,7 +1,9 @@
 """Stages that read the shared vectors: sentiment, complaint flags and needs.
 
-All three use the heads of the same shipped model (``models/shared-v1``), so they
-add a few small matrix products to the one encoder pass.
+All three use the heads of the same shipped model (``models/shared-v2`` by default), so they
+add a few small matrix products to the one encoder pass; sentiment also mixes in the
+model's sentiment companion when its config names one (a small second encoder, see
+:meth:`voiceminer.models.shared.SharedModel.sentiment`).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from ..flags.sarcasm import sarcasm_marker
-from ..types import Annotation
+from ..types import Annotation, text_hash
 from .base import Analysed, StageContext, register_stage
-from .encode import load_shared, shared_artifact
+from .encode import cached_vectors, load_shared, shared_artifact
 
 LABELS = ("negative", "neutral", "positive")
 # Without an explicit cue, a sentence counts as an unmet need only when the need head is this sure:
@@ -111,8 +113,24 @@ class SharedSentimentStage(_HeadStage):
 
     name: ClassVar[str] = "sentiment.shared.v1"
     produces: ClassVar[tuple[str, ...]] = ("sentiment",)
+    companion_cache_: Any = None
+
+    def load(self) -> "SharedSentimentStage":
+        """The model's sentiment companion (if it names one) encodes the sentences too, through
+        the store's cache under its own encoder key; the version names its weights and weight."""
+        super().load()
+        companion = self.model_.companion_
+        if companion is not None:
+            self.version += f"+{self.model_.companion_tag}"
+            if self.context.vector_cache is not None:
+                self.companion_cache_ = self.context.vector_cache(companion.encoder_.key)
+        return self
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
+        companion = self.model_.companion_
+        self.companion_vectors_ = (cached_vectors(companion, self.companion_cache_,
+                                                  [s.text for a in batch for s in a.sentences])
+                                   if companion is not None else {})
         return [a.add(annotations=self._annotate(a)) for a in batch]
 
     def _annotate(self, a: Analysed) -> list[Annotation]:
@@ -132,7 +150,13 @@ class SharedSentimentStage(_HeadStage):
 
     def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
         """Per sentence (negative, neutral, positive) probabilities and extra annotation data."""
-        return self.probs(a, "sentiment"), [{} for _ in a.sentences]
+        extra: list[dict[str, Any]] = [{} for _ in a.sentences]
+        if a.vectors is None or not len(a.vectors):
+            return np.zeros((0, len(LABELS)), np.float32), extra
+        companion = None
+        if self.model_.companion_ is not None:
+            companion = np.stack([self.companion_vectors_[text_hash(s.text)] for s in a.sentences])
+        return self.model_.sentiment(a.vectors, companion), extra
 
 
 @register_stage

@@ -4,7 +4,9 @@
 Prints sentences/second for both, their ratio (the whole path must keep >= 0.7 of the bare
 encoder's rate: one encoder pass serves every head) and the peak resident memory. The bare
 encoder gets the input's unique sentences (the minimum any pipeline must encode; the tag path
-also encodes each unique sentence once), so the ratio measures everything that is not encoding.
+also encodes each unique sentence once), so the ratio measures everything that is not the main
+encoder's pass, including the sentiment companion's smaller pass when the model names one
+(shared-v2 mixes in shared-v1's sentiment head).
 Each measurement is repeated (alternating) and the best run kept, since machines are noisy.
 
 ``--compare shared-v1`` also times another shared model's bare encoder on the same sentences,

@@ -110,7 +110,9 @@ def main() -> None:
     except ds.DatasetMissing as exc:
         sys.exit(f"error: {exc}")
     shared_dir = shared_path(args.models, args.model)
-    shared = SharedModel(shared_dir).load()
+    ev = Evaluator(Path(args.datasets) if args.datasets else None, Path(args.models),
+                   Path(args.cache) if args.cache else None, shared_model=args.model)
+    shared = ev.shared  # one copy of the model (and its sentiment companion) for training and scoring
     train = ds.split(data, "train")
     texts, labels = [e.text for e in train], [e.label for e in train]
     source = ds.corpus_file(ds.corpus_dir(Path(args.datasets) if args.datasets else None,
@@ -121,8 +123,6 @@ def main() -> None:
             "(train split)", "command": f"python scripts/train_request_kind.py --model {args.model}"}
     head = fit_request_kind(shared.encode(texts), texts, labels, encoder_key=shared.encoder_.key, meta=meta)
     out = head.save(kind_path(shared_dir))
-    ev = Evaluator(Path(args.datasets) if args.datasets else None, Path(args.models),
-                   Path(args.cache) if args.cache else None, shared_model=args.model)
     row = ev.request_kind()
     effect = implicit_effect(shared, head, ev)
     counts = {}

@@ -85,7 +85,7 @@ def encoder() -> SentenceEncoder:
             _ENC.append(SentenceEncoder().load())
         else:
             from voiceminer.models.shared import SharedModel
-            _ENC.append(SharedModel().load().encoder_)
+            _ENC.append(SharedModel(companion=False).load().encoder_)
     return _ENC[0]
 
 

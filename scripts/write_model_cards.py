@@ -27,7 +27,7 @@ CARD = """# voiceminer-shared {version}
 One fine-tuned {base} encoder pass per sentence, with linear heads for sentence
 sentiment (negative / neutral / positive, score = P(pos) - P(neg)), complaint and need.
 The same vectors feed the theme models (zero-shot from the taxonomy, or trained with
-`voiceminer train-themes`).
+`voiceminer train-themes`).{companion_head}
 
 ## What is in this folder
 
@@ -106,6 +106,8 @@ def main() -> None:
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],
         t_complaint=cfg["heads"]["complaint"]["threshold"], t_need=cfg["heads"]["need"]["threshold"], table=table,
         companion=companion_text(cfg.get("sentiment_companion"), args.model),
+        companion_head=(f" Sentiment also mixes in the head of `{cfg['sentiment_companion']['model']}`, which must "
+                        "ship beside this folder (see Training)." if cfg.get("sentiment_companion") else ""),
         request_kind="| `request_kind/` | the request-kind head (feature / defect / other, trained by "
         f"`scripts/train_request_kind.py --model {args.model}`; its own `MODEL_CARD.md`) |\n"
         if (folder / "request_kind" / "config.json").is_file() else ""), encoding="utf-8")

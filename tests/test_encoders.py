@@ -166,16 +166,49 @@ def test_sentiment_companion_mixes_its_head_by_weight() -> None:
         main.sentiment(np.ones((1, 4), np.float32))
 
 
-def test_a_missing_sentiment_companion_is_named(tmp_path: Path) -> None:
+def _copy_model(src: Path, dst: Path, **config_changes: object) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        if f.is_file():
+            (dst / f.name).write_bytes(f.read_bytes())
+    config = json.loads((dst / "config.json").read_text(encoding="utf-8"))
+    config.update(config_changes)
+    (dst / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return dst
+
+
+@pytest.mark.models
+def test_a_sentiment_companion_is_checked_at_load(tmp_path: Path) -> None:
+    """Missing, out-of-range weight, or retrained since its weight was fitted: each is refused by name."""
     from voiceminer.models.shared import SharedModel
 
-    folder = tmp_path / "shared-x"
-    folder.mkdir()
-    for f in (ROOT / "models" / "shared-v1").iterdir():
-        if f.is_file():
-            (folder / f.name).write_bytes(f.read_bytes())
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["sentiment_companion"] = {"model": "shared-gone", "weight": 0.3}
-    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    v1 = ROOT / "models" / "shared-v1"
+    companion = _copy_model(v1, tmp_path / "companion")
+    key = SharedModel(companion, companion=False).load().encoder_.key
+
+    def main(name: str, **spec: object) -> Path:
+        return _copy_model(v1, tmp_path / name, sentiment_companion={"model": "companion", **spec})
+
     with pytest.raises(ConfigError, match="shared-gone"):
-        SharedModel(folder).load()
+        SharedModel(_copy_model(v1, tmp_path / "a", sentiment_companion={"model": "shared-gone", "weight": 0.3})).load()
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        SharedModel(main("b", weight=1.5, encoder_key=key)).load()
+    with pytest.raises(ConfigError, match="refit"):
+        SharedModel(main("c", weight=0.3, encoder_key="voiceminer-shared@000000000000")).load()
+    model = SharedModel(main("d", weight=0.3, encoder_key=key)).load()
+    assert model.companion_ is not None and model.companion_weight_ == 0.3
+    assert model.companion_tag == f"{key.rsplit('@', 1)[-1][:8]}x0.3"
+    vectors = model.encode(["The courier was late again."])
+    fused = model.sentiment(vectors, model.companion_.encode(["The courier was late again."]))
+    assert fused[0].argmax() == 0 and np.isclose(fused.sum(), 1.0)
+
+
+@pytest.mark.models
+def test_the_default_model_mixes_in_its_companion() -> None:
+    """The shipped shared-v2 names shared-v1 as its sentiment companion, fitted to the shipped v1."""
+    from voiceminer.models.shared import DEFAULT_SHARED, SharedModel
+
+    model = SharedModel(ROOT / "models" / DEFAULT_SHARED).load()
+    spec = model.config_["sentiment_companion"]
+    assert model.companion_ is not None and model.companion_.artifact.name == spec["model"]
+    assert spec["tune_accuracy"]["fused"] > spec["tune_accuracy"]["alone"]

@@ -1,4 +1,5 @@
-"""The shipped multi-task model: one fine-tuned encoder pass, several linear heads.
+"""The shipped multi-task model: one fine-tuned encoder pass, several linear heads (and, for
+sentiment, optionally a second, smaller model's head mixed in).
 
 An artifact folder (``models/shared-v1/``) holds ``config.json``, the changed encoder
 layers (``encoder_delta.safetensors``), the heads (``heads.safetensors``) and
@@ -6,10 +7,11 @@ layers (``encoder_delta.safetensors``), the heads (``heads.safetensors``) and
 head together costs one small matrix product next to the encoder.
 
 A model's ``config.json`` may name a sentiment companion (``"sentiment_companion": {"model":
-"shared-v1", "weight": 0.3}``): another shipped shared model, loaded beside it, whose
-sentiment head is mixed into this one's (:meth:`SharedModel.sentiment`). It reads its own
-encoder's vectors (MiniLM for ``shared-v1``: about a tenth of the mpnet pass), so sentiment
-costs one small extra pass; every other head reads the one main pass.
+"shared-v1", "weight": 0.25, "encoder_key": ...}``): another shipped shared model in the same
+folder, loaded beside it, whose sentiment head is mixed into this one's
+(:meth:`SharedModel.sentiment`). It reads its own encoder's vectors (MiniLM for ``shared-v1``:
+about 0.15 of the mpnet pass's cost), so sentiment costs one small extra pass; every other
+head reads the one main pass.
 
 >>> import numpy as np
 >>> heads = LinearHeads({"need": (np.zeros((2, 3), np.float32), np.array([0.0, 1.0], np.float32))},
@@ -98,8 +100,20 @@ class SharedModel:
                 raise ConfigError(f"{cfg_path}: its sentiment companion {spec['model']!r} is missing "
                                   f"(no {path / 'config.json'}); ship it beside the model or remove "
                                   "sentiment_companion (scripts/fit_sentiment_companion.py --weight 0 --write)")
-            self.companion_ = SharedModel(path, companion=False).load()
-            self.companion_weight_ = float(spec["weight"])
+            weight = float(spec["weight"])
+            if not 0.0 < weight < 1.0:
+                raise ConfigError(f"{cfg_path}: sentiment_companion weight must be between 0 and 1 "
+                                  f"(exclusive), got {spec['weight']!r}")
+            companion = SharedModel(path, companion=False).load()
+            if list(companion.heads_.labels["sentiment"]) != list(labels["sentiment"]):
+                raise ConfigError(f"{cfg_path}: the sentiment companion {spec['model']!r} has sentiment labels "
+                                  f"{list(companion.heads_.labels['sentiment'])}, not {list(labels['sentiment'])}")
+            fitted = spec.get("encoder_key")
+            if fitted and fitted != companion.encoder_.key:
+                raise ConfigError(f"{cfg_path}: the sentiment companion's weight was fitted to {fitted}, but "
+                                  f"{path} now holds {companion.encoder_.key}; refit it with "
+                                  f"scripts/fit_sentiment_companion.py --model {self.artifact.name} --write")
+            self.companion_, self.companion_weight_ = companion, weight
         return self
 
     @property

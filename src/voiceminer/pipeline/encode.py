@@ -1,7 +1,9 @@
 """``encode.shared.v1``: one encoder pass per unique sentence, cached by text hash.
 
 Every head downstream reads the vectors this stage attaches; sentences already
-encoded by the same weights (same encoder key) come from the store's cache.
+encoded by the same weights (same encoder key) come from the store's cache. (The sentiment
+stage also encodes with the model's sentiment companion, if it names one, through the same
+cache under the companion's key: :func:`cached_vectors`.)
 """
 
 from __future__ import annotations

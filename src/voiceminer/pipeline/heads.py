@@ -128,13 +128,12 @@ class SharedSentimentStage(_HeadStage):
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
         companion = self.model_.companion_
-        self.companion_vectors_ = (cached_vectors(companion, self.companion_cache_,
-                                                  [s.text for a in batch for s in a.sentences])
-                                   if companion is not None else {})
-        return [a.add(annotations=self._annotate(a)) for a in batch]
+        other = (cached_vectors(companion, self.companion_cache_, [s.text for a in batch for s in a.sentences])
+                 if companion is not None else {})
+        return [a.add(annotations=self._annotate(a, other)) for a in batch]
 
-    def _annotate(self, a: Analysed) -> list[Annotation]:
-        probs, extra = self.sentence_probs(a)
+    def _annotate(self, a: Analysed, companion: dict[str, np.ndarray]) -> list[Annotation]:
+        probs, extra = self.sentence_probs(a, companion)
         out = []
         for s, p, more in zip(a.sentences, probs, extra):
             out.append(self.ann(a, "sentiment", LABELS[int(np.argmax(p))], p[2] - p[0], s.index, (s.start, s.end),
@@ -148,15 +147,17 @@ class SharedSentimentStage(_HeadStage):
                             (0, len(a.comment.text)), probs=[round(float(x), 4) for x in mean]))
         return out
 
-    def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        """Per sentence (negative, neutral, positive) probabilities and extra annotation data."""
+    def sentence_probs(self, a: Analysed,
+                       companion: dict[str, np.ndarray]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Per sentence (negative, neutral, positive) probabilities and extra annotation data;
+        ``companion``: the sentiment companion's vectors by text hash (empty without one)."""
         extra: list[dict[str, Any]] = [{} for _ in a.sentences]
         if a.vectors is None or not len(a.vectors):
             return np.zeros((0, len(LABELS)), np.float32), extra
-        companion = None
+        other = None
         if self.model_.companion_ is not None:
-            companion = np.stack([self.companion_vectors_[text_hash(s.text)] for s in a.sentences])
-        return self.model_.sentiment(a.vectors, companion), extra
+            other = np.stack([companion[text_hash(s.text)] for s in a.sentences])
+        return self.model_.sentiment(a.vectors, other), extra
 
 
 @register_stage
@@ -167,8 +168,9 @@ class SarcasmAwareSentimentStage(SharedSentimentStage):
 
     name: ClassVar[str] = "sentiment.shared.v2"
 
-    def sentence_probs(self, a: Analysed) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        probs, extra = super().sentence_probs(a)
+    def sentence_probs(self, a: Analysed,
+                       companion: dict[str, np.ndarray]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        probs, extra = super().sentence_probs(a, companion)
         probs = probs.copy()
         for i, s in enumerate(a.sentences):
             if probs[i, 2] > probs[i, 0] and (marker := sarcasm_marker(s.text)):  # only positive ones can flip

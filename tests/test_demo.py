@@ -212,6 +212,11 @@ def test_report_finds_the_growing_need(figures) -> None:
     # the groups of one need point at each other; other needs do not point at them
     slot_names = {n["statement"] for n in figures["needs"] if is_slot(n)}
     assert set(fastest["related"]) & slot_names, fastest["related"]
+    # ... and count together, each comment once: more than the need alone, at most the groups' sum
+    by_name = {n["statement"]: n for n in figures["needs"]}
+    linked = [fastest] + [by_name[name] for name in fastest["related"]]
+    assert fastest["comments"] < fastest["related_comments"] <= sum(n["comments"] for n in linked), fastest
+    assert all(n["related_comments"] == n["comments"] for n in figures["needs"] if not n["related"])
     assert all(not set(n["related"]) & slot_names for n in figures["needs"] if not is_slot(n))
     assert all(n["quotes"] and all(q["text"] for q in n["quotes"]) for n in slot)
 

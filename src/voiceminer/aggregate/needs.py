@@ -5,7 +5,8 @@ clustering of their stored vectors, or of their statements' TF-IDF without vecto
 ranked by volume in the window and growth (recent half against the earlier half, per
 comment), and shows its most representative quotes (nearest the group's centre), the
 segments that raise it more than their share, and the other listed needs close to it
-(``related``: mean distance between the two groups' sentences under ``RELATED``). One
+(``related``: mean distance between the two groups' sentences under ``RELATED``; and
+``related_comments``, the comments that raise the need or one of those, each counted once). One
 customer need often comes out as a few groups ("pick a delivery slot", "choose my delivery
 time", "change the delivery time once the order's placed"); the links let a reader see them
 together without merging what the grouping keeps apart.
@@ -72,7 +73,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
     half = periods[len(periods) // 2:] if len(periods) > 1 else periods
     n_recent = int(per_period.loc[half].sum())
     n_early = int(per_period.sum()) - n_recent
-    out, rows_of = [], {}  # rows_of: each listed need's rows in ``dist`` (by id of its record)
+    out, rows_of, ids_of = [], {}, {}  # each listed need's rows in ``dist`` and its comments (by id of its record)
     for gid, g in needs.groupby("group"):
         ids = g["comment_id"].unique()
         if len(ids) < min_comments:
@@ -91,6 +92,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
             "quotes": reps, "segments": _segments(g, comments, segment_cols),
         })
         rows_of[id(out[-1])] = position.loc[g.index].to_numpy()
+        ids_of[id(out[-1])] = set(ids)
     # rank: volume, with growth breaking near-ties and pulling growing needs up
     for rec in out:
         rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)
@@ -100,6 +102,10 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
         near = sorted((float(dist[np.ix_(rows_of[id(rec)], rows_of[id(other)])].mean()), other["statement"])
                       for other in out if other is not rec)
         rec["related"] = [name for d, name in near if d < RELATED][:3]
+    by_name = {rec["statement"]: rec for rec in out}
+    for rec in out:  # comments raising this need or one of its related ones (each comment once)
+        rec["related_comments"] = len(set().union(ids_of[id(rec)], *(ids_of[id(by_name[name])]
+                                                                     for name in rec["related"])))
     return out
 
 

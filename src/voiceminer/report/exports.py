@@ -63,10 +63,10 @@ def to_markdown(f: dict[str, Any]) -> str:
         for c in rc["causes"][:2]:
             lines += [f"> {md_text(q['text'])}" for q in c["quotes"][:1]] + [""]
     lines += ["## Unmet needs", ""]
-    lines += _table(["need", "comments", "growth", "segments", "related needs"],
+    lines += _table(["need", "comments", "growth", "segments", "related needs", "comments with related"],
                     [[md_text(n["statement"]), n["comments"], n["growth_ratio"],
                       md_text(", ".join(f"{s['value']} ({s['lift']}x)" for s in n["segments"][:3])),
-                      md_text("; ".join(n.get("related", [])))]
+                      md_text("; ".join(n.get("related", []))), n.get("related_comments", n["comments"])]
                      for n in f["needs"]])
     lines += ["## Promises and expected topics", ""]
     lines += _table(["promise", "verdict", "mentions", "share", "95% upper bound", "negative"],
@@ -127,9 +127,11 @@ def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
                         [[rc["label"], c["label"], c["negative_comments"], c["share_of_theme"], c["peak_period"],
                           ", ".join(c["distinctive_terms"]), c["quotes"][0]["text"] if c["quotes"] else ""]
                          for rc in f["root_causes"] for c in rc["causes"]]),
-        "Needs": (["need", "comments", "growth_ratio", "trend_per_period", "quote", "related_needs"],
+        "Needs": (["need", "comments", "growth_ratio", "trend_per_period", "quote", "related_needs",
+                   "comments_with_related"],
                   [[n["statement"], n["comments"], n["growth_ratio"], n["trend_per_period"],
-                    n["quotes"][0]["text"] if n["quotes"] else "", "; ".join(n.get("related", []))]
+                    n["quotes"][0]["text"] if n["quotes"] else "", "; ".join(n.get("related", [])),
+                    n.get("related_comments", n["comments"])]
                    for n in f["needs"]]),
         "Promises": (["promise", "kind", "verdict", "mentions", "share", "share_upper_95", "negative_share",
                       "explanation"],

@@ -68,8 +68,10 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     if figures["needs"]:
         n = growing[0] if growing else figures["needs"][0]
         growth = f", {n['growth_ratio']:.1f}x more often in the second half of the range" if n["growth_ratio"] else ""
+        together = (f"; {n['related_comments']} with the related needs it links to"
+                    if n.get("related_comments", 0) > n["comments"] else "")
         lines.append(f"Unmet need{' growing fastest' if growing else ''}: \"{n['statement']}\" "
-                     f"({n['comments']} comments{growth}).")
+                     f"({n['comments']} comments{growth}{together}).")
     gaps = [p for p in figures["promises"] if p["verdict"] == "raised and going badly"]
     if gaps:
         lines.append("Promises customers say are not kept: " + "; ".join(

@@ -33,10 +33,9 @@ import numpy as np
 
 from voiceminer.evaluation import datasets as ds
 from voiceminer.evaluation.evaluate import SENTIMENT_LOADERS, Evaluator, VectorDiskCache
-from voiceminer.models.shared import SharedModel, shared_path
+from voiceminer.models.shared import SharedModel, fuse, shared_path
 
 GRID = [round(0.05 * i, 2) for i in range(13)]  # 0 .. 0.6
-LABELS = ("negative", "neutral", "positive")
 
 
 def tune_examples(root: Path | None) -> list[ds.Example]:
@@ -45,10 +44,16 @@ def tune_examples(root: Path | None) -> list[ds.Example]:
     return [e for name in SENTIMENT_LOADERS for e in ds.split(ev.load(name), "train") if ds.in_tune_slice(e.text)]
 
 
-def choose(p_model: np.ndarray, p_companion: np.ndarray, gold: np.ndarray) -> tuple[float, dict[float, float]]:
+def accuracy(p_model: np.ndarray, p_companion: np.ndarray, gold: np.ndarray, labels: np.ndarray,
+             weight: float) -> float:
+    """Argmax accuracy of the fused probabilities (columns in ``labels`` order) against ``gold``."""
+    return float((labels[fuse(p_model, p_companion, weight).argmax(1)] == gold).mean())
+
+
+def choose(p_model: np.ndarray, p_companion: np.ndarray, gold: np.ndarray,
+           labels: np.ndarray) -> tuple[float, dict[float, float]]:
     """(best weight, accuracy per grid weight): the smallest weight among the best."""
-    acc = {w: float((np.array(LABELS)[((1 - w) * p_model + w * p_companion).argmax(1)] == gold).mean())
-           for w in GRID}
+    acc = {w: accuracy(p_model, p_companion, gold, labels, w) for w in GRID}
     best = max(acc.values())
     return min(w for w, a in acc.items() if a == best), acc
 
@@ -88,15 +93,19 @@ def main() -> None:
         sys.exit(f"fit_sentiment_companion: {exc}")
     texts, gold = [e.text for e in examples], np.array([e.label for e in examples])
     cache = VectorDiskCache(Path(args.cache))
-    probs, keys = [], []
+    probs, keys, label_lists = [], [], []
     for name in (args.model, args.companion):  # each model alone: the fitted one may name a stale companion
         model = SharedModel(shared_path(models, name), companion=False).load()
         print(f"encoding {len(texts)} tune-slice sentences with {name} ...", file=sys.stderr, flush=True)
-        probs.append(model.predict(cache.get(model.encoder_.key, texts, model.encode))["sentiment"])
+        probs.append(model.predict(cache.get(model.encoder_.key, texts, model.encode), ("sentiment",))["sentiment"])
         keys.append(model.encoder_.key)
-    chosen, acc = choose(probs[0], probs[1], gold)
+        label_lists.append(list(model.heads_.labels["sentiment"]))
+    if label_lists[0] != label_lists[1]:
+        sys.exit(f"fit_sentiment_companion: sentiment labels differ: {label_lists[0]} against {label_lists[1]}")
+    labels = np.array(label_lists[0])
+    chosen, acc = choose(probs[0], probs[1], gold, labels)
     weight = chosen if args.weight is None else args.weight
-    fused = float((np.array(LABELS)[((1 - weight) * probs[0] + weight * probs[1]).argmax(1)] == gold).mean())
+    fused = accuracy(probs[0], probs[1], gold, labels, weight)
     print(f"tune slice: {len(texts)} sentences ({', '.join(SENTIMENT_LOADERS)})")
     for w, a in acc.items():
         print(f"  weight {w:.2f}: accuracy {a:.4f}{'  <- best' if w == chosen else ''}")

@@ -73,7 +73,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
     half = periods[len(periods) // 2:] if len(periods) > 1 else periods
     n_recent = int(per_period.loc[half].sum())
     n_early = int(per_period.sum()) - n_recent
-    out, rows_of, ids_of = [], {}, {}  # each listed need's rows in ``dist`` and its comments (by id of its record)
+    out, members = [], {}  # each listed need's rows in ``dist`` and its comment ids (by id of its record)
     for gid, g in needs.groupby("group"):
         ids = g["comment_id"].unique()
         if len(ids) < min_comments:
@@ -91,21 +91,20 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
             "statements": sorted(g["statement"].value_counts().head(5).index.tolist()),
             "quotes": reps, "segments": _segments(g, comments, segment_cols),
         })
-        rows_of[id(out[-1])] = position.loc[g.index].to_numpy()
-        ids_of[id(out[-1])] = set(ids)
+        members[id(out[-1])] = (position.loc[g.index].to_numpy(), set(ids))
     # rank: volume, with growth breaking near-ties and pulling growing needs up
     for rec in out:
         rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)
     out.sort(key=lambda r: (-r["rank_score"], -r["comments"], r["statement"]))
     out = out[:top]
     for rec in out:
-        near = sorted((float(dist[np.ix_(rows_of[id(rec)], rows_of[id(other)])].mean()), other["statement"])
+        near = sorted((float(dist[np.ix_(members[id(rec)][0], members[id(other)][0])].mean()), other["statement"])
                       for other in out if other is not rec)
         rec["related"] = [name for d, name in near if d < RELATED][:3]
     by_name = {rec["statement"]: rec for rec in out}
     for rec in out:  # comments raising this need or one of its related ones (each comment once)
-        rec["related_comments"] = len(set().union(ids_of[id(rec)], *(ids_of[id(by_name[name])]
-                                                                     for name in rec["related"])))
+        rec["related_comments"] = len(set().union(members[id(rec)][1], *(members[id(by_name[name])][1]
+                                                                         for name in rec["related"])))
     return out
 
 

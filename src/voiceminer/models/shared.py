@@ -62,9 +62,15 @@ class LinearHeads:
     weights: Mapping[str, tuple[np.ndarray, np.ndarray]]
     labels: Mapping[str, Sequence[str]]
 
-    def predict(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
-        """Class probabilities per task, shape ``(n, n_labels)``."""
-        return {task: softmax(vectors @ w.T + b) for task, (w, b) in self.weights.items()}
+    def predict(self, vectors: np.ndarray, tasks: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Class probabilities per task (every task, or those in ``tasks``), shape ``(n, n_labels)``."""
+        return {task: softmax(vectors @ w.T + b) for task, (w, b) in self.weights.items()
+                if tasks is None or task in tasks}
+
+
+def fuse(own: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+    """Late fusion of two models' class probabilities: ``(1 - weight) * own + weight * other``."""
+    return (1.0 - weight) * own + weight * other
 
 
 class SharedModel:
@@ -95,26 +101,31 @@ class SharedModel:
         self.heads_ = LinearHeads(weights, labels)
         spec = self.config_.get("sentiment_companion")
         if spec and self.load_companion:
-            path = self.artifact.parent / str(spec["model"])
-            if not (path / "config.json").is_file():
-                raise ConfigError(f"{cfg_path}: its sentiment companion {spec['model']!r} is missing "
-                                  f"(no {path / 'config.json'}); ship it beside the model or remove "
-                                  "sentiment_companion (scripts/fit_sentiment_companion.py --weight 0 --write)")
-            weight = float(spec["weight"])
-            if not 0.0 < weight < 1.0:
-                raise ConfigError(f"{cfg_path}: sentiment_companion weight must be between 0 and 1 "
-                                  f"(exclusive), got {spec['weight']!r}")
-            companion = SharedModel(path, companion=False).load()
-            if list(companion.heads_.labels["sentiment"]) != list(labels["sentiment"]):
-                raise ConfigError(f"{cfg_path}: the sentiment companion {spec['model']!r} has sentiment labels "
-                                  f"{list(companion.heads_.labels['sentiment'])}, not {list(labels['sentiment'])}")
-            fitted = spec.get("encoder_key")
-            if fitted and fitted != companion.encoder_.key:
-                raise ConfigError(f"{cfg_path}: the sentiment companion's weight was fitted to {fitted}, but "
-                                  f"{path} now holds {companion.encoder_.key}; refit it with "
-                                  f"scripts/fit_sentiment_companion.py --model {self.artifact.name} --write")
-            self.companion_, self.companion_weight_ = companion, weight
+            self.companion_, self.companion_weight_ = self._companion(spec, cfg_path)
         return self
+
+    def _companion(self, spec: dict[str, Any], cfg_path: Path) -> tuple["SharedModel", float]:
+        """Load and check the sentiment companion ``spec`` names: (model, weight)."""
+        path = self.artifact.parent / str(spec["model"])
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"{cfg_path}: its sentiment companion {spec['model']!r} is missing "
+                              f"(no {path / 'config.json'}); ship it beside the model or remove "
+                              "sentiment_companion (scripts/fit_sentiment_companion.py --weight 0 --write)")
+        weight = float(spec["weight"])
+        if not 0.0 < weight < 1.0:
+            raise ConfigError(f"{cfg_path}: sentiment_companion weight must be between 0 and 1 "
+                              f"(exclusive), got {spec['weight']!r}")
+        companion = SharedModel(path, companion=False).load()
+        mine, theirs = list(self.heads_.labels["sentiment"]), list(companion.heads_.labels["sentiment"])
+        if theirs != mine:
+            raise ConfigError(f"{cfg_path}: the sentiment companion {spec['model']!r} has sentiment labels "
+                              f"{theirs}, not {mine}")
+        fitted = spec.get("encoder_key")
+        if fitted and fitted != companion.encoder_.key:
+            raise ConfigError(f"{cfg_path}: the sentiment companion's weight was fitted to {fitted}, but "
+                              f"{path} now holds {companion.encoder_.key}; refit it with "
+                              f"scripts/fit_sentiment_companion.py --model {self.artifact.name} --write")
+        return companion, weight
 
     @property
     def version(self) -> str:
@@ -127,10 +138,10 @@ class SharedModel:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder_.encode(texts)
 
-    def predict(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
-        """Every head of this model on its own vectors (sentiment without the companion: see
-        :meth:`sentiment`)."""
-        return self.heads_.predict(vectors)
+    def predict(self, vectors: np.ndarray, tasks: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """This model's heads (every one, or those in ``tasks``) on its own vectors (sentiment
+        without the companion: see :meth:`sentiment`)."""
+        return self.heads_.predict(vectors, tasks)
 
     @property
     def companion_tag(self) -> str:
@@ -145,11 +156,11 @@ class SharedModel:
         encoders, the weight chosen by ``scripts/fit_sentiment_companion.py``) when the config
         names one; ``companion_vectors`` are then the companion encoder's vectors of the same
         sentences (``model.companion_.encode``)."""
-        own = self.heads_.predict(vectors)["sentiment"]
+        own = self.predict(vectors, ("sentiment",))["sentiment"]
         if self.companion_ is None:
             return own
         if companion_vectors is None or len(companion_vectors) != len(vectors):
             raise ValueError(f"{self.artifact.name} mixes in {self.companion_.artifact.name}'s sentiment: "
                              "pass that encoder's vectors of the same sentences")
-        other = self.companion_.heads_.predict(companion_vectors)["sentiment"]
-        return (1.0 - self.companion_weight_) * own + self.companion_weight_ * other
+        other = self.companion_.predict(companion_vectors, ("sentiment",))["sentiment"]
+        return fuse(own, other, self.companion_weight_)

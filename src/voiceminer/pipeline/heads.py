@@ -98,7 +98,7 @@ class _HeadStage:
     def probs(self, a: Analysed, task: str) -> np.ndarray:
         if a.vectors is None or not len(a.vectors):
             return np.zeros((0, len(self.model_.heads_.labels[task])), np.float32)
-        return self.model_.predict(a.vectors)[task]
+        return self.model_.predict(a.vectors, (task,))[task]
 
     def ann(self, a: Analysed, layer: str, label: str, score: float, idx: int | None,
             span: tuple[int, int], **data: Any) -> Annotation:

@@ -139,7 +139,7 @@ def test_discover_cli_is_deterministic(tmp_path: Path) -> None:
     assert clusters and all(c["label"] and c["size"] > 0 and c["examples"] for c in clusters)
 
 
-def test_train_themes_then_tag_with_it(tmp_path: Path) -> None:
+def test_train_themes_then_tag_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     labeled = tmp_path / "l.csv"
     rows = ["text,themes"]
     for i in range(12):
@@ -151,7 +151,21 @@ def test_train_themes_then_tag_with_it(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "train-themes", "--labeled", str(labeled),
                                  "--out", str(model)])
     assert result.exit_code == 0, result.output
+    assert "theme (out-of-fold)" in result.output and "billing.double_charge" in result.output
     assert (model / "config.json").exists() and (model / "MODEL_CARD.md").exists()
+    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    assert config["command"].startswith("voiceminer train-themes --labeled") and config["per_theme"]["product"]["f1"] > 0.9
+    # the texts went into the store's vector cache: training again (labels fixed, say) encodes none of them
+    from voiceminer.models.shared import SharedModel
+
+    encoded: list[str] = []
+    real = SharedModel.encode
+    monkeypatch.setattr(SharedModel, "encode", lambda self, texts: encoded.extend(texts) or real(self, texts))
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "train-themes", "--json", "--labeled",
+                                 str(labeled), "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    assert encoded == [] and json.loads(result.stdout)["per_theme"] == config["per_theme"]
+    assert (tmp_path / "again" / "weights.npz").read_bytes() == (model / "weights.npz").read_bytes()
     assert (model / "lexicon.json").exists()  # the word block is on by default; tag must pass the texts
     src = tmp_path / "in.txt"
     src.write_text("my parcel came five hours late\nthey billed me two times for one order\n", encoding="utf-8")

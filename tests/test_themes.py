@@ -250,6 +250,33 @@ def test_train_from_csv_writes_a_reloadable_artifact(tmp_path):
         ["delivery", "delivery.late"]]
 
 
+def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifact(tmp_path):
+    from voiceminer.themes import train_from_csv
+
+    rng = np.random.default_rng(0)
+    # "late" and "price" rows carry their word; "misc" rows are random noise words and share none of it
+    rows = [f"late late {i},delivery.late" for i in range(30)] + [f"price price {i},price" for i in range(30)]
+    rows += [f"{w} {i},misc" for i, w in enumerate(rng.choice(["late", "price", "rude"], 30))]
+    rows += [f"so rude {i},staff.rude" for i in range(4)]  # under 5 examples: the data warning says so
+    (tmp_path / "L.csv").write_text("text,themes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    metrics = train_from_csv(tmp_path / "L.csv", load_taxonomy(), tmp_path / "out", _FakeEncoder(), C=1.0,
+                             lexical=0, command="voiceminer train-themes --labeled L.csv --out out")
+    per = metrics["per_theme"]
+    assert set(per) == {"delivery", "delivery.late", "price", "misc", "staff", "staff.rude"}
+    assert per["delivery.late"]["f1"] > 0.8 and per["delivery.late"]["support"] == 30
+    assert per["misc"]["f1"] < 0.6 and per["staff.rude"]["support"] == 4  # noise cannot be learned
+    assert all(0 <= s["precision"] <= 1 and 0 <= s["recall"] <= 1 for s in per.values())
+    assert any("misc" in w for w in metrics["warnings"])  # not in the taxonomy
+    assert any("fewer than 5 examples" in w and "staff.rude" in w for w in metrics["warnings"])
+    again = ThemeModel.load(tmp_path / "out")
+    assert again.cv_per_theme_ == per
+    card = (tmp_path / "out" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    table = card[card.index("## Per theme"):card.index("## Labels")]
+    assert table.index("`misc`") < table.index("`delivery.late`")  # weakest first
+    assert "needs more examples: low F1" in table and "- warning: themes with fewer than 5" in card
+    assert "`voiceminer train-themes --labeled L.csv --out out`" in card
+
+
 # ---- causes ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("text, spans", [
     ("The parcel was late because the courier lost it.", ["the courier lost it"]),

@@ -251,6 +251,48 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
     return result
 
 
+def train_themes(settings: Settings, labeled: str | Path, out: str | Path, *, taxonomy: str | Path | None = None,
+                 store: Store | None = None, progress: Progress | None = None, batch_size: int = 256,
+                 **params: Any) -> dict[str, Any]:
+    """Train a themes model from a labeled ``text,themes`` CSV with the configured shared encoder
+    (what ``voiceminer train-themes`` runs); returns its metrics (see
+    :func:`voiceminer.themes.train_from_csv`).
+
+    The texts are encoded through the store's vector cache, like ``mine``'s sentences, so a team
+    that fixes a few labels and trains again waits only for the texts it has not encoded before;
+    encoding shows progress batch by batch. ``params`` go to the ThemeModel (``lexical=...``).
+    """
+    import numpy as np
+
+    from .models.encoder import l2_normalise
+    from .pipeline import StageContext
+    from .pipeline.encode import cached_vectors, load_shared, shared_artifact
+    from .storage.vectors import VectorCache
+    from .themes import load_taxonomy, train_from_csv
+    from .types import text_hash
+
+    shared = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir,
+                                                      shared_model=settings.shared_model)))
+    cache = VectorCache(store or open_store(settings), shared.encoder_.key)
+    progress = progress or NullProgress()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        out_ = np.zeros((len(texts), shared.encoder_.dim), np.float32)
+        progress.start("encode", len(texts))
+        try:
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start:start + batch_size]
+                found = cached_vectors(shared, cache, chunk)
+                out_[start:start + len(chunk)] = [found[text_hash(t)] for t in chunk]
+                progress.advance(len(chunk))
+        finally:
+            progress.finish()
+        return l2_normalise(out_)
+
+    return train_from_csv(labeled, load_taxonomy(taxonomy), out, shared.encoder_, encode=encode,
+                          progress=progress, **params)
+
+
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in options.items():

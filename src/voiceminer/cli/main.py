@@ -220,17 +220,14 @@ def train_themes(ctx: typer.Context,
     """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
 
     def work(settings: Settings, out_: Printer) -> Any:
-        from ..pipeline.encode import load_shared, shared_artifact
-        from ..pipeline.base import StageContext
-        from ..themes import load_taxonomy, train_from_csv
+        import shlex
 
-        encoder = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir,
-                                                           shared_model=settings.shared_model))).encoder_
-        metrics = train_from_csv(labeled, load_taxonomy(taxonomy), out, encoder, lexical=lexical)
-        out_.line(f"trained on {metrics['rows']} rows, {metrics['labels']} theme(s): {out}")
-        for k, v in metrics.items():
-            if k not in ("rows", "labels"):
-                out_.line(f"  {k}: {v}")
+        command = shlex.join(["voiceminer", "train-themes", "--labeled", str(labeled), "--out", str(out),
+                              *(["--taxonomy", str(taxonomy)] if taxonomy else []),
+                              *(["--lexical-weight", str(lexical)] if lexical is not None else [])])
+        metrics = jobs.train_themes(settings, labeled, out, taxonomy=taxonomy, progress=RichProgress(out_),
+                                    lexical=lexical, command=command)
+        out_.train_themes_summary(metrics, out)
         return {"out": str(out), **metrics}
 
     _run(ctx, as_json, work)

@@ -32,6 +32,29 @@ class Printer:
         if result.quarantine_file:
             self.line(f"quarantine: {result.quarantine_file}")
 
+    def warning(self, text: str) -> None:
+        if not self.quiet:
+            self.err.print(f"warning: {text}", markup=False, style="yellow")
+
+    def train_themes_summary(self, metrics: Mapping[str, Any], out: Any) -> None:
+        """What train-themes learned: CV scores, then each theme out-of-fold, weakest first."""
+        from ..themes.training import weak_theme
+
+        for note in metrics.get("warnings", []):
+            self.warning(note)
+        self.line(f"trained on {metrics['rows']} rows, {metrics['labels']} theme(s): {out}")
+        for k, v in metrics.items():
+            if k not in ("rows", "labels", "per_theme", "warnings"):
+                self.line(f"  {k}: {v}")
+        per_theme = metrics.get("per_theme") or {}
+        if per_theme:
+            width = max(len(lab) for lab in per_theme)
+            self.line(f"  {'theme (out-of-fold)':<{width}}  precision  recall     F1   rows")
+            for lab, s in sorted(per_theme.items(), key=lambda kv: (kv[1]["f1"], kv[0])):
+                why = weak_theme(s)
+                self.line(f"  {lab:<{width}}  {s['precision']:>9.3f}  {s['recall']:>6.3f}  {s['f1']:>5.3f}  "
+                          f"{s['support']:>5}" + (f"  needs more examples ({why})" if why else ""))
+
     def report_summary(self, summary: Mapping[str, Any], paths: Mapping[str, str]) -> None:
         for headline in summary.get("headlines", []):
             self.line(f"  {headline}")

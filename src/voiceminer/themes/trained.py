@@ -58,7 +58,11 @@ import numpy as np
 from ..errors import ConfigError
 from .taxonomy import Taxonomy, parent_of
 
-__all__ = ["FACTORY", "ThemeModel", "expand_parents", "head_proba", "leaf_columns"]
+__all__ = ["FACTORY", "ThemeDataWarning", "ThemeModel", "expand_parents", "head_proba", "leaf_columns"]
+
+
+class ThemeDataWarning(UserWarning):
+    """Something about the labeled data a team should fix (unknown ids, too few examples)."""
 
 FACTORY = "themes.trained.v2"
 FACTORIES = ("themes.trained.v1", FACTORY)  # v1: vector-only artifacts, still readable
@@ -107,6 +111,7 @@ class ThemeModel:
         self.mode_ = "multi"
         self.C_: float | None = None
         self.cv_scores_: dict[str, float] = {}
+        self.cv_per_theme_: dict[str, dict[str, float]] = {}  # out-of-fold precision/recall/F1/support
         self.encoder_key_ = ""
         self.weights_sha256_ = ""  # of the saved weights.npz, once saved or loaded
         self.meta_: dict[str, Any] = {}
@@ -131,6 +136,7 @@ class ThemeModel:
                             else int(all(len(s) > 0 for s in sets)))
         X, oof = self._choose_lexical(X, Y, texts)
         self.thresholds_ = _best_thresholds(Y, oof) if self.mode_ == "multi" else np.full(len(self.labels_), 0.5)
+        self.cv_per_theme_ = self._per_theme(Y, oof)
         self.weights_ = self._fit_head(X, Y, self.C_)
         self.encoder_key_, self.meta_ = encoder_key, dict(meta or {})
         return self
@@ -163,6 +169,23 @@ class ThemeModel:
         if self.lexical_ == 0:
             self.lexicon_ = None
         return best[2], best[3]
+
+    def _per_theme(self, Y: np.ndarray, oof: np.ndarray) -> dict[str, dict[str, float]]:
+        """Each theme's precision, recall, F1 and support over the out-of-fold scores, decided as the
+        saved model decides (its thresholds or best leaf, a theme for every row where ``min_labels``):
+        which themes a team can trust and which need more examples.
+
+        Out-of-fold thresholds were chosen on these same scores, so multi-label figures lean a little
+        optimistic; the rows' own labels were never seen by the head that scored them.
+        """
+        from sklearn.metrics import precision_recall_fscore_support
+
+        picks = self.decide(oof)
+        P = np.array([[lab in p for lab in self.labels_] for p in picks], dtype=np.int8).reshape(Y.shape)
+        prec, rec, f1, support = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+        return {lab: {"precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
+                      "f1": round(float(f1[j]), 4), "support": int(support[j])}
+                for j, lab in enumerate(self.labels_)}
 
     def _fit_head(self, X: np.ndarray, Y: np.ndarray, C: float | None) -> dict[str, np.ndarray]:
         if self.head == "mlp":
@@ -296,11 +319,13 @@ def _check_labels(labels: list[str], sets: list[list[str]], taxonomy: Taxonomy |
         unknown = [lab for lab in labels if lab not in taxonomy]
         if unknown:
             warnings.warn(f"theme ids not in taxonomy {taxonomy.name!r}: {', '.join(unknown)} "
-                          "(they are trained anyway; add them to the taxonomy to describe them)", stacklevel=3)
+                          "(they are trained anyway; add them to the taxonomy to describe them)", ThemeDataWarning,
+                          stacklevel=3)
     counts = {lab: sum(lab in s for s in sets) for lab in labels}
     rare = [lab for lab, n in counts.items() if n < 5]
     if rare:
-        warnings.warn(f"themes with fewer than 5 examples will be unreliable: {', '.join(rare)}", stacklevel=3)
+        warnings.warn(f"themes with fewer than 5 examples will be unreliable: {', '.join(rare)}", ThemeDataWarning,
+                      stacklevel=3)
 
 
 def _best_thresholds(Y: np.ndarray, scores: np.ndarray) -> np.ndarray:

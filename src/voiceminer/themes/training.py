@@ -13,7 +13,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from .trained import FACTORIES, FACTORY, head_proba, leaf_columns
+from .trained import FACTORIES, FACTORY, ThemeDataWarning, head_proba, leaf_columns
 
 __all__ = ["cross_validate", "read_artifact", "read_labeled_csv", "train_from_csv", "write_artifact"]
 
@@ -83,7 +84,7 @@ def write_artifact(model: Any, out: Path) -> Path:
         "params": {"head": model.head, "C": model.C_, "hidden": model.hidden, "alpha": model.alpha,
                    "class_weight": model.class_weight, "cv_folds": model.cv_folds,
                    "random_state": model.random_state},
-        "scores": model.cv_scores_, **model.meta_,
+        "scores": model.cv_scores_, "per_theme": model.cv_per_theme_, **model.meta_,
         "weights_sha256": hashlib.sha256((out / "weights.npz").read_bytes()).hexdigest(),
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -103,11 +104,39 @@ def _card(c: dict[str, Any]) -> str:
             f"- source: {c.get('data_source', '?')}\n- trained: {c.get('trained_at', '?')}\n"
             f"- command: `{c.get('command', 'ThemeModel.fit')}`\n\n"
             f"## Cross-validated scores on the training data\n\n{scores}\n\n"
-            f"## Labels and thresholds\n\n"
+            + _per_theme_table(c.get("per_theme") or {})
+            + "".join(f"- warning: {w}\n" for w in c.get("warnings", [])) + ("\n" if c.get("warnings") else "")
+            + "## Labels and thresholds\n\n"
             + "\n".join(f"- `{lab}`: {t:.2f}" for lab, t in zip(c["labels"], c["thresholds"])) + "\n\n"
             + ("Every training row had a theme, so every prediction gets at least one (the theme closest to "
                "its threshold when none passes).\n\n" if c.get("min_labels") and c["mode"] == "multi" else "")
             + "Reload with `ThemeModel.load(dir, encoder_key=...)`; it refuses another encoder.\n")
+
+
+# A theme whose out-of-fold F1 is under WEAK_F1, or that has fewer than FEW_EXAMPLES training rows,
+# is flagged for more labeled examples (the card and ``train-themes`` say which).
+WEAK_F1, FEW_EXAMPLES = 0.6, 20
+
+
+def weak_theme(scores: dict[str, float]) -> str:
+    """Why a theme's out-of-fold ``scores`` call for more examples ("" when they do not).
+
+    >>> weak_theme({"f1": 0.4, "support": 50}), weak_theme({"f1": 0.9, "support": 8}), weak_theme({"f1": 0.9, "support": 80})
+    ('low F1', 'few examples', '')
+    """
+    reasons = [r for r, bad in (("low F1", scores["f1"] < WEAK_F1), ("few examples", scores["support"] < FEW_EXAMPLES))
+               if bad]
+    return ", ".join(reasons)
+
+
+def _per_theme_table(per_theme: dict[str, dict[str, float]]) -> str:
+    if not per_theme:
+        return ""
+    rows = "\n".join(f"| `{lab}` | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} | "
+                     f"{weak_theme(s) and 'needs more examples: ' + weak_theme(s)} |"
+                     for lab, s in sorted(per_theme.items(), key=lambda kv: (kv[1]["f1"], kv[0])))
+    return ("## Per theme (out-of-fold, weakest first)\n\n| theme | precision | recall | F1 | rows | |\n"
+            "|---|---|---|---|---|---|\n" + rows + "\n\n")
 
 
 def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
@@ -138,6 +167,7 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
     model.min_labels_ = int(config.get("min_labels", 0))  # older artifacts: none
     model.thresholds_ = np.asarray(config["thresholds"], dtype=np.float64)
     model.encoder_key_, model.cv_scores_ = config["encoder_key"], config.get("scores", {})
+    model.cv_per_theme_ = config.get("per_theme", {})  # older artifacts: none
     model.weights_sha256_ = str(config.get("weights_sha256", ""))
     return model
 
@@ -193,24 +223,50 @@ def read_labeled_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
 
 
 def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, encoder: Any, *,
-                   features: str = "mean", head: str = "logreg", **params: Any) -> dict:
+                   features: str = "mean", head: str = "logreg",
+                   encode: Callable[[list[str]], np.ndarray] | None = None, progress: Any = None,
+                   command: str | None = None, **params: Any) -> dict:
     """Train a ThemeModel on a labeled CSV and save it to ``out_dir``; return its metrics.
 
-    ``taxonomy`` is a Taxonomy, a YAML path, or None (ids are then free-form).
+    ``taxonomy`` is a Taxonomy, a YAML path, or None (ids are then free-form). ``encode`` turns
+    the texts into the head's features (default :func:`features_of` with ``encoder``: the
+    ``train-themes`` job passes one that reads the store's vector cache and shows progress);
+    ``progress`` (``start``/``advance``/``finish``) is told while the head is cross-validated.
+    The metrics hold the CV scores, each theme's out-of-fold scores (``per_theme``) and the
+    training data's warnings (``warnings``: ids not in the taxonomy, themes with few examples),
+    which the model card repeats. ``command`` is recorded on the card as how it was trained.
     """
     from .taxonomy import Taxonomy, load_taxonomy
     from .trained import ThemeModel
 
     tax = taxonomy if isinstance(taxonomy, Taxonomy) or taxonomy is None else load_taxonomy(taxonomy)
     texts, labels = read_labeled_csv(labeled_csv)
-    X = features_of(encoder, texts, features)
+    if encode is not None and features != "mean":
+        raise ConfigError(f"a custom encode gives the sentence vector; feature set {features!r} needs features_of")
+    X = encode(texts) if encode is not None else features_of(encoder, texts, features)
     meta = {"rows": len(texts), "data_sha256": _sha256_file(Path(labeled_csv)), "data_source": str(labeled_csv),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "taxonomy": None if tax is None else {"name": tax.name, "sha256": tax.sha256}}
-    model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, texts=texts,
-                                                                  encoder_key=encoder.key, meta=meta)
+    if command:
+        meta["command"] = command
+    if progress is not None:
+        progress.start("cross-validate and fit", None)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ThemeDataWarning)
+            model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, texts=texts,
+                                                                          encoder_key=encoder.key, meta=meta)
+    finally:
+        if progress is not None:
+            progress.finish()
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ThemeDataWarning)))
+    for w in caught:  # anything else (a solver's convergence, say) goes on as it came
+        if not issubclass(w.category, ThemeDataWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    model.meta_["warnings"] = notes
     model.save(out_dir)
-    return {"rows": len(texts), "labels": len(model.labels_), **model.cv_scores_}
+    return {"rows": len(texts), "labels": len(model.labels_), **model.cv_scores_,
+            "per_theme": model.cv_per_theme_, "warnings": notes}
 
 
 def _sha256_file(path: Path) -> str:

@@ -233,6 +233,20 @@ def test_group_needs_tfidf_is_deterministic_and_labelled():
     assert group_needs([]) == [] and group_needs(["x"])[0].members == [0]
 
 
+def test_need_distance_of_two_statements_ignores_the_others():
+    """A need keeps its group when unrelated needs come and go: no weighting fitted on the run's set."""
+    from voiceminer.flags import need_distances
+
+    pair = ["pick a delivery slot", "choose my delivery time"]
+    others = ["add dark mode", "reach a human quickly"] + [f"add delivery option {i}" for i in range(30)]
+    alone = need_distances(pair)[0, 1]
+    crowded = need_distances(pair + others)[0, 1]
+    assert 0 < alone < 1 and abs(alone - crowded) < 1e-9
+    groups = group_needs(pair + ["add dark mode", "add a dark mode option"])
+    assert [sorted(g.members) for g in group_needs(pair + ["add dark mode", "add a dark mode option"] + others[1:2])
+            ][:2] == [sorted(g.members) for g in groups][:2]
+
+
 def test_group_needs_with_vectors():
     rng = np.random.default_rng(0)
     base = rng.normal(size=(2, 16))

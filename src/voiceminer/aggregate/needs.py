@@ -1,7 +1,7 @@
 """Unmet needs: need sentences grouped into needs, ranked by volume and growth.
 
 Need sentences are grouped by meaning (:func:`voiceminer.flags.group_needs`: average-linkage
-clustering of their stored vectors, or of their statements' TF-IDF without vectors). Each group is named by its most central statement,
+clustering of their stored vectors and their statements' character n-grams). Each group is named by its most central statement,
 ranked by volume in the window and growth (recent half against the earlier half, per
 comment), and shows its most representative quotes (nearest the group's centre), the
 segments that raise it more than their share, and the other listed needs close to it
@@ -29,7 +29,7 @@ RELATED = 0.62
 
 def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: float = 0.5) -> pd.Series:
     """A group id per need row (same index), from :func:`voiceminer.flags.group_needs`: by the
-    sentences' stored vectors when every row has one, else by the TF-IDF of the statements.
+    sentences' stored vectors (when every row has one) and the statements' character n-grams.
     Rows are sorted canonically first, so the grouping does not depend on the store's order.
     ``distance`` (0.5) was set on the demo corpus, with both shipped encoders: no labeled data
     of need groups exists here; 0.55 (the earlier value, vectors alone) split its planted

@@ -22,8 +22,8 @@
   was soaked" -> "soak" names no need). Such sentences are not unmet needs: nobody can
   act on them or group them.
 - :func:`group_needs` groups statements by average-linkage agglomerative clustering
-  on cosine distance (L2-normalised vectors when given, otherwise character n-gram
-  TF-IDF of the statements without stop words and need verbs) and labels each group
+  on cosine distance (character n-grams of the statements without stop words and need
+  verbs, averaged with that of L2-normalised vectors when given) and labels each group
   with its most central member. Same input, same groups.
 
 >>> need_statement("Please add evening delivery windows!")
@@ -328,7 +328,9 @@ def _tfidf(statements: Sequence[str]) -> np.ndarray:
     cleaned = [" ".join(w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in stop) for s in statements]
     if not any(cleaned):
         return np.zeros((len(statements), 1))
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
+    # no IDF: a pair's distance then depends on the two statements alone, not on which other needs
+    # share the window, so a need keeps its group from week to week (see group_needs)
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, use_idf=False)
     return vec.fit_transform(cleaned).toarray()
 
 
@@ -357,8 +359,13 @@ def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,
                 threshold: float | None = None, distances: np.ndarray | None = None) -> list[NeedGroup]:
     """Group similar need statements; groups sorted by size, then by first member.
 
-    Statements are compared by the cosine of their character 3-5-gram TF-IDF (stop words
-    and need verbs removed): what the need is about. With ``vectors`` (one row per
+    Statements are compared by the cosine of their character 3-5-gram counts (sublinear, no
+    IDF; stop words and need verbs removed): what the need is about. Without IDF the distance
+    of two statements does not depend on the other statements of the run, so the groups hold
+    when unrelated needs come and go: on the demo store, dropping a random 30% of the other
+    needs left the groups as they were in 5 of 5 draws (with an IDF fitted per run, 3 of 5), and
+    the delivery-time needs fell into 5 groups instead of 7
+    (``scripts/need_grouping_stability.py``). With ``vectors`` (one row per
     statement, e.g. the sentence-encoder output of its sentence) the distance is the mean of
     that and the vectors' cosine distance: a fine-tuned encoder's vectors also carry how a
     sentence asks (its need-ness, its mood), which alone grouped "I wish I could pick a slot"

@@ -76,6 +76,7 @@ airline:              # first mapped hit wins (cause before theme); no hit -> Ca
 """)
 RICH = "mean+max+mean-2+mean-3"
 _ENC: list[SentenceEncoder] = []
+_HEADS: list = []
 
 
 def encoder() -> SentenceEncoder:
@@ -83,10 +84,26 @@ def encoder() -> SentenceEncoder:
     if not _ENC:
         if os.environ.get("VOICEMINER_THEMES_ENCODER") == "base":
             _ENC.append(SentenceEncoder().load())
+            _HEADS.append(None)
         else:
             from voiceminer.models.shared import SharedModel
-            _ENC.append(SharedModel(companion=False).load().encoder_)
+            shared = SharedModel(companion=False).load()
+            _ENC.append(shared.encoder_)
+            _HEADS.append(shared.heads_)
     return _ENC[0]
+
+
+def heads():
+    """The shared model's heads (None with the PyPI encoder): zero-shot projects some of them out."""
+    encoder()
+    return _HEADS[0]
+
+
+def project_out() -> tuple[str, ...]:
+    """``--project-out a,b`` for calibrate: the heads whose directions zero-shot removes."""
+    if "--project-out" not in sys.argv:
+        return ()
+    return tuple(t for t in sys.argv[sys.argv.index("--project-out") + 1].split(",") if t)
 
 
 def features(texts: list[str], name: str) -> np.ndarray:
@@ -141,8 +158,9 @@ def zs_eval(zs: ZeroShotThemes, d: dict, rest_s=None, air_s=None) -> dict:
 def calibrate() -> None:
     d = data("train")
     best = (-1.0, None)
+    out = project_out()
     for w, k in itertools.product((0.0, 0.3, 0.5), (1, 3)):
-        zs = ZeroShotThemes(desc_weight=w, top_k=k).fit_encoder(encoder())
+        zs = ZeroShotThemes(desc_weight=w, top_k=k, project_out=out).fit_encoder(encoder(), heads())
         rs, as_ = zs.scores(features(d["rest_t"], "mean")), zs.scores(features(d["air_t"], "mean"))
         for t, m, c in itertools.product(np.arange(0.25, 0.86, 0.025), (0.03, 0.06, 0.1, 0.15), (0.3, 0.4)):
             zs.threshold, zs.margin, zs.child_threshold = float(t), m, c
@@ -150,14 +168,16 @@ def calibrate() -> None:
             obj = (r["semeval14_micro_f1"] + r["airline_macro_f1"]) / 2
             if obj > best[0]:
                 best = (obj, dict(desc_weight=w, top_k=k, threshold=round(float(t), 3), margin=m,
-                                  child_threshold=c, **{k2: round(v, 4) for k2, v in r.items()}))
+                                  child_threshold=c, project_out=list(out),
+                                  **{k2: round(v, 4) for k2, v in r.items()}))
     print("calibrate (train split): best", best[1], flush=True)
     artifact = getattr(encoder(), "artifact", None)
     if "--write" in sys.argv and artifact is not None:  # the encoder artifact carries its own calibration
         cfg_path = Path(artifact) / "config.json"
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        cfg["zero_shot"] = {k: best[1][k] for k in CALIBRATED} | {
-            "command": "python scripts/train_themes_eval.py calibrate --write",
+        cfg["zero_shot"] = {k: best[1][k] for k in CALIBRATED if k != "project_out" or out} | {
+            "command": "python scripts/train_themes_eval.py calibrate" + (f" --project-out {','.join(out)}" if out else "")
+                       + " --write",
             "train_split": {k: v for k, v in best[1].items() if k not in CALIBRATED}}
         cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         print(f"wrote the calibration into {cfg_path}")
@@ -167,7 +187,7 @@ def zeroshot() -> None:
     if os.environ.get("VOICEMINER_NO_BACKGROUND"):
         r = zs_eval(ZeroShotThemes(background=()).fit_encoder(encoder()), data("val"))
         print("zeroshot without background phrases (val split):", {k: round(v, 4) for k, v in r.items()})
-    zs = ZeroShotThemes(**calibration_for(encoder())).fit_encoder(encoder())
+    zs = ZeroShotThemes(**calibration_for(encoder())).fit_encoder(encoder(), heads())
     r = zs_eval(zs, data("val"))
     print("zeroshot (val split):", {k: round(v, 4) for k, v in r.items()}, flush=True)
 

@@ -113,3 +113,37 @@ def test_mentions_without_sentence_sentiment_have_no_net_sentiment() -> None:
     table = theme_periods(comments, mentions, "theme")
     assert table["comments"].tolist() == [2] and pd.isna(table["net_sentiment"].iloc[0])
     assert table["neutral"].tolist() == [0]
+
+
+def test_quotes_pass_over_a_sentence_already_quoted() -> None:
+    """Two comments with the same sentence, or a near twin (curly apostrophe), are not both quoted."""
+    from voiceminer.aggregate.quotes import representative
+
+    rng = np.random.default_rng(1)
+    centre, other = rng.normal(size=8), rng.normal(size=8)
+    vectors = {"same": centre, "twin": centre + 0.01 * rng.normal(size=8), "near": centre + 0.6 * other,
+               "far": other}
+    rows = pd.DataFrame({"comment_id": ["a", "b", "c", "d", "e"], "text_hash": ["same", "same", "twin", "near", "far"],
+                         "score": [0.5] * 5})
+    ids = representative(rows, vectors, 3)["comment_id"].tolist()
+    assert len(set(ids) & {"a", "b", "c"}) == 1 and {"d", "e"} < set(ids)  # one of the three copies, and the others
+    assert len(representative(rows, vectors, 5)) == 5  # repeats still come when more quotes are asked for than exist
+    assert representative(rows, vectors, 5)["comment_id"].tolist()[:3] == ids
+
+
+def test_report_vectors_prefer_the_main_encoder_over_its_companion(tmp_path: Path) -> None:
+    """The store keeps the sentiment companion's vectors beside the main encoder's; the report reads the main ones."""
+    from voiceminer.aggregate.frames import stored_vectors
+    from voiceminer.models.shared import shared_key
+    from voiceminer.storage import Store
+    from voiceminer.storage.vectors import VectorCache
+
+    store = Store.open(f"sqlite:///{tmp_path / 'v.db'}")
+    VectorCache(store, "enc@aaa").put({"h1": np.ones(4, np.float32), "h2": np.ones(4, np.float32)})
+    VectorCache(store, "enc@bbb").put({"h1": np.zeros(8, np.float32), "h2": np.zeros(8, np.float32)})
+    VectorCache(store, "enc@ccc").put({"h1": np.zeros(2, np.float32)})
+    assert len(stored_vectors(store, ["h1", "h2"], prefer="enc@bbb")["h1"]) == 8
+    assert len(stored_vectors(store, ["h1", "h2"], prefer="enc@ccc")["h1"]) == 4  # covers less: not taken
+    assert len(stored_vectors(store, ["h1", "h2"])["h1"]) == 4  # no preference: the first key of the tie
+    assert shared_key(tmp_path, "missing") is None
+    assert shared_key(name="shared-v2").startswith("voiceminer-shared@")

@@ -25,6 +25,7 @@ ROWS = [
     {"id": "f", "text": "The box came late again. Please fix. Can you look into this?"},
     {"id": "g", "text": "The app keeps logging me out every time I switch screens. "
                         "Since the update the app freezes whenever I open my basket."},
+    {"id": "h", "text": "Everything was super fresh and the chicken katsu kit was delicious."},
 ]
 
 
@@ -39,7 +40,7 @@ def tagged(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 
 def test_tag_output_format_and_order(tagged: list[dict]) -> None:
-    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f", "in:g"]
+    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f", "in:g", "in:h"]
     assert tagged[3]["rejected"]["reason"] == "empty text"
     for r in (tagged[0], tagged[1], tagged[2], tagged[4]):
         assert set(r) >= {"id", "sentiment", "themes", "needs", "complaint", "sentences"}
@@ -52,7 +53,7 @@ def test_tag_output_format_and_order(tagged: list[dict]) -> None:
 
 
 def test_tag_reads_the_customer(tagged: list[dict]) -> None:
-    late, praise, wish, _, danger, vague, defects = tagged
+    late, praise, wish, _, danger, vague, defects, fresh = tagged
     assert late["sentiment"]["label"] == "negative" and praise["sentiment"]["label"] == "positive"
     assert late["complaint"]["is_complaint"] and late["complaint"]["priority"] == "high"
     assert any("churn" in reason for reason in late["complaint"]["reasons"])
@@ -65,6 +66,9 @@ def test_tag_reads_the_customer(tagged: list[dict]) -> None:
     # the need head is sure of both sentences (0.88, 0.92); the request-kind head reads them as defects
     assert defects["needs"] == [], defects["needs"]
     assert defects["complaint"]["is_complaint"]
+    # praise of the food is about the product, not about every theme with glowing examples: zero-shot
+    # themes project out the sentiment, complaint and need directions (speed and atmosphere without it)
+    assert [t["id"] for t in fresh["themes"]] == ["product"], fresh["themes"]
 
 
 def test_stage_versions_fit_the_store() -> None:

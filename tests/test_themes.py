@@ -333,6 +333,37 @@ def test_discovery_small_input_is_all_unclustered():
 
 
 # ---- zero-shot (real encoder) ---------------------------------------------------------------
+def test_zeroshot_projects_out_how_a_sentence_feels():
+    """A sentiment direction shared by praise-laden examples must not pull a sentence to their theme."""
+    from voiceminer.models.shared import LinearHeads
+
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["lovely a"]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["plain b"]}]})
+    # axes: topic a, topic b, sentiment; theme a's example is praise, theme b's is neutral
+    table = {"A: a": [1, 0, 0], "B: b": [0, 1, 0], "lovely a": [1, 0, 1], "plain b": [0, 1, 0]}
+
+    class Toy:
+        key = "toy@1"
+
+        def encode(self, texts, normalize=True):
+            v = np.array([table.get(t, [0, 0, 0.01]) for t in texts], np.float32)
+            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+
+    heads = LinearHeads({"sentiment": (np.array([[0, 0, -1.0], [0, 0, 0], [0, 0, 1.0]]), np.zeros(3))},
+                        {"sentiment": ["negative", "neutral", "positive"]})
+    glowing_b = np.array([[0, 0.6, 1.0]], np.float32) / np.linalg.norm([0, 0.6, 1.0])
+    raw = ZeroShotThemes(tax, threshold=0.3, background=()).fit_encoder(Toy())
+    assert [h.id for h in raw.predict(glowing_b)[0]][:1] == ["a"]  # the praise wins without the projection
+    zs = ZeroShotThemes(tax, threshold=0.3, background=(), project_out=["sentiment"]).fit_encoder(Toy(), heads)
+    assert [h.id for h in zs.predict(glowing_b)[0]] == ["b"]
+    assert np.allclose(zs.scores(glowing_b), zs._scores(np.array([[0, 1.0, 0]], np.float32)), atol=1e-6)
+    with pytest.raises(ConfigError, match="pass the shared model's heads"):
+        ZeroShotThemes(tax, project_out=["sentiment"]).fit_encoder(Toy())
+    with pytest.raises(ConfigError, match="no need head"):
+        ZeroShotThemes(tax, project_out=["need"]).fit_encoder(Toy(), heads)
+
+
 def test_zeroshot_with_toy_vectors():
     tax = parse_taxonomy({"themes": [
         {"id": "a", "label": "A", "description": "a", "examples": ["x"],

@@ -139,8 +139,10 @@ def sentence_frame(store: Store, since: datetime | None = None, until: datetime 
                         columns=["comment_id", "idx", "start", "end", "text_hash"])
 
 
-def stored_vectors(store: Store, hashes: list[str]) -> dict[str, np.ndarray]:
-    """Sentence vectors for ``hashes`` from the store's cache, from the encoder that covers most of them.
+def stored_vectors(store: Store, hashes: list[str], prefer: str | None = None) -> dict[str, np.ndarray]:
+    """Sentence vectors for ``hashes`` from the store's cache, from the encoder that covers most of them;
+    ``prefer`` (the configured shared model's key) wins a tie, as when its sentiment companion's
+    vectors sit beside its own.
 
     Empty when the comments were analysed without an encoder (the lexicon pipeline).
     """
@@ -159,5 +161,5 @@ def stored_vectors(store: Store, hashes: list[str]) -> dict[str, np.ndarray]:
                 counts[encoder] = counts.get(encoder, 0) + int(count)
     if not counts:
         return {}
-    encoder = max(sorted(counts), key=lambda k: counts[k])
+    encoder = max(sorted(counts), key=lambda k: (counts[k], k == prefer))
     return VectorCache(store, encoder).get(wanted)

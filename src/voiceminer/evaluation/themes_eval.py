@@ -51,11 +51,13 @@ def trained_scores(train_x: np.ndarray, train_y: list, val_x: np.ndarray, val_y:
     return macro_f1(val_y, [p[0] if p else "" for p in pred])
 
 
-def zeroshot_predictions(encoder: Any, vectors: np.ndarray, dataset: str) -> list[list[str]]:
-    """Zero-shot theme hits mapped to the dataset's labels (OTHER where nothing maps)."""
+def zeroshot_predictions(shared: Any, vectors: np.ndarray, dataset: str) -> list[list[str]]:
+    """Zero-shot theme hits (the pipeline's: ``shared`` model's encoder, calibration and heads) mapped
+    to the dataset's labels (OTHER where nothing maps)."""
     from ..themes import ZeroShotThemes, calibration_for
 
-    zs = ZeroShotThemes(**calibration_for(encoder)).fit_encoder(encoder)
+    encoder = shared.encoder_
+    zs = ZeroShotThemes(**calibration_for(encoder)).fit_encoder(encoder, shared.heads_)
     out = []
     for hits in zs.predict(normalise(vectors)):
         mapped = [MAPPING[dataset].get(h.cause_id) or MAPPING[dataset].get(h.id) for h in hits]
@@ -78,7 +80,7 @@ def theme_rows(ev: Any, row_cls: Any, targets: dict[str, float]) -> list[Any]:
         rows.append(row_cls(key, label + ", train-themes", metric, len(val),
                             {"vader": None, "frozen_lr": base, "model": model}, targets.get(key)))
         dataset = "semeval14" if multi else "airline"
-        zs = zeroshot_predictions(ev.shared.encoder_, ev.shared_vectors(vx), dataset)
+        zs = zeroshot_predictions(ev.shared, ev.shared_vectors(vx), dataset)
         zs_score = multilabel_micro_f1([list(y) for y in vy], zs) if multi else macro_f1(vy, [z[0] for z in zs])
         rows.append(row_cls(key + "_zeroshot", label + ", zero-shot (taxonomy only)", metric, len(val),
                             {"vader": None, "frozen_lr": None, "model": zs_score}, None))

@@ -186,19 +186,31 @@ def apply_delta(model: Any, artifact: Path, spec: Base | None = None, config: di
     spec = spec or base_of(config, artifact)
     if config.get("base_sha256") != spec.sha256:
         raise ConfigError(f"{artifact} was trained on encoder {config.get('base_sha256')}, not {spec.sha256}")
+    delta_path = _delta_path(artifact, config)
     if "encoder_adapters" in config:
         from .lora import merge_adapters
 
-        delta_path = artifact / config["encoder_adapters"]
         try:
             merge_adapters(model, load_file(str(delta_path)), float(config["adapter_scale"]))
         except AttributeError as exc:
             raise ConfigError(f"{delta_path}: an adapter names a layer the base encoder lacks ({exc})") from None
     else:
-        delta_path = artifact / config["encoder_delta"]
         delta = {k: v.float() for k, v in load_file(str(delta_path)).items()}
         missing = set(delta) - set(model.state_dict())
         if missing:
             raise ConfigError(f"{delta_path}: parameters {sorted(missing)[:3]} do not exist in the base encoder")
         model.load_state_dict(delta, strict=False)
-    return f"{config.get('name', artifact.name)}@{file_sha256(delta_path)[:12]}"
+    return _key(artifact, config)
+
+
+def _delta_path(artifact: Path, config: dict[str, Any]) -> Path:
+    return artifact / (config["encoder_adapters"] if "encoder_adapters" in config else config["encoder_delta"])
+
+
+def _key(artifact: Path, config: dict[str, Any]) -> str:
+    return f"{config.get('name', artifact.name)}@{file_sha256(_delta_path(artifact, config))[:12]}"
+
+
+def artifact_key(artifact: Path) -> str:
+    """The encoder key of a fine-tuned artifact (what loading it gives), without loading the encoder."""
+    return _key(artifact, artifact_config(artifact))

@@ -49,6 +49,18 @@ def shared_path(folder: str | Path | None = None, name: str | None = None) -> Pa
     return Path(folder or models_dir()) / (name or DEFAULT_SHARED)
 
 
+def shared_key(folder: str | Path | None = None, name: str | None = None) -> str | None:
+    """The encoder key of the shared artifact ``name`` in ``folder`` (see :func:`shared_path`) without
+    loading it, or None where there is no such artifact (the report then takes whichever encoder's
+    stored vectors cover most sentences)."""
+    from .encoder import artifact_key
+
+    try:
+        return artifact_key(shared_path(folder, name))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -66,6 +78,28 @@ class LinearHeads:
         """Class probabilities per task (every task, or those in ``tasks``), shape ``(n, n_labels)``."""
         return {task: softmax(vectors @ w.T + b) for task, (w, b) in self.weights.items()
                 if tasks is None or task in tasks}
+
+
+def head_basis(heads: LinearHeads, tasks: Sequence[str]) -> np.ndarray:
+    """Orthonormal basis ``(dim, k)`` of the directions the heads ``tasks`` read: each head's
+    weight rows less their mean (a three-way head spans two directions, a two-way head one).
+
+    Zero-shot themes remove these from the vectors (``project_out`` in the zero-shot calibration):
+    what a fine-tuned encoder learnt for sentiment, complaint and need is how a sentence feels,
+    not what it is about, and left in it pulls "Everything was super fresh" towards every theme
+    whose examples are praise.
+
+    >>> h = LinearHeads({"s": (np.array([[1.0, 0, 0], [0, 0, 0], [-1.0, 0, 0]]), np.zeros(3))}, {"s": "abc"})
+    >>> np.abs(head_basis(h, ["s"])).round(3).tolist()
+    [[1.0], [0.0], [0.0]]
+    """
+    missing = [t for t in tasks if t not in heads.weights]
+    if missing:
+        raise ConfigError(f"no {', '.join(missing)} head to project out (heads: {', '.join(heads.weights)})")
+    rows = np.vstack([np.asarray(heads.weights[t][0], np.float64) - np.asarray(heads.weights[t][0], np.float64).mean(0)
+                      for t in tasks])
+    _, s, vt = np.linalg.svd(rows, full_matrices=False)
+    return vt[s > s.max() * 1e-6].T.astype(np.float32)
 
 
 def fuse(own: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:

@@ -8,6 +8,8 @@ clauses ("because ...", "since ...", "after ...") are kept as evidence spans.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -37,15 +39,20 @@ class ThemesStage:
     def load(self) -> ThemesStage:
         from ..themes import ThemeModel, ZeroShotThemes, calibration_for, load_taxonomy
 
-        encoder = load_shared(shared_artifact(self.context)).encoder_
+        shared = load_shared(shared_artifact(self.context))
+        encoder = shared.encoder_
         self.taxonomy_ = load_taxonomy(self.context.taxonomy)
+        calibration = ""
         if self.context.themes_model:
             self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
             self.kind_ = "trained"
         else:
-            self.model_ = ZeroShotThemes(self.taxonomy_, **calibration_for(encoder)).fit_encoder(encoder)
+            constants = calibration_for(encoder)
+            self.model_ = ZeroShotThemes(self.taxonomy_, **constants).fit_encoder(encoder, shared.heads_)
             self.kind_ = "zeroshot"
-        self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}"
+            # the calibration decides the themes too: stored results are redone when it changes
+            calibration = ":" + hashlib.sha256(json.dumps(constants, sort_keys=True).encode()).hexdigest()[:6]
+        self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
         return self
 
     def hits(self, vectors: np.ndarray,

@@ -30,6 +30,7 @@ from ..aggregate.themes import (
     theme_summary,
 )
 from ..config import Settings
+from ..models.shared import shared_key
 from ..storage import Store
 
 
@@ -53,7 +54,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     comments["period"] = assign_period(comments["created_at"], period, tz)
     mentions = mention_frame(store, lo, hi)
     sentences = sentence_frame(store, lo, hi)
-    vectors = stored_vectors(store, sentences["text_hash"].tolist())  # empty without an encoder
+    vectors = stored_vectors(store, sentences["text_hash"].tolist(), shared_key(settings.models_dir, settings.shared_model))
     needs = need_frame(store, lo, hi, sentences)
     labels = _labels(settings)
     periods = sorted(comments["period"].dropna().unique())

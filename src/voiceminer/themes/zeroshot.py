@@ -19,6 +19,15 @@ the encoder, so an encoder artifact may carry its own calibration (``"zero_shot"
 in its ``config.json``, written by the same script): :func:`calibration_for`
 reads it, and the module constants are the calibration of ``models/shared-v1``.
 
+A fine-tuned shared encoder also learnt how a sentence feels (its sentiment, complaint and
+need heads read that from the vectors), and praise then sits near praise whatever it is about:
+"Everything was super fresh and the chicken katsu kit was delicious." scored Speed and
+Atmosphere above Product quality, whose examples are less glowing. A calibration may name
+heads to ``project_out``: their directions (:func:`voiceminer.models.shared.head_basis`) are
+removed from every vector, taxonomy and sentences alike, before the cosines.
+``scripts/train_themes_eval.py calibrate --project-out sentiment,complaint,need`` chooses the
+constants with the projection, on the train split.
+
 >>> import numpy as np
 >>> from voiceminer.themes.taxonomy import parse_taxonomy
 >>> tax = parse_taxonomy({"themes": [
@@ -67,7 +76,7 @@ BACKGROUND = (
 )
 
 
-CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k")
+CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k", "project_out")
 
 
 def calibration_for(encoder: Any) -> dict[str, Any]:
@@ -109,8 +118,10 @@ class ZeroShotThemes:
     def __init__(self, taxonomy: Taxonomy | None = None, *, threshold: float = THRESHOLD,
                  margin: float = MARGIN, child_threshold: float = CHILD_THRESHOLD,
                  desc_weight: float = DESC_WEIGHT, top_k: int = TOP_K, max_themes: int = MAX_THEMES,
-                 background: Sequence[str] = BACKGROUND) -> None:
+                 background: Sequence[str] = BACKGROUND, project_out: Sequence[str] = ()) -> None:
         self.taxonomy = taxonomy
+        self.project_out = tuple(project_out)  # shared-model heads whose directions leave the vectors
+        self.basis_: np.ndarray | None = None
         self.background = tuple(background)
         self.background_vectors_: np.ndarray | None = None
         self.threshold = threshold
@@ -132,11 +143,22 @@ class ZeroShotThemes:
             encoder = SentenceEncoder().load()
         return self.fit_encoder(encoder)
 
-    def fit_encoder(self, encoder: Any) -> ZeroShotThemes:
-        """Embed theme texts and examples with ``encoder.encode(texts, normalize=True)``."""
+    def fit_encoder(self, encoder: Any, heads: Any = None) -> ZeroShotThemes:
+        """Embed theme texts and examples with ``encoder.encode(texts, normalize=True)``.
+
+        With ``project_out``, ``heads`` (the shared model's :class:`~voiceminer.models.shared.LinearHeads`)
+        give the directions removed from every vector, the taxonomy's and the sentences' alike.
+        """
+        if self.project_out:
+            if heads is None:
+                raise ConfigError(f"zero-shot themes project out the {', '.join(self.project_out)} head(s): "
+                                  "pass the shared model's heads to fit_encoder")
+            from ..models.shared import head_basis
+            self.basis_ = head_basis(heads, self.project_out)
         tax = self.taxonomy or load_taxonomy()
         examples = [e for t in tax for e in t.examples]
-        vectors = encoder.encode([t.text for t in tax] + examples + list(self.background), normalize=True)
+        vectors = self._project(encoder.encode([t.text for t in tax] + examples + list(self.background),
+                                               normalize=True))
         self.encoder_key_ = getattr(encoder, "key", "")
         n = len(tax) + len(examples)
         self.background_vectors_ = vectors[n:] if self.background else None
@@ -162,11 +184,21 @@ class ZeroShotThemes:
         self.taxonomy_, self.desc_vectors_, self.example_vectors_, self.pools_ = tax, desc, examples, pools
         return self
 
+    def _project(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` without the ``project_out`` directions, L2-normalised again (as given without)."""
+        v = np.asarray(vectors, dtype=np.float32)
+        if self.basis_ is None:
+            return v
+        v = v - (v @ self.basis_) @ self.basis_.T
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
     def scores(self, vectors: np.ndarray) -> np.ndarray:
         """``(n, len(taxonomy))`` scores for L2-normalised ``vectors``, columns in taxonomy order."""
+        return self._scores(self._project(vectors))
+
+    def _scores(self, v: np.ndarray) -> np.ndarray:
         if self.taxonomy_ is None:
             raise ConfigError("ZeroShotThemes is not loaded; call load() or fit_encoder() first")
-        v = np.asarray(vectors, dtype=np.float32)
         desc = v @ self.desc_vectors_.T
         sims = v @ self.example_vectors_.T
         out = np.empty_like(desc)
@@ -181,15 +213,19 @@ class ZeroShotThemes:
 
     def background_scores(self, vectors: np.ndarray) -> np.ndarray | None:
         """Per sentence, the mean of its ``top_k`` cosines to the topic-free background phrases."""
+        return self._background(self._project(vectors))
+
+    def _background(self, v: np.ndarray) -> np.ndarray | None:
         if self.background_vectors_ is None or not len(self.background_vectors_):
             return None
-        sims = np.asarray(vectors, dtype=np.float32) @ self.background_vectors_.T
+        sims = v @ self.background_vectors_.T
         k = min(self.top_k, sims.shape[1])
         return -np.partition(-sims, k - 1, axis=1)[:, :k].mean(1)
 
     def predict(self, vectors: np.ndarray) -> list[list[ThemeHit]]:
         """Themes (with causes) per sentence, best first; [] where no theme is confident."""
-        return self.hits_from_scores(self.scores(vectors), self.background_scores(vectors))
+        v = self._project(vectors)
+        return self.hits_from_scores(self._scores(v), self._background(v))
 
     def hits_from_scores(self, scores: np.ndarray, background: np.ndarray | None = None) -> list[list[ThemeHit]]:
         """Hits from theme scores; a sentence whose background score beats its best theme gets none."""

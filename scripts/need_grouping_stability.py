@@ -25,8 +25,8 @@ its groups in 3 of 5 draws and no IDF in 5 of 5.
 from __future__ import annotations
 
 import argparse
-import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Iterator
 
 import numpy as np
@@ -45,19 +45,8 @@ PLANTED = r"slot|window|evening|saturday|deliver|time|resched"
 @contextmanager
 def idf_per_run() -> Iterator[None]:
     """The earlier weighting: IDF fitted on the run's own statements."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     shipped = need_flags._tfidf
-
-    def with_idf(statements: list[str]) -> np.ndarray:
-        stop = need_flags._stop_words()
-        cleaned = [" ".join(w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in stop) for s in statements]
-        if not any(cleaned):
-            return np.zeros((len(statements), 1))
-        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
-        return vec.fit_transform(cleaned).toarray()
-
-    need_flags._tfidf = with_idf
+    need_flags._tfidf = partial(shipped, use_idf=True)
     try:
         yield
     finally:
@@ -92,12 +81,9 @@ def main() -> None:
     keep = needs["statement"].str.contains(args.keep, case=False, regex=True).to_numpy()
     print(f"{len(needs)} need rows, {needs['statement'].nunique()} statements; {keep.sum()} match --keep; "
           f"dropping {args.drop:.0%} of the others, {args.draws} draws")
-    for name, context in (("no IDF (shipped)", None), ("IDF per run", idf_per_run)):
-        if context is None:
+    for name, context in (("no IDF (shipped)", nullcontext), ("IDF per run", idf_per_run)):
+        with context():
             aris, groups, largest = measure(needs, vectors, keep, args.drop, args.draws)
-        else:
-            with context():
-                aris, groups, largest = measure(needs, vectors, keep, args.drop, args.draws)
         same = sum(a > 0.9999 for a in aris)
         print(f"{name:<17} adjusted Rand {' '.join(f'{a:.3f}' for a in aris)} (same groups in {same} of "
               f"{len(aris)}); --keep rows in {groups} groups, largest {largest}")

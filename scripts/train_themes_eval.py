@@ -75,28 +75,28 @@ airline:              # first mapped hit wins (cause before theme); no hit -> Ca
   speed: Late Flight
 """)
 RICH = "mean+max+mean-2+mean-3"
-_ENC: list[SentenceEncoder] = []
-_HEADS: list = []
+_SHARED: list = []  # (encoder, heads or None), loaded once
+
+
+def _loaded() -> tuple:
+    if not _SHARED:
+        if os.environ.get("VOICEMINER_THEMES_ENCODER") == "base":
+            _SHARED.append((SentenceEncoder().load(), None))
+        else:
+            from voiceminer.models.shared import SharedModel
+            shared = SharedModel(companion=False).load()
+            _SHARED.append((shared.encoder_, shared.heads_))
+    return _SHARED[0]
 
 
 def encoder() -> SentenceEncoder:
     """The shipped shared encoder (what the pipeline uses); VOICEMINER_THEMES_ENCODER=base for the PyPI one."""
-    if not _ENC:
-        if os.environ.get("VOICEMINER_THEMES_ENCODER") == "base":
-            _ENC.append(SentenceEncoder().load())
-            _HEADS.append(None)
-        else:
-            from voiceminer.models.shared import SharedModel
-            shared = SharedModel(companion=False).load()
-            _ENC.append(shared.encoder_)
-            _HEADS.append(shared.heads_)
-    return _ENC[0]
+    return _loaded()[0]
 
 
 def heads():
     """The shared model's heads (None with the PyPI encoder): zero-shot projects some of them out."""
-    encoder()
-    return _HEADS[0]
+    return _loaded()[1]
 
 
 def project_out() -> tuple[str, ...]:

@@ -37,17 +37,18 @@ def representative(rows: pd.DataFrame, vectors: dict[str, np.ndarray], n: int) -
         return rows
     rows = rows.sort_values(["comment_id"] + (["sentence_idx"] if "sentence_idx" in rows else []))
     have = rows["text_hash"].map(lambda h: isinstance(h, str) and h in vectors)
+    X = None  # the rows' unit vectors, in the rows' order
     if have.all() and len(rows) > 1:
         X = np.vstack([vectors[h] for h in rows["text_hash"]]).astype(np.float64)
         X /= np.linalg.norm(X, axis=1, keepdims=True).clip(1e-9)
-        centre = X.mean(0)
-        rows = rows.iloc[np.argsort(-(X @ centre), kind="stable")]
+        order = np.argsort(-(X @ X.mean(0)), kind="stable")
+        rows, X = rows.iloc[order], X[order]
     elif "score" in rows:
         rows = rows.sort_values(["score", "comment_id"], ascending=[False, True], kind="stable")
-    rows = rows.drop_duplicates("comment_id")
-    if have.all() and len(rows) > 1:
-        X = np.vstack([vectors[h] for h in rows["text_hash"]]).astype(np.float64)
-        X /= np.linalg.norm(X, axis=1, keepdims=True).clip(1e-9)
+    first = ~rows["comment_id"].duplicated().to_numpy()
+    rows = rows[first]
+    if X is not None:
+        X = X[first]
         picked: list[int] = []
         for i in range(len(rows)):  # greedy, in order: only the quotes shown need to differ
             if len(picked) >= min(n, MAX_DISTINCT):

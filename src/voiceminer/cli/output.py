@@ -38,7 +38,7 @@ class Printer:
 
     def train_themes_summary(self, metrics: Mapping[str, Any], out: Any) -> None:
         """What train-themes learned: CV scores, then each theme out-of-fold, weakest first."""
-        from ..themes.training import weak_theme
+        from ..themes.training import weakest_first
 
         for note in metrics.get("warnings", []):
             self.warning(note)
@@ -50,8 +50,7 @@ class Printer:
         if per_theme:
             width = max(len(lab) for lab in per_theme)
             self.line(f"  {'theme (out-of-fold)':<{width}}  precision  recall     F1   rows")
-            for lab, s in sorted(per_theme.items(), key=lambda kv: (kv[1]["f1"], kv[0])):
-                why = weak_theme(s)
+            for lab, s, why in weakest_first(per_theme):
                 self.line(f"  {lab:<{width}}  {s['precision']:>9.3f}  {s['recall']:>6.3f}  {s['f1']:>5.3f}  "
                           f"{s['support']:>5}" + (f"  needs more examples ({why})" if why else ""))
 

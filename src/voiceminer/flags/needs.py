@@ -321,7 +321,10 @@ _GROUP_STOP = {"add", "have", "get", "make", "let", "allow", "please", "option",
                "bring", "offer", "provide", "introduce", "include", "give", "put", "new", "better", "more"}
 
 
-def _tfidf(statements: Sequence[str]) -> np.ndarray:
+def _tfidf(statements: Sequence[str], use_idf: bool = False) -> np.ndarray:
+    """Character 3-5-gram rows of the statements without stop words and need verbs (``use_idf``:
+    weighted by an IDF fitted on these statements, the earlier recipe that
+    ``scripts/need_grouping_stability.py`` compares against)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stop = _stop_words()
@@ -330,7 +333,7 @@ def _tfidf(statements: Sequence[str]) -> np.ndarray:
         return np.zeros((len(statements), 1))
     # no IDF: a pair's distance then depends on the two statements alone, not on which other needs
     # share the window, so a need keeps its group from week to week (see group_needs)
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, use_idf=False)
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, use_idf=use_idf)
     return vec.fit_transform(cleaned).toarray()
 
 

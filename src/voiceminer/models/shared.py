@@ -96,8 +96,8 @@ def head_basis(heads: LinearHeads, tasks: Sequence[str]) -> np.ndarray:
     missing = [t for t in tasks if t not in heads.weights]
     if missing:
         raise ConfigError(f"no {', '.join(missing)} head to project out (heads: {', '.join(heads.weights)})")
-    rows = np.vstack([np.asarray(heads.weights[t][0], np.float64) - np.asarray(heads.weights[t][0], np.float64).mean(0)
-                      for t in tasks])
+    weights = [np.asarray(heads.weights[t][0], np.float64) for t in tasks]
+    rows = np.vstack([w - w.mean(0) for w in weights])
     _, s, vt = np.linalg.svd(rows, full_matrices=False)
     return vt[s > s.max() * 1e-6].T.astype(np.float32)
 

@@ -129,12 +129,21 @@ def weak_theme(scores: dict[str, float]) -> str:
     return ", ".join(reasons)
 
 
+def weakest_first(per_theme: dict[str, dict[str, float]]) -> list[tuple[str, dict[str, float], str]]:
+    """(theme, its out-of-fold scores, :func:`weak_theme`) by rising F1: how the card and
+    ``train-themes`` list them.
+
+    >>> [t for t, _, why in weakest_first({"a": {"f1": 0.9, "support": 50}, "b": {"f1": 0.5, "support": 50}})]
+    ['b', 'a']
+    """
+    return [(lab, s, weak_theme(s)) for lab, s in sorted(per_theme.items(), key=lambda kv: (kv[1]["f1"], kv[0]))]
+
+
 def _per_theme_table(per_theme: dict[str, dict[str, float]]) -> str:
     if not per_theme:
         return ""
     rows = "\n".join(f"| `{lab}` | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} | "
-                     f"{weak_theme(s) and 'needs more examples: ' + weak_theme(s)} |"
-                     for lab, s in sorted(per_theme.items(), key=lambda kv: (kv[1]["f1"], kv[0])))
+                     f"{why and 'needs more examples: ' + why} |" for lab, s, why in weakest_first(per_theme))
     return ("## Per theme (out-of-fold, weakest first)\n\n| theme | precision | recall | F1 | rows | |\n"
             "|---|---|---|---|---|---|\n" + rows + "\n\n")
 

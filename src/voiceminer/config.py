@@ -17,6 +17,11 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     redact_pii = true
     promises = "promises.yaml"     # optional; what the company promises (see voiceminer.aggregate.promises)
     alert_webhook = "https://hooks.example.com/voiceminer"  # optional; alerts are POSTed here as JSON
+    case_priorities = ["high", "medium"]   # complaint priorities that open a triage case
+    case_cues = ["churn", "safety", "legal", "vulnerability"]   # ... and cues that open one whatever the priority
+    sla_hours = { high = 4, medium = 24, low = 72 }             # a case is due this long after it opens
+    routing = { delivery = "Logistics", billing = "Billing" }    # theme (or theme.cause) -> team
+    default_team = "Support"                                     # team of cases no route matches
     baseline_periods = 8           # earlier periods a period is compared with
     min_volume = 10                # mentions a spike needs before it can be an alert
 
@@ -43,6 +48,7 @@ DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.sha
                     "needs.shared.v1", "complaint.shared.v1")
 LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models: fast, for tests and triage
 CONFIG_FILENAME = "voiceminer.toml"
+DEFAULT_SLA_HOURS = {"high": 4.0, "medium": 24.0, "low": 72.0}
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,12 @@ class Settings:
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
     baseline_periods: int = 8  # how many earlier periods form the baseline of a period
     min_volume: int = 10  # minimum mentions before a spike is an alert
+    # Triage (voiceminer.triage): which flagged comments open a case, how soon each is due, and where it goes.
+    case_priorities: tuple[str, ...] = ("high", "medium")  # complaint priorities that open a case
+    case_cues: tuple[str, ...] = ("churn", "safety", "legal", "vulnerability")  # any of these cues opens one too
+    sla_hours: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS), hash=False)
+    routing: Mapping[str, str] = field(default_factory=dict, hash=False)  # theme id (or prefix) -> team name
+    default_team: str = ""  # team for cases whose theme has no route; empty: none
     config_path: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +89,7 @@ class Settings:
             raise ConfigError("baseline_periods and min_volume must be at least 1")
         if self.alert_webhook and not self.alert_webhook.startswith(("http://", "https://")):
             raise ConfigError(f"alert_webhook must be an http(s) URL, got {self.alert_webhook!r}")
+        _check_triage(self)
         if self.report_period not in ("day", "week", "month", "quarter"):
             raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")
         try:
@@ -109,6 +122,24 @@ class Settings:
         values.update(_from_env(env))
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**_coerce(values))
+
+
+def _check_triage(s: "Settings") -> None:
+    from .flags.cues import KINDS
+
+    levels = ("high", "medium", "low")
+    if bad := [p for p in s.case_priorities if p not in levels]:
+        raise ConfigError(f"case_priorities: unknown priority {bad[0]!r}; choose from {', '.join(levels)}")
+    if bad := [c for c in s.case_cues if c not in KINDS]:
+        raise ConfigError(f"case_cues: unknown cue {bad[0]!r}; choose from {', '.join(KINDS)}")
+    sla = {**DEFAULT_SLA_HOURS, **dict(s.sla_hours)}
+    if set(sla) - set(levels) or any(not isinstance(v, (int, float)) or v <= 0 for v in sla.values()):
+        raise ConfigError(f"sla_hours: give positive hours for high, medium and low, got {dict(s.sla_hours)!r}")
+    object.__setattr__(s, "sla_hours", {k: float(v) for k, v in sla.items()})
+    routing = dict(s.routing)
+    if any(not isinstance(k, str) or not isinstance(v, str) or not v for k, v in routing.items()):
+        raise ConfigError(f"routing: map theme ids to team names, got {routing!r}")
+    object.__setattr__(s, "routing", routing)
 
 
 def _find_config(config_path: str | Path | None, env: Mapping[str, str]) -> Path | None:
@@ -165,6 +196,18 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                 out[key] = int(out[key])
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be an integer, got {out[key]!r}") from None
+    for key in ("case_priorities", "case_cues"):
+        if isinstance(out.get(key), str):
+            out[key] = tuple(p.strip() for p in out[key].split(",") if p.strip())
+        elif key in out:
+            out[key] = tuple(out[key])
+    for key, cast in (("sla_hours", float), ("routing", str)):
+        if isinstance(out.get(key), str):  # from the environment: "high=4,medium=24"
+            try:
+                out[key] = {k.strip(): cast(v.strip()) for k, v in
+                            (pair.split("=", 1) for pair in out[key].split(",") if pair.strip())}
+            except ValueError:
+                raise ConfigError(f"{key} must look like 'name=value,name=value', got {out[key]!r}") from None
     if isinstance(out.get("pipeline"), str):
         out["pipeline"] = tuple(p.strip() for p in out["pipeline"].split(",") if p.strip())
     elif "pipeline" in out:

@@ -78,3 +78,35 @@ class PipelineError(VoiceMinerError):
     """A pipeline is mis-assembled (unknown stage, unmet requirement)."""
 
     exit_code = 4
+
+
+class TriageError(VoiceMinerError):
+    """A triage request that cannot be done as asked (bad value, unknown user or case).
+
+    The service answers it with a 4xx status (``status``) and the message as its reason.
+    """
+
+    exit_code = 3
+    status = 400
+
+
+class NotFoundError(TriageError):
+    """The user, team, case or comment named does not exist."""
+
+    status = 404
+
+
+class PermissionDenied(TriageError):
+    """The user's role does not allow this."""
+
+    status = 403
+
+
+class ConflictError(TriageError):
+    """Someone else changed the case since it was read; ``current`` holds its state now."""
+
+    status = 409
+
+    def __init__(self, message: str, current: object = None) -> None:
+        super().__init__(message)
+        self.current = current

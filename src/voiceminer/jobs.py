@@ -73,9 +73,11 @@ class AnalyseResult:
     run_id: str
     pipeline: list[str]
     analysed: int
+    cases_opened: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "pipeline": self.pipeline, "analysed": self.analysed}
+        return {"run_id": self.run_id, "pipeline": self.pipeline, "analysed": self.analysed,
+                "cases_opened": self.cases_opened}
 
 
 @dataclass
@@ -201,7 +203,11 @@ def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline"
 
 def analyse(settings: Settings, *, store: Store | None = None, progress: Progress | None = None,
             run_id: str | None = None) -> AnalyseResult:
-    """Run the configured pipeline over every comment it has not analysed yet."""
+    """Run the configured pipeline over every comment it has not analysed yet, and open a triage
+    case for each analysed comment the case rules select (:func:`voiceminer.triage.open_cases`;
+    one per comment, however often this runs)."""
+    from .triage import open_cases
+
     store = store or open_store(settings)
     pipeline = build_pipeline(settings, store)
     own_run = run_id is None
@@ -214,6 +220,7 @@ def analyse(settings: Settings, *, store: Store | None = None, progress: Progres
             done = pipeline.run(batch)
             store.save_analysis(run_id, pipeline.key, [
                 AnalysisResult(a.comment.id, a.sentences, a.annotations) for a in done])
+            result.cases_opened += open_cases(store, settings, run_id, comment_ids=[c.id for c in batch])
             result.analysed += len(batch)
             progress.advance(len(batch))
     except BaseException as exc:

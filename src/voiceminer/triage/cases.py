@@ -1,0 +1,371 @@
+"""Cases: each flagged comment becomes one case that a support lead works to a closed loop.
+
+A run of the weekly job opens a case for every analysed comment the case rules select
+(``Settings.case_priorities``: complaint priorities, default high or medium; ``case_cues``:
+cue kinds that open a case whatever the priority, default churn, safety, legal, vulnerability).
+One case per comment, however often the job reruns (a unique key, inserted with ON CONFLICT DO
+NOTHING). A case carries the model's theme and cause, the priority with its reasons, and is
+routed by theme to a team (``Settings.routing``, most specific id first, else ``default_team``),
+round-robin inside the team, due ``sla_hours[priority]`` after it opens.
+
+Workflow: new -> acknowledged -> in_progress -> waiting -> resolved, or closed as
+not_actionable / duplicate; any open status may move to any later open status or close; a
+closed case may be reopened (in_progress). Resolving needs the confirmed root cause (theme and
+cause, prefilled from the model) and the action taken; the reply to the customer is kept. Every
+change is an event in the audit log (who, when, field, from, to). Writes carry the version the
+writer read: a second writer gets :class:`~voiceminer.errors.ConflictError` with the case as it
+is now, never a silent overwrite. Corrections of the theme or cause are stored as labels
+(:mod:`voiceminer.triage.labels`) that ``train-themes --from-store`` learns from.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..config import Settings
+from ..errors import ConflictError, NotFoundError, PermissionDenied, TriageError
+from ..storage import Store
+from ..storage import schema as t
+from ..storage.store import as_utc, insert_ignore, utcnow
+from .users import User
+
+OPEN = ("new", "acknowledged", "in_progress", "waiting")
+CLOSED = ("resolved", "not_actionable", "duplicate")
+STATUSES = OPEN + CLOSED
+PRIORITIES = ("high", "medium", "low")
+EDITABLE = ("status", "assignee", "team", "theme", "cause", "action", "reply")
+
+
+@dataclass
+class Case:
+    """A case as the queue and the API show it (``theme``/``cause``: the model's; ``root_*``: confirmed)."""
+
+    id: int
+    comment_id: str
+    status: str
+    priority: str
+    priority_score: float
+    reasons: list[str]
+    theme: str | None
+    cause: str | None
+    root_theme: str | None
+    root_cause: str | None
+    action: str | None
+    reply: str | None
+    team: str | None
+    assignee: str | None
+    escalated_to: str | None
+    opened_at: datetime
+    due_at: datetime
+    resolved_at: datetime | None
+    updated_at: datetime
+    version: int
+    excerpt: str = ""
+    channel: str | None = None
+    source: str | None = None
+    created_at: datetime | None = None
+    overdue: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for k, v in out.items():
+            if isinstance(v, datetime):
+                out[k] = v.isoformat()
+        return out
+
+
+@dataclass
+class CaseFilter:
+    """Queue filters; None means any. ``assignee=""`` selects unassigned cases, ``theme`` matches the
+    model's or the confirmed theme by id prefix, ``since``/``until`` bound the comment's date."""
+
+    status: Sequence[str] | str | None = None
+    priority: Sequence[str] | str | None = None
+    team: str | None = None
+    assignee: str | None = None
+    theme: str | None = None
+    overdue: bool | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+    comment_ids: Sequence[str] | None = field(default=None, repr=False)
+
+
+# -- opening cases ------------------------------------------------------------
+def case_rule(complaint: dict[str, Any] | None, cues: Sequence[str], settings: Settings) -> bool:
+    """Whether a comment's complaint annotation data and cue kinds open a case.
+
+    >>> case_rule({"priority": "medium"}, [], Settings(database_url="sqlite://"))
+    True
+    >>> case_rule({"priority": "low"}, ["urgency"], Settings(database_url="sqlite://"))
+    False
+    >>> case_rule({"priority": "low"}, ["churn"], Settings(database_url="sqlite://"))
+    True
+    """
+    priority = (complaint or {}).get("priority")
+    return priority in settings.case_priorities or any(c in settings.case_cues for c in cues)
+
+
+def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | None = None,
+               comment_ids: Sequence[str] | None = None) -> int:
+    """Open a case for every analysed comment (or those in ``comment_ids``) that the case rules
+    select and that has none yet; route, assign and time each. Returns how many were opened."""
+    now = now or utcnow()
+    candidates = _candidates(store, comment_ids)
+    opened = 0
+    with store.engine.begin() as conn:
+        have = {r.comment_id for r in conn.execute(sa.select(t.cases.c.comment_id))} if comment_ids is None else \
+            {r.comment_id for r in conn.execute(sa.select(t.cases.c.comment_id)
+                                                .where(t.cases.c.comment_id.in_(list(comment_ids))))}
+        for cid, info in candidates.items():
+            if cid in have or not case_rule(info["complaint"], info["cues"], settings):
+                continue
+            priority = (info["complaint"] or {}).get("priority") or "low"
+            team_id = _route(conn, settings, info["theme"], info["cause"])
+            assignee = _next_member(conn, team_id) if team_id is not None else None
+            row = {"comment_id": cid, "status": "new", "priority": priority,
+                   "priority_score": float((info["complaint"] or {}).get("priority_score") or 0.0),
+                   "reasons": list((info["complaint"] or {}).get("reasons") or [])
+                   + [f"cue: {c}" for c in info["cues"] if c in settings.case_cues],
+                   "theme": info["theme"], "cause": info["cause"], "root_theme": info["theme"],
+                   "root_cause": info["cause"], "team_id": team_id, "assignee_id": assignee, "opened_at": now,
+                   "due_at": now + timedelta(hours=settings.sla_hours[priority]), "updated_at": now,
+                   "run_id": run_id, "version": 1}
+            result = conn.execute(insert_ignore(conn, t.cases).values(**row))
+            if result.rowcount:
+                case_id = conn.execute(sa.select(t.cases.c.id).where(t.cases.c.comment_id == cid)).scalar_one()
+                _event(conn, case_id, None, now, "status", None, "new")
+                opened += 1
+    escalate_overdue(store, settings, now)
+    return opened
+
+
+def _candidates(store: Store, comment_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """Per analysed comment: its comment-level complaint data, cue kinds and main theme/cause."""
+    a = t.annotations.c
+    query = sa.select(a.comment_id, a.layer, a.label, a.score, a.sentence_idx, a.data).where(
+        a.layer.in_(("complaint", "cue", "theme")))
+    if comment_ids is not None:
+        query = query.where(a.comment_id.in_(list(comment_ids)))
+    out: dict[str, dict[str, Any]] = {}
+    complaint_sentences: dict[str, set[int]] = {}
+    themes: dict[str, list[tuple[float, int | None, str, str | None]]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(query):
+            info = out.setdefault(r.comment_id, {"complaint": None, "cues": [], "theme": None, "cause": None})
+            data = r.data if isinstance(r.data, dict) else json.loads(r.data or "{}")
+            if r.layer == "complaint" and r.sentence_idx is None:
+                info["complaint"] = data
+            elif r.layer == "complaint":
+                complaint_sentences.setdefault(r.comment_id, set()).add(r.sentence_idx)
+            elif r.layer == "cue":
+                info["cues"].append(r.label)
+            else:
+                themes.setdefault(r.comment_id, []).append((float(r.score), r.sentence_idx, r.label, data.get("cause")))
+    for cid, hits in themes.items():  # the theme of a complaint sentence first, then the surest
+        flagged = complaint_sentences.get(cid, set())
+        best = max(hits, key=lambda h: (h[1] in flagged, h[0]))
+        out[cid]["theme"], out[cid]["cause"] = best[2], best[3]
+    return out
+
+
+def _route(conn: Connection, settings: Settings, theme: str | None, cause: str | None) -> int | None:
+    """The team for a theme: the most specific routing key (cause, then theme), else the default."""
+    name = None
+    for key in (cause, theme):
+        if key and key in settings.routing:
+            name = settings.routing[key]
+            break
+    name = name or settings.default_team or None
+    if name is None:
+        return None
+    found = conn.execute(sa.select(t.teams.c.id).where(t.teams.c.name == name)).scalar()
+    if found is None:  # a routed team that nobody created yet: create it, so admins see where cases wait
+        found = conn.execute(t.teams.insert().values(name=name, next_member=0)).inserted_primary_key[0]
+    return int(found)
+
+
+def _next_member(conn: Connection, team_id: int) -> int | None:
+    """Round-robin over the team's active triagers and admins (by user id)."""
+    members = [r.id for r in conn.execute(
+        sa.select(t.users.c.id).join(t.team_members, t.team_members.c.user_id == t.users.c.id)
+        .where(t.team_members.c.team_id == team_id, t.users.c.active.is_(True),
+               t.users.c.role.in_(("triager", "admin"))).order_by(t.users.c.id))]
+    if not members:
+        return None
+    position = conn.execute(sa.select(t.teams.c.next_member).where(t.teams.c.id == team_id)).scalar_one()
+    conn.execute(t.teams.update().where(t.teams.c.id == team_id).values(next_member=position + 1))
+    return members[position % len(members)]
+
+
+def escalate_overdue(store: Store, settings: Settings, now: datetime | None = None) -> int:
+    """Escalate open cases past their due time to their team's lead, once each (recorded in the
+    history; a case without a team lead is escalated to nobody, recorded as such)."""
+    now = now or utcnow()
+    c = t.cases.c
+    query = (sa.select(c.id, t.teams.c.lead_id).outerjoin(t.teams, t.teams.c.id == c.team_id)
+             .where(c.status.in_(OPEN), c.due_at < now, c.escalated_at.is_(None)))
+    done = 0
+    with store.engine.begin() as conn:
+        for row in conn.execute(query).all():
+            lead = row.lead_id
+            changed = conn.execute(t.cases.update().where(c.id == row.id, c.escalated_at.is_(None)).values(
+                escalated_to=lead if lead is not None else sa.null(), escalated_at=now, updated_at=now,
+                version=c.version + 1)).rowcount
+            if changed:
+                name = _user_name(conn, lead) if lead is not None else "(no team lead)"
+                _event(conn, row.id, None, now, "escalated", None, name)
+                done += 1
+    return done
+
+
+# -- reading --------------------------------------------------------------------
+_RANK = sa.case({"high": 0, "medium": 1}, value=t.cases.c.priority, else_=2)
+
+
+def _base_query() -> sa.Select:
+    c, cm = t.cases.c, t.comments.c
+    assignee, lead = t.users.alias("assignee"), t.users.alias("lead")
+    return (sa.select(t.cases, t.teams.c.name.label("team"), assignee.c.name.label("assignee"),
+                      lead.c.name.label("escalated_name"), sa.func.substr(cm.text, 1, 240).label("excerpt"),
+                      cm.channel, cm.source, cm.created_at.label("comment_created_at"), _RANK.label("rank"))
+            .join(t.comments, cm.id == c.comment_id)
+            .outerjoin(t.teams, t.teams.c.id == c.team_id)
+            .outerjoin(assignee, assignee.c.id == c.assignee_id)
+            .outerjoin(lead, lead.c.id == c.escalated_to))
+
+
+def _case(row: Any, now: datetime) -> Case:
+    due = as_utc(row["due_at"])
+    return Case(id=int(row["id"]), comment_id=row["comment_id"], status=row["status"], priority=row["priority"],
+                priority_score=float(row["priority_score"] or 0.0), reasons=list(row["reasons"] or []),
+                theme=row["theme"], cause=row["cause"], root_theme=row["root_theme"], root_cause=row["root_cause"],
+                action=row["action"], reply=row["reply"], team=row["team"], assignee=row["assignee"],
+                escalated_to=row["escalated_name"] if row["escalated_to"] is not None else None,
+                opened_at=as_utc(row["opened_at"]), due_at=due, resolved_at=as_utc(row["resolved_at"]),
+                updated_at=as_utc(row["updated_at"]), version=int(row["version"]), excerpt=row["excerpt"] or "",
+                channel=row["channel"], source=row["source"], created_at=as_utc(row["comment_created_at"]),
+                overdue=row["status"] in OPEN and due < now)
+
+
+def _where(query: sa.Select, f: CaseFilter, now: datetime) -> sa.Select:
+    c, cm = t.cases.c, t.comments.c
+    for col, value in ((c.status, f.status), (c.priority, f.priority)):
+        if value:
+            values = [value] if isinstance(value, str) else list(value)
+            query = query.where(col.in_(values))
+    if f.team:
+        query = query.where(t.teams.c.name == f.team)
+    if f.assignee == "":
+        query = query.where(c.assignee_id.is_(None))
+    elif f.assignee:
+        query = query.where(query.selected_columns.assignee == f.assignee)
+    if f.theme:
+        like = f.theme.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(sa.or_(c.theme == f.theme, c.theme.like(f"{like}.%", escape="\\"),
+                                   c.root_theme == f.theme, c.root_theme.like(f"{like}.%", escape="\\"),
+                                   c.cause == f.theme, c.root_cause == f.theme))
+    if f.overdue is True:
+        query = query.where(c.status.in_(OPEN), c.due_at < now)
+    elif f.overdue is False:
+        query = query.where(sa.or_(c.status.not_in(OPEN), c.due_at >= now))
+    if f.channel:
+        query = query.where(cm.channel == f.channel)
+    if f.since is not None:
+        query = query.where(cm.created_at >= f.since)
+    if f.until is not None:
+        query = query.where(cm.created_at < f.until)
+    if f.q:
+        like = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cm.text.ilike(f"%{like}%", escape="\\"))
+    if f.comment_ids is not None:
+        query = query.where(c.comment_id.in_(list(f.comment_ids)))
+    return query
+
+
+def list_cases(store: Store, filt: CaseFilter | None = None, limit: int = 50, cursor: str | None = None,
+               now: datetime | None = None) -> tuple[list[Case], str | None]:
+    """One page of the queue, most urgent first (priority, then due time, then id), and the cursor
+    of the next page (None at the end)."""
+    now = now or utcnow()
+    if not 1 <= limit <= 500:
+        raise TriageError("limit must be between 1 and 500")
+    query = _where(_base_query(), filt or CaseFilter(), now)
+    if cursor:
+        rank, due, last = _decode_cursor(cursor)
+        query = query.where(sa.tuple_(_RANK, t.cases.c.due_at, t.cases.c.id) > sa.tuple_(
+            sa.literal(rank), sa.literal(due, t.cases.c.due_at.type), sa.literal(last)))
+    query = query.order_by(_RANK, t.cases.c.due_at, t.cases.c.id).limit(limit + 1)
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(query).mappings())
+    page = [_case(r, now) for r in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last_row = rows[limit - 1]
+        nxt = _encode_cursor(int(last_row["rank"]), as_utc(last_row["due_at"]), int(last_row["id"]))
+    return page, nxt
+
+
+def _encode_cursor(rank: int, due: datetime, case_id: int) -> str:
+    raw = json.dumps([rank, due.isoformat(), case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, datetime, int]:
+    try:
+        rank, due, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return int(rank), datetime.fromisoformat(due), int(case_id)
+    except (ValueError, TypeError):
+        raise TriageError("bad cursor: pass the next_cursor of the previous page unchanged") from None
+
+
+def count_cases(store: Store, filt: CaseFilter | None = None, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    query = _where(_base_query(), filt or CaseFilter(), now).subquery()
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+
+
+def get_case(store: Store, case_id: int, now: datetime | None = None) -> Case:
+    with store.engine.connect() as conn:
+        row = conn.execute(_base_query().where(t.cases.c.id == case_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    return _case(row, now or utcnow())
+
+
+def case_for_comment(store: Store, comment_id: str) -> Case | None:
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(t.cases.c.id).where(t.cases.c.comment_id == comment_id)).scalar()
+    return get_case(store, int(found)) if found is not None else None
+
+
+def history(store: Store, case_id: int) -> list[dict[str, Any]]:
+    """The case's audit log, oldest first: when, who (None: the system), field, from, to."""
+    e = t.case_events.c
+    query = (sa.select(e.at, e.field, e.old, e.new, t.users.c.name.label("user"))
+             .outerjoin(t.users, t.users.c.id == e.user_id).where(e.case_id == case_id).order_by(e.id))
+    with store.engine.connect() as conn:
+        return [{"at": as_utc(r.at).isoformat(), "user": r.user, "field": r.field, "from": r.old, "to": r.new}
+                for r in conn.execute(query)]
+
+
+def _event(conn: Connection, case_id: int, user_id: int | None, at: datetime, field_: str, old: Any,
+           new: Any) -> None:
+    conn.execute(t.case_events.insert().values(case_id=case_id, user_id=user_id, at=at, field=field_,
+                                               old=None if old is None else str(old),
+                                               new=None if new is None else str(new)))
+
+
+def _user_name(conn: Connection, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return conn.execute(sa.select(t.users.c.name).where(t.users.c.id == user_id)).scalar()

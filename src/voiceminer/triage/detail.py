@@ -1,0 +1,97 @@
+"""Everything the case page shows: the comment, its evidence spans, the customer's other
+comments and the case's history."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import NotFoundError
+from ..storage import Store
+from ..storage import schema as t
+from ..storage.store import as_utc
+from .cases import get_case, history
+
+CUSTOMER_KEYS = ("customer_id", "customer", "user_id", "account_id", "email")
+
+
+def case_detail(store: Store, case_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """The case, its comment with sentences and highlight spans (theme, cause evidence, need, cue,
+    complaint), the customer's other comments (linked by a customer id in the comment's metadata)
+    and the audit log."""
+    case = get_case(store, case_id, now)
+    with store.engine.connect() as conn:
+        comment = conn.execute(sa.select(t.comments).where(t.comments.c.id == case.comment_id)).mappings().first()
+        if comment is None:
+            raise NotFoundError(f"the comment of case {case_id} is gone")
+        sentences = [{"index": r.idx, "start": r.start, "end": r.end} for r in conn.execute(
+            sa.select(t.sentences).where(t.sentences.c.comment_id == case.comment_id).order_by(t.sentences.c.idx))]
+        anns = list(conn.execute(sa.select(t.annotations).where(
+            t.annotations.c.comment_id == case.comment_id)).mappings())
+    return {"case": case.as_dict(), "comment": _comment(comment), "sentences": sentences,
+            "highlights": highlights(anns), "other_comments": other_comments(store, comment),
+            "history": history(store, case_id)}
+
+
+def _comment(row: Any) -> dict[str, Any]:
+    created = as_utc(row["created_at"])
+    return {"id": row["id"], "text": row["text"], "source": row["source"], "channel": row["channel"],
+            "rating": row["rating"], "rating_scale": row["rating_scale"], "meta": row["meta"] or {},
+            "created_at": created.isoformat() if created else None}
+
+
+def highlights(anns: list[Any]) -> list[dict[str, Any]]:
+    """Evidence spans by kind, in text order: theme (the sentence), cause (its causal clause),
+    need (the sentence), cue (the phrase), complaint (the sentence)."""
+    out: list[dict[str, Any]] = []
+    for a in anns:
+        data = a["data"] if isinstance(a["data"], dict) else json.loads(a["data"] or "{}")
+        start, end = a["span_start"], a["span_end"]
+        if start is None or end is None:
+            continue
+        if a["layer"] == "theme":
+            out.append({"kind": "theme", "label": data.get("label") or a["label"], "id": a["label"],
+                        "start": start, "end": end, "score": a["score"]})
+            if data.get("cause_evidence"):
+                cs, ce = data["cause_evidence"]
+                out.append({"kind": "cause", "label": data.get("cause_label") or data.get("cause") or "cause",
+                            "id": data.get("cause"), "start": cs, "end": ce, "score": data.get("cause_score")})
+        elif a["layer"] == "need":
+            out.append({"kind": "need", "label": a["label"], "start": start, "end": end, "score": a["score"]})
+        elif a["layer"] == "cue":
+            out.append({"kind": "cue", "label": a["label"], "start": start, "end": end, "score": a["score"]})
+        elif a["layer"] == "complaint" and a["sentence_idx"] is not None:
+            out.append({"kind": "complaint", "label": "complaint", "start": start, "end": end, "score": a["score"]})
+    return sorted(out, key=lambda h: (h["start"], -h["end"], h["kind"]))
+
+
+def customer_of(meta: dict[str, Any]) -> tuple[str, str] | None:
+    """(key, value) of the first customer identifier in a comment's metadata.
+
+    >>> customer_of({"region": "North", "customer_id": "C-1"})
+    ('customer_id', 'C-1')
+    """
+    for key in CUSTOMER_KEYS:
+        value = (meta or {}).get(key)
+        if value not in (None, ""):
+            return key, str(value)
+    return None
+
+
+def other_comments(store: Store, comment: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """The same customer's other comments, newest first (empty when no customer id links them)."""
+    found = customer_of(comment["meta"] or {})
+    if found is None:
+        return []
+    key, value = found
+    cm = t.comments.c
+    query = (sa.select(t.comments, t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"))
+             .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
+             .where(cm.meta[key].as_string() == value, cm.id != comment["id"])
+             .order_by(cm.created_at.desc()).limit(limit))
+    with store.engine.connect() as conn:
+        return [{**_comment(r), "case_id": r["case_id"], "case_status": r["case_status"]}
+                for r in conn.execute(query).mappings()]

@@ -1,0 +1,111 @@
+"""Full-text search over stored comments, with the queue's filters.
+
+SQLite uses the FTS5 index of migration 0004 (porter stemming, ranked by bm25); PostgreSQL
+the English tsvector with ``websearch_to_tsquery`` (ranked by ts_rank). The query is passed
+as a bound parameter; on SQLite every word becomes a quoted FTS5 phrase, so operators in the
+user's text are searched as words, never run.
+
+>>> fts5_query('refund "late" OR drop')
+'"refund" "late" "OR" "drop"'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import TriageError
+from ..storage import Store
+from ..storage import schema as t
+from ..storage.store import as_utc
+from .cases import CaseFilter
+
+_WORD = re.compile(r"\w[\w'-]*", re.UNICODE)
+
+
+def fts5_query(q: str) -> str:
+    """Each word of ``q`` as a quoted FTS5 phrase (all must match)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in _WORD.findall(q))
+
+
+def search_comments(store: Store, q: str, filt: CaseFilter | None = None, limit: int = 50,
+                    cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Comments matching ``q`` (best first), filtered like the queue (channel, period, theme,
+    and, for comments with a case, status/priority/team/assignee), one page and the next cursor."""
+    if not 1 <= limit <= 500:
+        raise TriageError("limit must be between 1 and 500")
+    if not q or not _WORD.search(q):
+        raise TriageError("give some words to search for")
+    offset = _offset(cursor)
+    cm = t.comments.c
+    dialect = store.engine.dialect.name
+    if dialect == "sqlite":
+        fts = sa.table("comments_fts", sa.column("rowid"), sa.column("rank"))
+        rank = sa.literal_column("comments_fts.rank")
+        query = (sa.select(t.comments, rank.label("relevance"))
+                 .select_from(t.comments.join(fts, fts.c.rowid == sa.literal_column("comments.rowid")))
+                 .where(sa.text("comments_fts MATCH :match").bindparams(match=fts5_query(q)))
+                 .order_by(rank, cm.id))
+    else:
+        vector = sa.func.to_tsvector("english", cm.text)
+        tsq = sa.func.websearch_to_tsquery("english", q)
+        query = (sa.select(t.comments, sa.func.ts_rank(vector, tsq).label("relevance"))
+                 .where(vector.op("@@")(tsq)).order_by(sa.desc("relevance"), cm.id))
+    query = _filtered(query.add_columns(t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"),
+                                        t.cases.c.priority.label("case_priority"))
+                      .outerjoin(t.cases, t.cases.c.comment_id == cm.id), filt or CaseFilter())
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(query.limit(limit + 1).offset(offset)).mappings())
+    out = [_row(r) for r in rows[:limit]]
+    return out, (_encode(offset + limit) if len(rows) > limit else None)
+
+
+def _filtered(query: sa.Select, f: CaseFilter) -> sa.Select:
+    cm, c = t.comments.c, t.cases.c
+    if f.channel:
+        query = query.where(cm.channel == f.channel)
+    if f.since is not None:
+        query = query.where(cm.created_at >= f.since)
+    if f.until is not None:
+        query = query.where(cm.created_at < f.until)
+    for col, value in ((c.status, f.status), (c.priority, f.priority)):
+        if value:
+            query = query.where(col.in_([value] if isinstance(value, str) else list(value)))
+    if f.team:
+        query = query.where(c.team_id.in_(sa.select(t.teams.c.id).where(t.teams.c.name == f.team)))
+    if f.assignee:
+        query = query.where(c.assignee_id.in_(sa.select(t.users.c.id).where(t.users.c.name == f.assignee)))
+    if f.theme:
+        a = t.annotations.c
+        like = f.theme.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cm.id.in_(sa.select(a.comment_id).where(
+            a.layer == "theme", sa.or_(a.label == f.theme, a.label.like(f"{like}.%", escape="\\")))))
+    return query
+
+
+def _row(r: Any) -> dict[str, Any]:
+    created = as_utc(r["created_at"])
+    return {"id": r["id"], "text": r["text"], "source": r["source"], "channel": r["channel"],
+            "rating": r["rating"], "created_at": created.isoformat() if isinstance(created, datetime) else None,
+            "case_id": r["case_id"], "case_status": r["case_status"], "case_priority": r["case_priority"]}
+
+
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        value = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["o"])
+    except (ValueError, TypeError, KeyError):
+        raise TriageError("bad cursor: pass the next_cursor of the previous page unchanged") from None
+    if value < 0:
+        raise TriageError("bad cursor")
+    return value

@@ -113,6 +113,11 @@ def test_workflow_resolve_needs_root_cause_and_action(store: Store) -> None:
     assert ("ana", "assignee", None, "ana") in fields
     assert ("ana", "root_cause", "delivery.late", "delivery.courier") in fields
     assert ("ana", "status", "acknowledged", "resolved") in fields
+    from voiceminer.triage import list_labels
+
+    # the changed cause is a correction; resolving confirms the model's theme: both teach train-themes
+    assert sorted((x["kind"], x["old"], x["value"]) for x in list_labels(store)) == [
+        ("cause", "delivery.late", "delivery.courier"), ("theme", "delivery", "delivery")]
     rows = you_said_we_did(store, period="week")
     assert rows[0]["theme"] == "delivery" and rows[0]["resolved"] == 1
     assert rows[0]["actions"] == [{"action": "Refunded the delivery fee", "count": 1}]

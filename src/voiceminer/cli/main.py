@@ -206,8 +206,13 @@ def discover(ctx: typer.Context, inputs: list[str] = InputsArg,
 
 @app.command("train-themes")
 def train_themes(ctx: typer.Context,
-                 labeled: Path = typer.Option(..., "--labeled", help="CSV with columns text,themes "
-                                                                    "(theme ids separated by ';')."),
+                 labeled: Optional[Path] = typer.Option(None, "--labeled", help="CSV with columns text,themes "
+                                                                              "(theme ids separated by ';')."),
+                 from_store: bool = typer.Option(False, "--from-store", help="Train on the triagers' theme "
+                                                 "corrections in the store (plus --labeled if given) and print "
+                                                 "each theme's F1 before and after on held-out corrections."),
+                 holdout: float = typer.Option(0.2, "--holdout", min=0.0, max=0.9,
+                                               help="With --from-store: share of corrections held out to score."),
                  out: Path = typer.Option(..., "--out", help="Folder for the trained themes model."),
                  taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy the theme ids come from "
                                                                      "(default: the built-in one)."),
@@ -222,12 +227,26 @@ def train_themes(ctx: typer.Context,
     def work(settings: Settings, out_: Printer) -> Any:
         import shlex
 
-        command = shlex.join(["voiceminer", "train-themes", "--labeled", str(labeled), "--out", str(out),
+        from ..errors import ConfigError
+
+        if labeled is None and not from_store:
+            raise ConfigError("give --labeled FILE, --from-store, or both")
+        command = shlex.join(["voiceminer", "train-themes", *(["--labeled", str(labeled)] if labeled else []),
+                              *(["--from-store", "--holdout", str(holdout)] if from_store else []), "--out", str(out),
                               *(["--taxonomy", str(taxonomy)] if taxonomy else []),
                               *(["--lexical-weight", str(lexical)] if lexical is not None else [])])
-        metrics = jobs.train_themes(settings, labeled, out, taxonomy=taxonomy, progress=RichProgress(out_),
-                                    lexical=lexical, command=command)
-        out_.train_themes_summary(metrics, out)
+        if from_store:
+            from ..triage.learn import train_from_corrections
+
+            metrics = train_from_corrections(settings, out, store=jobs.open_store(settings), labeled=labeled,
+                                             holdout=holdout, taxonomy=taxonomy, progress=RichProgress(out_),
+                                             lexical=lexical, command=command)
+            out_.train_themes_summary(metrics, out)
+            out_.corrections_summary(metrics)
+        else:
+            metrics = jobs.train_themes(settings, labeled, out, taxonomy=taxonomy, progress=RichProgress(out_),
+                                        lexical=lexical, command=command)
+            out_.train_themes_summary(metrics, out)
         return {"out": str(out), **metrics}
 
     _run(ctx, as_json, work)
@@ -272,6 +291,9 @@ def _strict_code(out: Printer, strict: bool, rejected: int, quarantine: Optional
         out.error(f"--strict: {rejected} row(s) rejected; see {quarantine}")
         return StrictModeError.exit_code
     return 0
+
+
+from . import triage_cmds  # noqa: E402,F401  (labels and cases commands register on `app`)
 
 
 def main() -> None:

@@ -54,6 +54,20 @@ class Printer:
                 self.line(f"  {lab:<{width}}  {s['precision']:>9.3f}  {s['recall']:>6.3f}  {s['f1']:>5.3f}  "
                           f"{s['support']:>5}" + (f"  needs more examples ({why})" if why else ""))
 
+    def corrections_summary(self, metrics: Mapping[str, Any]) -> None:
+        """Each theme's F1 on the held-out corrections, before (the store's themes) and after."""
+        self.line(f"corrections: {metrics['corrections']} in the store, {metrics['trained_on_corrections']} "
+                  "trained on")
+        held = metrics.get("holdout")
+        if not held:
+            self.line("too few corrections to hold some out: no before/after scores (correct more cases)")
+            return
+        self.line(f"held-out corrections: {held['rows']}; F1 per theme, before -> after:")
+        for theme in sorted(set(held["before"]) | set(held["after"])):
+            b, a = held["before"].get(theme, {}), held["after"].get(theme, {})
+            self.line(f"  {theme:<32} {b.get('f1', 0.0):.3f} -> {a.get('f1', 0.0):.3f}  "
+                      f"(support {a.get('support', b.get('support', 0))})")
+
     def report_summary(self, summary: Mapping[str, Any], paths: Mapping[str, str]) -> None:
         for headline in summary.get("headlines", []):
             self.line(f"  {headline}")

@@ -1,7 +1,8 @@
 """Triagers' corrections, stored as labels, and their export as a ``train-themes`` CSV.
 
 When a triager corrects a case's theme, cause, sentiment or need, the correction is a label
-(comment, kind, the model's value, the corrected value, who, when). ``voiceminer labels export``
+(comment, kind, the model's value, the corrected value, who, when); resolving a case confirms
+its root cause, stored the same way (old == value), so training sees what the model got right. ``voiceminer labels export``
 writes the latest theme/cause correction of each comment as ``text,themes`` rows (themes
 ``;``-separated: the theme and its cause), the file ``voiceminer train-themes`` reads.
 """

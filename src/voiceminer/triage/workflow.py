@@ -133,9 +133,12 @@ def _name(conn: Connection, table: sa.Table, row_id: int | None) -> str | None:
 
 def _labels(conn: Connection, row: dict[str, Any], values: dict[str, Any], user: User, case_id: int,
             now: datetime) -> None:
-    """A confirmed theme or cause that differs from the model's is a correction label."""
+    """A theme or cause set to differ from the model's is a correction label; resolving a case
+    confirms its root cause, which is a label too (the model was right: training needs those)."""
     from .labels import insert_label
 
+    resolving = values.get("status") == "resolved"
     for kind, model_col, col in (("theme", "theme", "root_theme"), ("cause", "cause", "root_cause")):
-        if col in values and values[col] and values[col] != row[model_col]:
-            insert_label(conn, row["comment_id"], kind, row[model_col], values[col], user.id, case_id, now)
+        value = values.get(col, row[col])
+        if value and ((col in values and value != row[model_col]) or (resolving and value == row[model_col])):
+            insert_label(conn, row["comment_id"], kind, row[model_col], value, user.id, case_id, now)

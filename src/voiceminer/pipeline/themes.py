@@ -46,6 +46,7 @@ class ThemesStage:
         if self.context.themes_model:
             self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
             self.kind_ = "trained"
+            calibration = ":" + artifact_sha256(self.context.themes_model)[:6]  # a retrained model redoes results
         else:
             constants = calibration_for(encoder)
             self.model_ = ZeroShotThemes(self.taxonomy_, **constants).fit_encoder(encoder, shared.heads_)
@@ -104,3 +105,19 @@ class ThemesStage:
                                                      "cause_evidence": evidence[0] if evidence else None}))
             out.append(a.add(annotations=anns))
         return out
+
+
+def artifact_sha256(folder: Any) -> str:
+    """sha256 over a model folder's files (names and bytes; the model card aside): any retraining changes it.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "config.json").write_text("{}")
+    >>> len(artifact_sha256(d))
+    64
+    """
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != "MODEL_CARD.md"):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -41,7 +41,7 @@ def test_json_summary_is_machine_readable(tmp_path: Path, export: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert (data["rows"], data["stored"], data["rejected"]) == (4, 2, 2)
-    assert data["reject_reasons"] == {"rating 11 outside 0-10": 1, "empty text": 1} or data["rejected"] == 2
+    assert data["reject_reasons"] == {"rating N outside 0-10": 1, "empty text": 1}
     status = json.loads(vm(tmp_path, "status", "--json").stdout)
     assert status["counts"]["comments"] == 2 and status["runs"][0]["kind"] == "ingest"
 

@@ -61,11 +61,12 @@ class IngestResult:
     counts: IngestCounts
     quarantine_file: Path | None
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    reject_examples: dict[str, str] = field(default_factory=dict)  # kind -> the first such row, in full
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "files": self.files, **self.counts.as_dict(),
                 "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
-                "reject_reasons": self.reject_reasons}
+                "reject_reasons": self.reject_reasons, "reject_examples": self.reject_examples}
 
 
 @dataclass
@@ -163,6 +164,7 @@ def _quarantine(settings: Settings, result: IngestResult, rejects: list[Reject])
     for r in rejects:
         key = reason_kind(r.reason)
         result.reject_reasons[key] = result.reject_reasons.get(key, 0) + 1
+        result.reject_examples.setdefault(key, f"{Path(r.source_file).name} line {r.line}: {r.reason}")
     path = settings.quarantine_dir / f"{result.run_id}.csv"
     new = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,18 +178,21 @@ def _quarantine(settings: Settings, result: IngestResult, rejects: list[Reject])
 
 
 def reason_kind(reason: str) -> str:
-    """The reason without its row-specific details, for counting rejects by kind.
+    """The reason without its row-specific details (quoted values, parenthesised notes, numbers
+    become N), for counting rejects by kind; ranges such as 0-10 are kept.
 
     >>> reason_kind("rating 11 outside 0-10"), reason_kind("unparseable date '31/02/2026'")
-    ('rating outside 0-10', 'unparseable date')
+    ('rating N outside 0-10', 'unparseable date')
     >>> reason_kind("unparseable date '32/10/2026 09:00'")
     'unparseable date'
     >>> reason_kind("invalid JSON: Unterminated string (char 79)")
     'invalid JSON'
+    >>> reason_kind("expected 4 fields, found 7")
+    'expected N fields, found N'
     """
     key = re.sub(r"\s*'[^']*'", "", reason).split(":")[0]
     key = re.sub(r"\s*\([^)]*\)", "", key)
-    return re.sub(r"\s-?\d+(?:\.\d+)?(?=\s|$)", "", key).strip()
+    return re.sub(r"(?<![\w.-])-?\d+(?:\.\d+)?(?![\w.-])", "N", key).strip()
 
 
 def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline":

@@ -27,8 +27,10 @@ class Printer:
         c = result.counts
         self.line(f"read {c.rows} row(s) from {len(result.files)} file(s): {c.stored} stored, "
                   f"{c.duplicate} duplicate, {c.rejected} rejected")
+        examples = getattr(result, "reject_examples", {})
         for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
-            self.line(f"  rejected {n:>4}  {reason}")
+            example = examples.get(reason)
+            self.line(f"  rejected {n:>4}  {reason}" + (f"  (e.g. {example})" if example else ""))
         if result.quarantine_file:
             self.line(f"quarantine: {result.quarantine_file}")
 

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..types import Comment, Reject, content_id, normalize_text
 from .base import RAW_LIMIT, Binding, RawRecord, cell_text, snake_case
 from .dates import parse_date
 
-__all__ = ["RowContext", "to_item", "parse_rating"]
+__all__ = ["RowContext", "to_item", "parse_rating", "EARLIEST", "FUTURE_TOLERANCE"]
+
+# A comment dated before this, or more than FUTURE_TOLERANCE after the run, is a broken date (an
+# epoch-zero default, a typo, a placeholder like 2099-12-31): quarantined with its reason, so it can
+# never become a report's "current period".
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FUTURE_TOLERANCE = timedelta(days=2)
 
 _RATING = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+(?:[.,]\d+)?))?\s*$")
 
@@ -33,6 +39,7 @@ class RowContext:
     dayfirst: bool
     tz: tzinfo
     channel: str | None = None
+    now: datetime | None = None  # "now" for the plausible-date check (None: the clock)
 
 
 class _RowError(Exception):
@@ -103,9 +110,18 @@ def _date(values: Any, binding: Binding, ctx: RowContext) -> datetime | None:
         return None
     value = values.get(column)
     try:
-        return parse_date(value, dayfirst=ctx.dayfirst, tz=ctx.tz)
+        parsed = parse_date(value, dayfirst=ctx.dayfirst, tz=ctx.tz)
     except ValueError:
         raise _RowError(column, f"unparseable date {cell_text(value).strip()!r}") from None
+    if parsed is None:
+        return None
+    now = ctx.now or datetime.now(timezone.utc)
+    if parsed > now + FUTURE_TOLERANCE:
+        raise _RowError(column, f"date {cell_text(value).strip()!r} is in the future")
+    if parsed < EARLIEST:
+        raise _RowError(column, f"date {cell_text(value).strip()!r} is implausibly old "
+                                f"(before {EARLIEST:%Y-%m-%d})")
+    return parsed
 
 
 def _rating(values: Any, binding: Binding) -> float | None:

@@ -704,6 +704,194 @@ PROTECTED = {"parceldash", "price", "match", "login", "log", "slot", "slots", "l
 
 
 # ---------------------------------------------------------------------------
+# Per-comment truth (truth_comments.jsonl): what each comment is about.  Recorded
+# alongside generation without drawing from the random generator, so the exports
+# are the same with or without it.  "topics" are template topics (the planted one
+# first, then the topic of a mixed-sentiment clause); "aspects" are what a single
+# template sentence adds beyond its topic (e.g. a late delivery whose sentence
+# also says nobody sent a text).  scripts/demo_theme_precision.py maps both onto
+# taxonomy themes with corpora/demo/theme_truth.yaml.
+# ---------------------------------------------------------------------------
+STORE_SOURCE = {"reviews": "review_site", "app": "app_store", "nps": "nps_survey", "tickets": "helpdesk"}
+# the preset `voiceminer` detects for each export: a comment is stored as "<preset>:<id column>"
+SECONDARY_TOPIC = {
+    "The food itself was great though.": "quality_pos",
+    "Shame, because the {kit} was delicious.": "mealkit_pos",
+    "Driver was lovely though.": "driver_pos",
+    "Driver was really apologetic, not his fault.": "driver_pos",
+    "To be fair, support sorted it out quickly.": "support_pos",
+    "Support gave me a credit, which helped.": "support_pos",
+    "The {produce} were lovely and fresh at least.": "quality_pos",
+    "Only downside is the price.": "price_neg",
+    "App could be better though.": "app_neg",
+    "Wish the portions were a bit bigger.": "mealkit_neg",
+    "Bit pricey but worth it.": "price_neg",
+    "Substitutions can be hit and miss.": "substitutions",
+    "Too many marketing emails though.": "communication",
+}
+ASPECTS = {
+    # late / courier cause
+    "Food arrived {mins} minutes after the window ended and the frozen stuff was half thawed.": ["spoiled_in_transit"],
+    "The delivery window said {win} but it came at {time}. No text, no call, nothing.": ["no_updates"],
+    "My shopping was late and the ice cream had melted into soup.": ["spoiled_in_transit"],
+    "Late delivery, {hours} hours outside my window, and the tracking just said 'on its way' the whole time.": ["tracking"],
+    "ParcelDash driver couldn't find the address and rang me from the wrong street. Food arrived {hours} hours late.": ["courier_conduct"],
+    "Whoever ParcelDash are, they can't read a map. Late twice this week.": ["courier_conduct"],
+    "ParcelDash van came at {time}, {hours} hours late, and the driver just shrugged.": ["courier_conduct"],
+    "The tracking said ParcelDash had my order 'out for delivery' for {hours} hours. It got here long after my window.": ["tracking"],
+    "My order was late again, I assume because of the courier switch. The {item} was warm by the time it came.": ["spoiled_in_transit"],
+    "Driver from the new courier company got lost twice and my {kit} turned up after 9pm.": ["courier_conduct"],
+    "Late AGAIN since the switch to ParcelDash. Their drivers clearly don't know the area.": ["courier_conduct"],
+    "ParcelDash said 'delivered' at 2pm, food actually turned up at {time}. Late and they lied about it.": ["tracking"],
+    # slot need
+    "Would be great if I could reschedule from the app.": ["app_feature"],
+    "Can you add a way to move my delivery to another day in the app? I had to email to change it.": ["app_feature"],
+    "Would love an option to pick an evening slot, even if it cost a bit extra.": ["price_mention"],
+    # login
+    "Locked out of my account and support couldn't help me get back in.": ["support_unresolved"],
+    # price match
+    "Price matching? Don't bother. Support just copy-pastes a refusal.": ["support_unresolved"],
+    "You advertise a price match guarantee but the claim form never works.": ["app_feature"],
+    "Price match actually worked for me, got £{p} back on my {item}. Nice.": ["refund"],
+    "Harvest+ price match sorted within a day, credit straight on my account.": ["refund"],
+    # quality
+    "The {produce} were mouldy within a day.": ["spoiled"],
+    "Chicken in my {kit} smelled off, I didn't risk it.": ["spoiled"],
+    "Disappointed with the freshness this week, the salad leaves were slimy.": ["spoiled"],
+    "Meat quality is hit and miss. This week's mince was grey.": ["spoiled"],
+    "{produce_cap} went furry two days after delivery. Not fresh at all.": ["spoiled"],
+    "For the price I expect better than soft, spotty {produce}.": ["price_mention"],
+    # damaged
+    "Half my order was damaged, {produce} bruised and the milk had leaked.": ["spoiled_in_transit"],
+    "Frozen items had defrosted and the {dairy} was warm.": ["spoiled_in_transit"],
+    "{produce_cap} turned to mush in transit.": ["spoiled_in_transit"],
+    # wrong / missing
+    "Missing the {item} I ordered, and I still got charged for it.": ["charged"],
+    "A whole chunk of my order never arrived, about £{p} worth.": ["lost"],
+    # drivers
+    'Driver told me "not my problem" when I pointed out the eggs were broken.': ["damaged_goods"],
+    # support
+    "{agent} on the chat was brilliant, sorted my refund in minutes.": ["refund"],
+    "Rang about a missing item and they couldn't have been nicer.": ["missing_goods"],
+    "Had an issue, support fixed it straight away and gave me a credit. That's how it should be.": ["refund"],
+    "Support basically told me it was my fault the food went off.": ["spoiled"],
+    "Agent said they'd call back. They didn't.": ["broken_promise"],
+    # price
+    "Way too pricey for what you get, the portions in the {kit} are tiny.": ["portions"],
+    "Delivery fee on top of the higher prices makes it hard to justify.": ["fees"],
+    "Harvest+ fee went up and I honestly don't see what I'm getting for it.": ["membership"],
+    "Harvest+ pays for itself with the free delivery.": ["membership"],
+    "Saves me money compared to takeaways, and the food is better.": ["food_praise"],
+    "Good value for the quality, especially the meal kits.": ["food_praise"],
+    # billing
+    "I cancelled my Harvest+ and got billed again anyway.": ["membership"],
+    "Refund for the missing {item} never showed up in my account.": ["missing_goods"],
+    "Promised a refund {days} days ago, nothing yet.": ["broken_promise"],
+    "Still haven't received the credit I was promised for the damaged items.": ["damaged_goods", "broken_promise"],
+    "Why was I charged a delivery fee when I'm on Harvest+?": ["membership"],
+    "Subscription renewed without any warning and took £{p}.": ["membership"],
+    # substitutions / returns
+    "Returned the {item} through the app, refund took ages.": ["returns", "refund"],
+    "The sub for my {item} was something I'd never eat, and the returns process is a faff.": ["returns"],
+    "Tried to return faulty {household} and was told returns only count within 24 hours.": ["returns", "faulty"],
+    "Got oat milk instead of semi-skimmed with no warning.": ["no_updates"],
+    # app
+    "App keeps forgetting my saved favourites.": ["account_details"],
+    "Promo codes won't apply in the app but work on the website?": ["price_mention"],
+    # communication
+    "No notification when the order was on its way.": ["tracking"],
+    "Nobody told me items were out of stock until the food arrived.": ["out_of_stock"],
+    "Got an email saying my order was cancelled, then it turned up anyway. Confusing.": ["cancelled"],
+    # cleanliness / attention to detail
+    "Recipe card had the wrong instructions for my {kit}.": ["mistake"],
+    "Veg was covered in mud, took ages to clean.": ["dirty"],
+    "Driver tracked mud all through my hallway.": ["dirty", "courier_conduct"],
+    "Small thing, but the receipt was someone else's.": ["mistake"],
+    "The spices in the kit were mixed up, nearly put chilli in the kids' dinner.": ["mistake"],
+    "Sticky mess on the bottom of everything from something that spilled.": ["dirty", "damaged_goods"],
+    "Ingredients for two recipes were all jumbled together, no idea what went with what.": ["mistake"],
+    "Found a hair in my salad. Gross.": ["hygiene"],
+    "The van looked filthy inside when the driver opened it.": ["dirty"],
+    "Attention to detail is slipping, the allergy note on my account was ignored.": ["allergy", "mistake"],
+    # meal kits
+    "Same recipes over and over, getting bored.": ["range"],
+    "Great variety of meal kits, never get bored.": ["range"],
+    "The {kit} looked nothing like the photo.": ["not_as_described"],
+    "Recipe said 30 minutes, took over an hour.": ["not_as_described"],
+    # delivery praise
+    "Delivery arrived right on time, as promised.": ["on_time"],
+    "Always on time, never had an issue with delivery.": ["on_time"],
+    "Order turned up early and everything was cold that should be cold.": ["on_time"],
+    # questions
+    "How do I pause my Harvest+ subscription while I'm on holiday?": ["membership"],
+    "Can I change the email address on my account?": ["account_details"],
+    "Is it possible to switch from Harvest+ to Standard mid-month?": ["membership"],
+    "Do you deliver to {town}?": ["delivery_area"],
+    "How do I add another delivery address?": ["account_details"],
+    "I'd like to update my card details, where do I do that?": ["account_details", "payment"],
+    "Can you tell me if the {kit} contains nuts?": ["allergy"],
+    "How do I cancel my subscription?": ["membership"],
+    "Can I add items to an order after it's been placed?": ["order_change"],
+    "Where can I find my invoice for last month?": ["invoice"],
+}
+CLOSER_ASPECTS = {"Thinking of cancelling.": ["cancel_threat"]}
+SPECIAL_TOPICS = {  # hand-written truth for the hostile, emoji and non-English texts and the rant
+    "Great veg this week <script>alert('x')</script>": ["quality_pos"],
+    "<script>alert('x')</script> app keeps crashing at checkout": ["app_neg"],
+    "Hi, the search bar... sorry, the search field shows <script>alert('x')</script> when I type. Is the site hacked?": ["app_neg"],
+    '=HYPERLINK("http://evil.example","click") for a free meal kit!!': [],
+    "-2+3+cmd|' /C calc'!A0 lol testing your form. Meal kits are fine.": ["mealkit_pos"],
+    "+SUM(A1) just checking if this survey does anything. Service is ok.": ["praise"],
+    "@cmd /c calc   the app search is still rubbish": ["app_neg"],
+    "=1+1 Please update my card details, the form on the site keeps rejecting it.": ["app_neg", "question"],
+    "😍😍😍 best strawberries ever 🍓🍓🍓🥕🥦🍅 🙌🙌🙌 👏👏": ["quality_pos"],
+    "missing items AGAIN 😡😡😡👎👎👎🤬": ["wrong_missing"],
+    "🔥🔥🔥 love this app 😋😋 🥑🍝🍋 ⭐⭐⭐⭐⭐": ["app_pos"],
+    "mouldy raspberries 🤢🤢🤮🤮 👎👎": ["quality_neg"],
+    "😤😤😤 charged twice 💳💳 refund please 🙏🙏🙏": ["billing"],
+    "La fruta llegó muy fresca y el repartidor fue muy amable. ¡Gracias! Mañana pido otra vez.": ["quality_pos", "driver_pos"],
+    "Me faltaban dos productos del pedido y nadie me ha contestado todavía.": ["wrong_missing", "support_wait"],
+    "Los kits de comida están riquísimos, a mis hijos les encantan.": ["mealkit_pos"],
+    "Demasiado caro para lo que es. La calidad ha bajado mucho este mes.": ["price_neg", "quality_neg"],
+    "El servicio de atención al cliente tardó tres días en responder. Muy mal.": ["support_wait"],
+    "Les légumes étaient très frais et le livreur très sympathique.": ["quality_pos", "driver_pos"],
+    "Il manquait la moitié de ma commande et le service client ne répond pas.": ["wrong_missing", "support_wait"],
+    "Très bon rapport qualité-prix, les recettes sont faciles à suivre.": ["price_pos", "mealkit_pos"],
+    "Les fraises étaient moisies à l'arrivée. Déçue.": ["quality_neg"],
+    "Service client très agréable, problème réglé en cinq minutes.": ["support_pos"],
+    "Das Obst war frisch und der Fahrer super freundlich.": ["quality_pos", "driver_pos"],
+    "Leider fehlten wieder zwei Artikel in meiner Lieferung.": ["wrong_missing"],
+    "Die Rezepte sind lecker, aber ziemlich teuer.": ["mealkit_pos", "price_neg"],
+    "Kundenservice war unfreundlich und hat mein Problem nicht gelöst.": ["support_neg"],
+    "Alles bestens, schnelle Hilfe vom Support. Grüße aus Köln!": ["support_pos"],
+}
+RANT_TOPICS = ["quality_neg", "substitutions", "wrong_missing", "support_wait", "support_neg", "billing",
+               "app_neg", "mealkit_pos", "price_neg"]
+RANT_ASPECTS = ["spoiled", "allergy", "refund"]
+
+
+def check_truth_tables():
+    """Every template named in ASPECTS / SECONDARY_TOPIC exists (a typo would silently drop truth)."""
+    templates = {t.replace("[H+]", "") for _, temps in T.values() for t in temps}
+    missing = [t for t in ASPECTS if t not in templates]
+    assert not missing, missing
+    clauses = set(SECONDARY_NEG) | {c for topic in T for c in secondary_pos_for(topic)}
+    assert clauses == set(SECONDARY_TOPIC), clauses ^ set(SECONDARY_TOPIC)
+    assert {t for _, _, t in HOSTILE} | {t for _, _, t in NON_ENGLISH} == set(SPECIAL_TOPICS)
+
+
+def truth_rows(records):
+    """One truth row per valid unique comment, keyed by the id the store gives it."""
+    rows = []
+    for r in records:
+        rows.append({"id": "%s:%s" % (STORE_SOURCE[r["source"]], r["id"]), "week": r["week"],
+                     "topics": r["topics"], "aspects": sorted(set(r["aspects"]))})
+    rows.sort(key=lambda x: x["id"])
+    return rows
+
+
+
+# ---------------------------------------------------------------------------
 # Generation helpers
 # ---------------------------------------------------------------------------
 def week_start(w: int) -> dt.date:
@@ -827,18 +1015,21 @@ def compose(rng, rec):
     topic, source = rec["topic"], rec["source"]
     cat0 = rng.choices(CATEGORIES, weights=[35, 35, 18, 12])[0]
     pol, tmpl = pick_template(rng, topic, rec["plan"])
+    topics, aspects = [topic], list(ASPECTS.get(tmpl, ()))
     slots = Slots(rng, cat0, source)
     core = fill(rng, tmpl, slots)
     parts = [core]
     mixed = None
     r = rng.random()
     if pol < 0 and r < 0.2 and topic not in ("login",):
-        sec = fill(rng, rng.choice(secondary_pos_for(topic)), slots)
-        parts.append(sec)
+        clause = rng.choice(secondary_pos_for(topic))
+        parts.append(fill(rng, clause, slots))
+        topics.append(SECONDARY_TOPIC[clause])
         mixed = "mixneg"
     elif pol > 0 and r < 0.15:
-        sec = fill(rng, rng.choice(SECONDARY_NEG), slots)
-        parts.append(sec)
+        clause = rng.choice(SECONDARY_NEG)
+        parts.append(fill(rng, clause, slots))
+        topics.append(SECONDARY_TOPIC[clause])
         mixed = "mixpos"
     elif rng.random() < 0.3:
         # a second sentence from the same topic (different variant)
@@ -847,8 +1038,11 @@ def compose(rng, rec):
             extra = fill(rng, tmpl2, slots)
             if len(core) + len(extra) < 260:
                 parts.append(extra)
+                aspects += ASPECTS.get(tmpl2, ())
     if rng.random() < 0.3:
-        parts.append(rng.choice(CLOSERS["slot" if topic.startswith("slot") and pol == 0 else pol]))
+        closer = rng.choice(CLOSERS["slot" if topic.startswith("slot") and pol == 0 else pol])
+        parts.append(closer)
+        aspects += CLOSER_ASPECTS.get(closer, ())
     if source in ("reviews", "app") and pol != 0 and rng.random() < 0.07:
         parts[-1] = parts[-1] + " " + rng.choice(EMO_POS if pol > 0 else EMO_NEG)
     sep = " "
@@ -859,7 +1053,8 @@ def compose(rng, rec):
     typo_p = {"reviews": 0.08, "app": 0.15, "nps": 0.08, "tickets": 0.06}[source]
     if rng.random() < typo_p:
         text = add_typo(rng, text)
-    rec.update(text=text, polarity=pol, mixed=mixed, category=slots.category)
+    rec.update(text=text, polarity=pol, mixed=mixed, category=slots.category, topics=topics,
+               aspects=aspects)
 
 
 def score_for(rng, rec):
@@ -952,7 +1147,7 @@ def build(rng):
 
     for source, pol, text in HOSTILE:
         r = take_background(source)
-        r.update(topic="special", polarity=pol, mixed=None, text=text)
+        r.update(topic="special", polarity=pol, mixed=None, text=text, topics=SPECIAL_TOPICS[text], aspects=[])
         r["flags"].add("hostile")
     ne_sources = ["nps"] * 5 + ["reviews"] * 5 + ["app"] * 3 + ["tickets"] * 2
     ne_order = list(range(len(NON_ENGLISH)))
@@ -963,10 +1158,12 @@ def build(rng):
     for source, idx in zip(ne_sources, nps_pick + rest):
         lang, pol, text = NON_ENGLISH[idx]
         r = take_background(source)
-        r.update(topic="special", polarity=pol, mixed=None, text=text, lang=lang)
+        r.update(topic="special", polarity=pol, mixed=None, text=text, lang=lang, topics=SPECIAL_TOPICS[text],
+                 aspects=[])
         r["flags"].add("non_english")
     r = take_background("reviews")
-    r.update(topic="special", polarity=-2, mixed=None, text="\n\n".join(RANT_PARAGRAPHS))
+    r.update(topic="special", polarity=-2, mixed=None, text="\n\n".join(RANT_PARAGRAPHS), topics=RANT_TOPICS,
+             aspects=list(RANT_ASPECTS))
     r["flags"].add("rant")
 
     for rec in records:
@@ -1062,7 +1259,10 @@ def ticket_fields(rng, rec):
         if rng.random() < 0.4:
             body += " Order number HH-%06d." % rng.randint(100000, 999999)
         if rng.random() < 0.6:
-            body += " " + rng.choice(TICKET_ASK[pol])
+            ask = rng.choice(TICKET_ASK[pol])
+            body += " " + ask
+            if "refund" in ask:
+                rec["aspects"].append("refund_request")
         parts.append(body)
         if rng.random() < 0.5 and rec["channel"] == "email":
             parts.append("\n\n" + rng.choice(TICKET_SIGN).format(n=rng.choice(FIRST_NAMES)))
@@ -1113,6 +1313,7 @@ def tz_offset(rng, d):
 
 
 def write_all(out_dir):
+    check_truth_tables()
     rng = random.Random(SEED)
     records, quotas = build(rng)
     by_src = defaultdict(list)
@@ -1372,6 +1573,11 @@ def summarize(records, quotas, truth_files):
                                      "counted once per id (first occurrence); out-of-range "
                                      "scores are still valid comments (score becomes null); "
                                      "hostile, emoji, non-English and rant rows are valid comments",
+            "per_comment_truth": "truth_comments.jsonl: one line per valid unique comment, its id as "
+                                 "the store keeps it (<preset>:<id column>), its week, its topics "
+                                 "(the template topic first, then that of a mixed-sentiment clause) "
+                                 "and aspects (what one template sentence adds to its topic); "
+                                 "theme_truth.yaml maps them onto the default taxonomy",
             "weekly_counts": "computed over valid unique comments only; a ticket counts once "
                              "(subject+description); every messy/excluded row is untracked "
                              "background text so tracked counts do not depend on cleaning",
@@ -1461,8 +1667,17 @@ def render_readme(truth):
     a("The four exports live in `exports/` (mine them with `voiceminer mine corpora/demo/exports`, "
       "which is what `scripts/demo.sh` runs); `truth.json` and this README sit beside that folder so "
       "they are never ingested as comments. Beside them, written by hand (not by the generator): "
-      "`voiceminer.toml`, the demo's settings, and `promises.yaml`, the business's promises and "
-      "service standards that the report measures against what customers say.")
+      "`voiceminer.toml`, the demo's settings, `promises.yaml`, the business's promises and "
+      "service standards that the report measures against what customers say, and "
+      "`theme_truth.yaml`, which maps the planted topics onto the default taxonomy's themes.")
+    a("")
+    a("`truth_comments.jsonl` (written by the generator) holds one line per valid unique comment: "
+      "its id as the store keeps it (`review_site:RV-000101`, `app_store:gp:...`, `nps_survey:R_...`, "
+      "`helpdesk:T-10001`), its week, its `topics` (the template topic first, then the topic of a "
+      "mixed-sentiment clause such as \"Driver was lovely though.\") and its `aspects` (what one "
+      "template sentence adds to its topic, e.g. a late delivery whose sentence also says nobody sent "
+      "a text). `python scripts/demo_theme_precision.py --data-dir DIR` scores the themes of a "
+      "mined demo store against it.")
     a("")
     a("## The business")
     a("")
@@ -1681,6 +1896,8 @@ def main(argv=None):
     os.makedirs(exports, exist_ok=True)
     records, quotas, truth_files = write_all(exports)
     truth = summarize(records, quotas, truth_files)
+    with open(os.path.join(args.out, "truth_comments.jsonl"), "wb") as f:
+        f.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in truth_rows(records)).encode("utf-8"))
     with open(os.path.join(args.out, "truth.json"), "wb") as f:
         f.write((json.dumps(truth, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     with open(os.path.join(args.out, "README.md"), "wb") as f:

@@ -23,14 +23,15 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["Taxonomy", "Theme", "default_taxonomy_path", "load_taxonomy", "parent_of", "parse_taxonomy"]
+__all__ = ["Overlap", "Taxonomy", "Theme", "default_taxonomy_path", "load_taxonomy", "overlaps", "parent_of",
+           "parse_taxonomy", "theme_centroids"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 _NODE_KEYS = {"id", "label", "description", "examples", "children"}
@@ -258,3 +259,86 @@ def _node(node: Any, source: str, parent: str | None, seen: set[str]) -> Theme:
         raise ConfigError(f"{where}: 'examples' must be a list of non-empty phrases")
     return Theme(tid, node["label"].strip(), node["description"].strip(), tuple(e.strip() for e in examples),
                  parent)
+
+
+# -- overlap check ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two causes under different themes that read as one concept.
+
+    ``similarity`` is the cosine of their centroids; ``a_siblings`` / ``b_siblings`` the highest
+    cosine of each to a cause of its own theme (the pair is reported when it beats both).
+    """
+
+    a: str
+    b: str
+    similarity: float
+    a_siblings: float
+    b_siblings: float
+
+    def __str__(self) -> str:
+        return (f"{self.a} ~ {self.b}: {self.similarity:.3f} (closest own sibling: {self.a} {self.a_siblings:.3f}, "
+                f"{self.b} {self.b_siblings:.3f})")
+
+
+def theme_centroids(tax: Taxonomy, encode: Callable[[list[str]], Any]) -> dict[str, Any]:
+    """Per theme, the normalised mean of its ``"label: description"`` and example vectors.
+
+    ``encode(texts)`` returns one L2-normalised vector per text (e.g. the shared encoder's, with
+    the directions the zero-shot themes project out removed), in one call.
+    """
+    import numpy as np
+
+    texts, owner = [], []
+    for t in tax:
+        for text in (t.text, *t.examples):
+            texts.append(text)
+            owner.append(t.id)
+    vectors = np.asarray(encode(texts), dtype=np.float64)
+    out = {}
+    for t in tax:
+        v = vectors[[i for i, o in enumerate(owner) if o == t.id]].mean(0)
+        out[t.id] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
+
+
+def overlaps(tax: Taxonomy, encode: Callable[[list[str]], Any], margin: float = 0.0,
+             centroids: Mapping[str, Any] | None = None) -> list[Overlap]:
+    """Causes of different themes closer to each other than each is to its own theme's other causes.
+
+    A cause's description and examples are summarised by :func:`theme_centroids`; a pair (a, b)
+    under different parents overlaps when cos(a, b) exceeds, by more than ``margin``, both a's
+    highest cosine to its siblings and b's to theirs: a sentence about one would as readily be
+    scored as the other, so one concept is counted twice (a cause with no sibling compares with
+    its parent instead). Sorted by how far the pair beats its siblings, worst first.
+    """
+    import numpy as np
+
+    vec = dict(centroids) if centroids is not None else theme_centroids(tax, encode)
+    leaves = [t for t in tax if t.parent]
+
+    def own(t: Theme) -> float:
+        sibs = [s for s in tax[t.parent].children if s != t.id]
+        return max((float(vec[t.id] @ vec[s]) for s in sibs), default=float(vec[t.id] @ vec[t.parent]))
+
+    best_own = {t.id: own(t) for t in leaves}
+    found = []
+    for i, a in enumerate(leaves):
+        for b in leaves[i + 1:]:
+            if a.parent == b.parent:
+                continue
+            sim = float(np.dot(vec[a.id], vec[b.id]))
+            if sim > best_own[a.id] + margin and sim > best_own[b.id] + margin:
+                found.append(Overlap(a.id, b.id, round(sim, 4), round(best_own[a.id], 4), round(best_own[b.id], 4)))
+    return sorted(found, key=lambda o: -(o.similarity - max(o.a_siblings, o.b_siblings)))
+
+
+def nearest_outside(tax: Taxonomy, centroids: Mapping[str, Any], theme_id: str,
+                    k: int = 3) -> Sequence[tuple[str, float]]:
+    """The ``k`` causes of other themes closest to ``theme_id`` (for explaining an overlap)."""
+    t = tax[theme_id]
+    sims = [(o.id, float(centroids[t.id] @ centroids[o.id])) for o in tax
+            if o.parent and o.parent != t.parent and o.id != t.id]
+    return sorted(sims, key=lambda x: -x[1])[:k]

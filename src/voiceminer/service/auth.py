@@ -1,0 +1,116 @@
+"""Who is asking: the service context, the current user (session cookie or bearer token), roles, CSRF.
+
+Routes declare what they need with ``Depends(reader)``, ``Depends(triager)`` or ``Depends(admin)``.
+A request with neither a valid session cookie nor a valid bearer token gets 401 (API) or a redirect
+to the login page (web pages). A state-changing request made with the session cookie must carry
+the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``); bearer-token requests
+need none, since a browser never sends the token by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from ..config import Settings
+from ..errors import NotFoundError, PermissionDenied
+from ..storage import Store
+from ..triage.users import User, get_user, user_for_token
+from .security import SESSION_COOKIE, LoginLimiter, Sessions, same_token
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class ServiceContext:
+    """What every request handler needs; one per app (``app.state.vm``)."""
+
+    settings: Settings
+    store: Store
+    sessions: Sessions
+    limiter: LoginLimiter
+    templates: Any
+    labels: dict[str, str]  # taxonomy theme id -> label
+
+
+class NotAuthenticated(Exception):
+    """No valid session or token: 401 for the API, a redirect to /login for pages."""
+
+
+class CsrfError(PermissionDenied):
+    """A state-changing request with a session cookie but without the session's CSRF token."""
+
+
+def ctx(request: Request) -> ServiceContext:
+    return request.app.state.vm
+
+
+def wants_json(request: Request) -> bool:
+    """API and machine routes answer errors as JSON; pages answer with HTML."""
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/openapi.json", "/healthz")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _authenticate(request: Request) -> User:
+    vm = ctx(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+        user = user_for_token(vm.store, token.strip())
+        if user is None:
+            raise NotAuthenticated("unknown or revoked token")
+        request.state.via, request.state.csrf = "token", None
+        return user
+    data = vm.sessions.read(request.cookies.get(SESSION_COOKIE))
+    if data is None:
+        raise NotAuthenticated("log in first")
+    try:
+        user = get_user(vm.store, int(data["u"]))
+    except NotFoundError:
+        raise NotAuthenticated("log in again") from None
+    if not user.active:
+        raise NotAuthenticated("this account is switched off")
+    request.state.via, request.state.csrf = "session", data.get("c")
+    return user
+
+
+def current_user(request: Request) -> User:
+    """The signed-in user (runs in the thread pool: it reads the store)."""
+    user = _authenticate(request)
+    request.state.user = user
+    return user
+
+
+async def _check_csrf(request: Request) -> None:
+    if request.method in SAFE_METHODS or getattr(request.state, "via", None) != "session":
+        return
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        given = (await request.form()).get("csrf")
+    if not same_token(request.state.csrf, given if isinstance(given, str) else None):
+        raise CsrfError("missing or wrong CSRF token: reload the page and try again")
+
+
+def _needs(role: str) -> Any:
+    async def dependency(request: Request, user: User = Depends(current_user)) -> User:
+        if not user.can(role):
+            raise PermissionDenied(f"this needs the {role} role; {user.name} is a {user.role}")
+        await _check_csrf(request)
+        return user
+
+    dependency.__name__ = f"needs_{role}"
+    return dependency
+
+
+reader = _needs("viewer")
+triager = _needs("triager")
+admin = _needs("admin")

@@ -29,16 +29,29 @@ __all__ = [
 ]
 
 
+# Characters removed from comment text: C0/C1 controls other than tab and newline (NUL breaks
+# PostgreSQL text columns), bidirectional overrides and isolates (they can reorder what a reader
+# sees, "Trojan source" style), zero-width spaces and stray byte-order marks (they hide words from
+# search). Zero-width joiners stay: emoji sequences need them.
+_INVISIBLE = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160),
+                            0x200B, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
+_LINE_SEPARATORS = {0x2028: "\n", 0x2029: "\n", 0x85: "\n"}
+
+
 def normalize_text(text: str) -> str:
     """Canonical form of comment text used for hashing and storage.
 
-    NFC-normalises, converts Windows/Mac newlines and strips outer whitespace.
+    NFC-normalises, converts Windows/Mac and Unicode line separators to newlines, removes
+    control, bidirectional-override and zero-width-space characters (keeping emoji joiners),
+    and strips outer whitespace.
 
     >>> normalize_text("  caf\\u0065\\u0301\\r\\n ")
     'café'
+    >>> normalize_text("hel\\x00lo \\u202eevil\\u202c zero\\u200bwidth 👩\\u200d👧")
+    'hello evil zerowidth 👩\\u200d👧'
     """
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_SEPARATORS).translate(_INVISIBLE)
     return text.strip()
 
 

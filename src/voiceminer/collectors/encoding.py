@@ -149,6 +149,29 @@ def detect_encoding(data: bytes) -> str:
     return _charset_normalizer_guess(data) or "cp1252"
 
 
+MIXED = "utf-8+cp1252"  # the name reported for a file decoded line by line
+
+
+def decode_mixed(data: bytes) -> str | None:
+    """A file whose lines are partly UTF-8 and partly Windows-1252 (two exports pasted together),
+    decoded line by line; None unless both kinds of line are there.
+
+    >>> decode_mixed("café\\n".encode("utf-8") + "naïve\\n".encode("cp1252"))
+    'café\\nnaïve\\n'
+    >>> decode_mixed("naïve".encode("cp1252")) is None
+    True
+    """
+    out, utf8, legacy = [], 0, 0
+    for line in data.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8"))
+            utf8 += any(b > 127 for b in line)
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+            legacy += 1
+    return "\n".join(out) if utf8 and legacy else None
+
+
 def decode_bytes(data: bytes, encoding: str | None, path: str) -> tuple[str, str]:
     """Decode ``data`` with ``encoding`` (detected when None); return (text, encoding).
 
@@ -158,6 +181,10 @@ def decode_bytes(data: bytes, encoding: str | None, path: str) -> tuple[str, str
     ('ok', 'utf-8')
     """
     chosen = encoding or detect_encoding(data)
+    if encoding is None and chosen not in ("utf-8", "utf-8-sig") and not chosen.startswith(("utf-16", "utf-32")):
+        mixed = decode_mixed(data)
+        if mixed is not None:
+            return mixed, MIXED
     try:
         return data.decode(chosen), chosen
     except LookupError:

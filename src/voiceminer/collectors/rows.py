@@ -20,13 +20,16 @@ from ..types import Comment, Reject, content_id, normalize_text
 from .base import RAW_LIMIT, Binding, RawRecord, cell_text, snake_case
 from .dates import parse_date
 
-__all__ = ["RowContext", "to_item", "parse_rating", "EARLIEST", "FUTURE_TOLERANCE"]
+__all__ = ["RowContext", "to_item", "parse_rating", "EARLIEST", "FUTURE_TOLERANCE", "MAX_TEXT_CHARS"]
 
 # A comment dated before this, or more than FUTURE_TOLERANCE after the run, is a broken date (an
 # epoch-zero default, a typo, a placeholder like 2099-12-31): quarantined with its reason, so it can
 # never become a report's "current period".
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FUTURE_TOLERANCE = timedelta(days=2)
+# A comment longer than this is not feedback but a pasted log or a broken export: quarantined (the
+# longest real reviews here run to a few thousand characters).
+MAX_TEXT_CHARS = 100_000
 
 _RATING = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+(?:[.,]\d+)?))?\s*$")
 
@@ -101,6 +104,8 @@ def _text(values: Any, binding: Binding) -> str:
     text = normalize_text("\n".join(parts))
     if not text:
         raise _RowError(binding.text[0], "empty text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _RowError(binding.text[0], f"text is {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}")
     return text
 
 

@@ -60,7 +60,9 @@ def _record(columns: list[str], row: list[Any], line: int, raw: str) -> RawRecor
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str], str | None]]:
-    """(start line, fields, error) per record; a csv.Error ends the file."""
+    """(start line, fields, error) per record; a csv.Error ends the file, and so does a quote
+    left open (the csv module would read every later line into one field: that record is
+    rejected instead, naming the line where the quote opened)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     while True:
@@ -71,8 +73,23 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str], str |
         except csv.Error as exc:
             yield start, [], f"malformed CSV: {exc}"
             return
+        if reader.line_num > start and _open_quote(text, start):
+            yield start, [], (f"unterminated quote: the field opened on line {start} runs to the end of the "
+                              f"file (lines {start}-{reader.line_num})")
+            return
         yield start, row, None
         start = reader.line_num + 1
+
+
+def _open_quote(text: str, start: int) -> bool:
+    """Whether the text from physical line ``start`` to the end holds an odd number of quotes
+    (only checked for a record that spans several lines)."""
+    offset = 0
+    for _ in range(start - 1):
+        offset = text.find("\n", offset) + 1
+        if offset == 0:
+            return False
+    return text.count('"', offset) % 2 == 1
 
 
 @collectors.register("csv")
@@ -106,6 +123,7 @@ def read_xlsx(path: str | Path, *, encoding: str | None = None,
     from openpyxl import load_workbook
 
     path = Path(path)
+    _check_expansion(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad file
@@ -124,6 +142,29 @@ def read_xlsx(path: str | Path, *, encoding: str | None = None,
         return table
     finally:
         book.close()
+
+
+# An .xlsx is a zip: refuse one that would expand past these before parsing it (a zip bomb).
+MAX_XLSX_EXPANDED = 1 << 30  # 1 GiB of XML
+MAX_XLSX_RATIO = 200  # expanded / compressed, for any member over 1 MiB
+
+
+def _check_expansion(path: Path) -> None:
+    """Raise InputError when the workbook is not a zip or would expand too far."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"cannot open as an .xlsx workbook: {exc}", path=str(path)) from None
+    total = sum(m.file_size for m in members)
+    worst = max(((m.file_size / max(m.compress_size, 1), m.filename) for m in members if m.file_size > 1 << 20),
+                default=(0.0, ""))
+    if total > MAX_XLSX_EXPANDED or worst[0] > MAX_XLSX_RATIO:
+        raise InputError(f"the workbook would expand to {total / 2**20:,.0f} MB ({worst[1] or 'all parts'} "
+                         f"compressed {worst[0]:,.0f}:1); refusing it as a possible zip bomb: export it again "
+                         "or save it as CSV", path=str(path))
 
 
 def _trim(cells: list[Any]) -> list[Any]:

@@ -1,0 +1,277 @@
+#!/usr/bin/env python
+"""Load test of the triage service (loopback only, bounded in time).
+
+For each backend: fill a fresh store with N comments (texts from the demo corpus, with complaint,
+cue and theme annotations as the pipeline writes them, so the case rules open cases), start
+``voiceminer serve``'s app under uvicorn on 127.0.0.1 in a child process, start a writer process
+that keeps ingesting and analysing new comments (a mining job writing: comments, annotations and
+new cases), and run C concurrent clients for S seconds against the queue, case and search
+endpoints with a bearer token (each client waits --think seconds between its requests, as a person
+reading the page would; --think 0 makes it a stress test). Prints p50/p95/p99 latency, requests and errors per endpoint, and
+what the writer wrote. Target on 2 cores: p95 under 200 ms, zero errors.
+
+    .venv/bin/python scripts/load_test.py                        # SQLite and PostgreSQL, 100,000 comments
+    .venv/bin/python scripts/load_test.py --backend sqlite --comments 20000 --seconds 20
+
+PostgreSQL: a throwaway database is created on the server of --pg-admin-url (loopback only) and
+dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+THEMES = [("delivery", "delivery.late"), ("delivery", "delivery.damaged"), ("billing", "billing.refund_delay"),
+          ("support", "support.unreachable"), ("price", "price.expensive"), ("account", "account.login"),
+          ("product", "product.food_drink")]
+WORDS = ["refund", "late", "driver", "courier", "login", "price", "missing", "damaged", "support", "slot"]
+ENDPOINTS = ("queue", "case", "search")
+
+
+def demo_texts() -> list[str]:
+    from voiceminer.collectors import collect
+    from voiceminer.types import Comment
+
+    texts = [i.text for i in collect([ROOT / "corpora" / "demo" / "exports"]) if isinstance(i, Comment)]
+    return [t for t in texts if len(t) < 2000]
+
+
+def fill(store, texts: list[str], n: int, prefix: str, seed: int, run_kind: str = "ingest") -> list[str]:
+    """Store ``n`` comments with complaint/cue/theme annotations; returns their ids."""
+    from voiceminer.storage import AnalysisResult
+    from voiceminer.types import Annotation, Comment, Sentence
+
+    rng = random.Random(seed)
+    start = datetime(2026, 8, 3, tzinfo=timezone.utc)
+    ids = []
+    for offset in range(0, n, 2000):
+        run = store.begin_run(run_kind, {"load_test": True})
+        batch, results = [], []
+        for i in range(offset, min(n, offset + 2000)):
+            cid = f"{prefix}:{i}"
+            text = f"{rng.choice(texts)} (#{i})"
+            batch.append(Comment(id=cid, text=text, source="load", channel=rng.choice(["email", "chat", "review"]),
+                                 created_at=start + timedelta(minutes=rng.randrange(0, 14 * 24 * 60)),
+                                 metadata={"customer_id": f"C-{rng.randrange(0, n // 4 + 1)}"}))
+            prio = rng.choices(["high", "medium", "low"], [0.08, 0.2, 0.72])[0]
+            theme, cause = rng.choice(THEMES)
+            end = len(text)
+            anns = [Annotation(cid, "complaint", "complaint" if prio != "low" else "not_complaint", 0.8, "load", "1",
+                               None, (0, end), {"priority": prio, "priority_score": rng.random(), "reasons": [prio]}),
+                    Annotation(cid, "theme", theme, 0.7, "load", "1", 0, (0, end),
+                               {"label": theme, "cause": cause, "cause_evidence": None})]
+            if rng.random() < 0.03:
+                anns.append(Annotation(cid, "cue", "churn", 1.0, "load", "1", None, (0, min(end, 8)), {}))
+            results.append(AnalysisResult(cid, (Sentence(cid, 0, 0, end, text),), tuple(anns)))
+            ids.append(cid)
+        store.ingest_batch(run, batch)
+        store.save_analysis(run, "load-test", results)
+        store.finish_run(run, "completed", {})
+    return ids
+
+
+def serve(url: str, data_dir: str, port: int) -> None:
+    import uvicorn
+
+    from voiceminer.config import Settings
+    from voiceminer.service import create_app
+
+    app = create_app(Settings(data_dir=Path(data_dir), database_url=url))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def writer(url: str, data_dir: str, texts: list[str], stop_at: float, out: "mp.Queue") -> None:
+    """A mining job writing while the service serves: batches of new comments, analyses and cases."""
+    from voiceminer.config import Settings
+    from voiceminer.storage import Store
+    from voiceminer.triage import open_cases
+
+    store, settings = Store.open(url), Settings(data_dir=Path(data_dir), database_url=url)
+    written, opened, errors, k = 0, 0, 0, 0
+    while time.time() < stop_at:
+        try:
+            ids = fill(store, texts, 200, f"w{k}", 1000 + k, "mine")
+            opened += open_cases(store, settings, store.begin_run("analyse", {}), comment_ids=ids)
+            written += len(ids)
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the test goes on
+            errors += 1
+            print(f"writer error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        k += 1
+        time.sleep(0.2)
+    out.put({"comments": written, "cases_opened": opened, "errors": errors})
+
+
+async def clients(port: int, token: str, case_ids: list[int], n: int, seconds: float,
+                  think: float) -> dict[str, list]:
+    import httpx
+
+    results: dict[str, list] = {e: [] for e in ENDPOINTS}
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30,
+                                 headers={"authorization": f"Bearer {token}", "accept": "application/json"}) as http:
+        async def one(worker: int) -> None:
+            rng = random.Random(worker)
+            i = worker
+            while time.perf_counter() < stop:
+                kind = ENDPOINTS[i % 3]
+                i += 1
+                if kind == "queue":
+                    params = rng.choice([{}, {"status": "new"}, {"priority": "high"}, {"theme": "delivery"},
+                                         {"overdue": "true"}, {"channel": "email"}])
+                    path = "/api/queue"
+                elif kind == "case":
+                    path, params = f"/api/cases/{rng.choice(case_ids)}", {}
+                else:
+                    path, params = "/api/search", {"q": " ".join(rng.sample(WORDS, rng.choice([1, 2]))), "limit": 20}
+                t0 = time.perf_counter()
+                try:
+                    status = (await http.get(path, params=params)).status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                results[kind].append((time.perf_counter() - t0, status))
+                if think:
+                    await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+        await asyncio.gather(*(one(w) for w in range(n)))
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(port: int, proc: mp.Process, timeout: float = 60) -> None:
+    import httpx
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if not proc.is_alive():
+            raise SystemExit("the service process died while starting")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit("the service did not start in time")
+
+
+def pg_database(admin_url: str) -> tuple[str, str]:
+    import psycopg
+
+    host = urlparse(admin_url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"refusing a non-loopback database host {host!r}: this load test stays on this machine")
+    name = f"vm_load_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}", name
+
+
+def drop_pg(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dict:
+    from voiceminer.config import Settings
+    from voiceminer.storage import Store
+    from voiceminer.triage import add_user, create_token, list_cases, open_cases
+
+    tmp = tempfile.mkdtemp(prefix=f"vm-load-{backend}-")
+    pg_name = None
+    url = f"sqlite:///{tmp}/voiceminer.db"
+    if backend == "postgres":
+        url, pg_name = pg_database(args.pg_admin_url)
+    try:
+        store = Store.open(url)
+        t0 = time.perf_counter()
+        fill(store, texts, args.comments, "c", 7)
+        opened = open_cases(store, Settings(data_dir=Path(tmp), database_url=url), store.begin_run("analyse", {}))
+        fill_s = time.perf_counter() - t0
+        print(f"[{backend}] filled {args.comments:,} comments, {opened:,} cases in {fill_s:.0f} s", flush=True)
+        add_user(store, "loadtest", "triager", "load-test-password")
+        token = create_token(store, "loadtest", "load test")
+        case_ids = [c.id for c in list_cases(store, limit=500)[0]]
+        store.close()
+        port = free_port()
+        ctx = mp.get_context("spawn")
+        server = ctx.Process(target=serve, args=(url, tmp, port), daemon=True)
+        server.start()
+        wait_up(port, server)
+        out = ctx.Queue()
+        stop_at = time.time() + args.seconds
+        job = ctx.Process(target=writer, args=(url, tmp, texts, stop_at, out), daemon=True)
+        job.start()
+        results = asyncio.run(clients(port, token, case_ids, args.clients, args.seconds, args.think))
+        job.join(timeout=60)
+        wrote = out.get(timeout=10) if not out.empty() else {"comments": 0, "cases_opened": 0, "errors": "?"}
+        server.terminate()
+        server.join(timeout=10)
+        return {"backend": backend, "comments": args.comments, "cases": opened, "clients": args.clients,
+                "think": args.think,
+                "seconds": args.seconds, "writer": wrote, "endpoints": summarise(results)}
+    finally:
+        if pg_name:
+            drop_pg(args.pg_admin_url, pg_name)
+
+
+def summarise(results: dict[str, list]) -> dict[str, dict]:
+    out = {}
+    for kind, rows in results.items():
+        times = sorted(t * 1000 for t, _ in rows)
+        errors = sum(1 for _, status in rows if not (isinstance(status, int) and status < 400))
+        q = statistics.quantiles(times, n=100) if len(times) >= 2 else [times[0] if times else 0.0] * 99
+        out[kind] = {"requests": len(rows), "errors": errors, "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
+                     "p99_ms": round(q[98], 1)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--comments", type=int, default=100_000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--think", type=float, default=1.0, help="mean seconds a client waits between requests")
+    ap.add_argument("--pg-admin-url", default=os.environ.get("VOICEMINER_TEST_PG_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = ap.parse_args()
+    texts = demo_texts()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    report = [run_backend(b, args, texts) for b in backends]
+    for r in report:
+        print(f"\n{r['backend']}: {r['comments']:,} comments, {r['cases']:,} cases, {r['clients']} clients for "
+              f"{r['seconds']:.0f} s (think {r['think']:g} s); the writer stored {r['writer']['comments']:,} comments and opened "
+              f"{r['writer']['cases_opened']:,} cases meanwhile ({r['writer']['errors']} writer errors)")
+        print(f"  {'endpoint':<8} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        for kind, s in r["endpoints"].items():
+            print(f"  {kind:<8} {s['requests']:>8} {s['errors']:>6} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f} "
+                  f"{s['p99_ms']:>8.1f}")
+    if args.json:
+        print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["PageResult", "chromium_path", "on_ci", "render", "require_chromium"]
+__all__ = ["BrowserSession", "PageResult", "chromium_path", "on_ci", "render", "require_chromium"]
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 _DEVTOOLS_RE = re.compile(r"DevTools listening on (ws://[^\s]+)")
@@ -353,3 +353,139 @@ def render(
                 with contextlib.suppress(OSError):
                     proc.stderr.close()
         shutil.rmtree(user_data, ignore_errors=True)
+
+
+# -- an interactive session: navigate, type, press keys, evaluate, screenshot -----------------
+_KEYS = {  # key -> (code, windowsVirtualKeyCode, text)
+    "Enter": ("Enter", 13, "\r"), "Tab": ("Tab", 9, ""), "Escape": ("Escape", 27, ""),
+    "ArrowUp": ("ArrowUp", 38, ""), "ArrowDown": ("ArrowDown", 40, ""), "/": ("Slash", 191, "/"),
+}
+
+
+class BrowserSession:
+    """One headless Chromium page driven step by step (for tests of a live local web app).
+
+    Use as a context manager: ``with BrowserSession() as b: b.goto(url); b.press("j")``. Console
+    errors (CSP violations included) and requests collect in ``b.cdp.events`` across pages.
+    """
+
+    def __init__(self, width: int = 1366, height: int = 800, timeout: float = 90.0) -> None:
+        self.width, self.height, self.timeout = width, height, timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self.cdp: _CDP | None = None
+        self._reader: threading.Thread | None = None
+        self._user_data = Path(tempfile.mkdtemp(prefix="vm-chromium-"))
+
+    def __enter__(self) -> "BrowserSession":
+        exe = require_chromium()
+        deadline = time.monotonic() + self.timeout
+        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
+                f"--user-data-dir={self._user_data}", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-default-apps",
+                "--disable-dev-shm-usage", f"--window-size={self.width},{self.height}", "about:blank"]
+        stderr_lines: list[str] = []
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+        self._reader = threading.Thread(target=_collect_lines, args=(self.proc.stderr, stderr_lines), daemon=True)
+        self._reader.start()
+        try:
+            port = _browser_port(self.proc, self._user_data, stderr_lines, deadline)
+            self.cdp = _CDP(_page_ws_url(port, deadline), deadline)
+            for domain in ("Runtime", "Log", "Network", "Page"):
+                self.cdp.call(f"{domain}.enable")
+            self.cdp.call("Emulation.setDeviceMetricsOverride",
+                          {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False})
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.cdp is not None:
+            self.cdp.close()
+        if self.proc is not None:
+            _stop(self.proc)
+            if self._reader is not None:
+                self._reader.join(timeout=2)
+            if self.proc.stderr is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stderr.close()
+        shutil.rmtree(self._user_data, ignore_errors=True)
+
+    def evaluate(self, expr: str, await_promise: bool = False) -> Any:
+        assert self.cdp is not None
+        res = self.cdp.call("Runtime.evaluate", {"expression": expr, "returnByValue": True,
+                                                 "awaitPromise": await_promise})
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"evaluating {expr!r} failed: {res['exceptionDetails']}")
+        return res.get("result", {}).get("value")
+
+    def wait_until(self, expr: str, timeout: float = 15.0) -> Any:
+        """Poll ``expr`` until it is truthy; returns its value (TimeoutError with the last value)."""
+        end = time.monotonic() + timeout
+        value: Any = None
+        while time.monotonic() < end:
+            with contextlib.suppress(RuntimeError):  # a page in the middle of navigating
+                value = self.evaluate(expr)
+                if value:
+                    return value
+            time.sleep(0.1)
+        raise TimeoutError(f"{expr!r} still {value!r} after {timeout} s")
+
+    def goto(self, url: str) -> None:
+        assert self.cdp is not None
+        nav = self.cdp.call("Page.navigate", {"url": url})
+        if nav.get("errorText"):
+            raise RuntimeError(f"navigation to {url} failed: {nav['errorText']}")
+        self.wait_until("document.readyState === 'complete'")
+
+    def type(self, text: str) -> None:
+        """Type ``text`` into the focused element."""
+        assert self.cdp is not None
+        self.cdp.call("Input.insertText", {"text": text})
+
+    def press(self, key: str, ctrl: bool = False) -> None:
+        """Press and release one key ('j', '5', 'Enter', 'Tab', 'ArrowUp', '/', ...), optionally with Ctrl."""
+        assert self.cdp is not None
+        if key in _KEYS:
+            code, vk, text = _KEYS[key]
+        elif len(key) == 1 and key.isalnum():
+            code = f"Key{key.upper()}" if key.isalpha() else f"Digit{key}"
+            vk, text = ord(key.upper()), key
+        else:
+            raise ValueError(f"no key mapping for {key!r}")
+        base = {"key": key, "code": code, "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
+                "modifiers": 2 if ctrl else 0}
+        down = {**base, "type": "keyDown" if text and not ctrl else "rawKeyDown"}
+        if text and not ctrl:
+            down.update(text=text, unmodifiedText=text)
+        self.cdp.call("Input.dispatchKeyEvent", down)
+        self.cdp.call("Input.dispatchKeyEvent", {**base, "type": "keyUp"})
+
+    def screenshot(self, path: Path) -> Path:
+        """A full-page PNG of the current page."""
+        assert self.cdp is not None
+        metrics = self.cdp.call("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        clip = {"x": 0, "y": 0, "width": max(1, int(size["width"] + 0.999)),
+                "height": max(1, int(size["height"] + 0.999)), "scale": 1}
+        png = self.cdp.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(png["data"]))
+        return path
+
+    def console_errors(self) -> list[str]:
+        assert self.cdp is not None
+        self.cdp.drain(quiet=0.1)
+        return _console_errors(self.cdp.events)
+
+    def requests(self) -> list[str]:
+        """Every URL the pages requested (navigations included)."""
+        assert self.cdp is not None
+        return [m.get("params", {}).get("request", {}).get("url", "") for m in self.cdp.events
+                if m["method"] == "Network.requestWillBeSent"]
+
+    def dialogs(self) -> list[dict[str, Any]]:
+        assert self.cdp is not None
+        return [m for m in self.cdp.events if m["method"] == "Page.javascriptDialogOpening"]

@@ -13,15 +13,17 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("argon2")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from datetime import UTC
 
-from voiceminer.config import LEXICON_PIPELINE, Settings  # noqa: E402
-from voiceminer.service import create_app  # noqa: E402
-from voiceminer.service.security import LoginLimiter  # noqa: E402
-from voiceminer.storage import Store  # noqa: E402
-from voiceminer.storage.store import AnalysisResult  # noqa: E402
-from voiceminer.triage import add_team, add_user, create_token, list_cases, open_cases  # noqa: E402
-from voiceminer.types import Annotation, Comment, Sentence  # noqa: E402
+from fastapi.testclient import TestClient
+
+from voiceminer.config import LEXICON_PIPELINE, Settings
+from voiceminer.service import create_app
+from voiceminer.service.security import LoginLimiter
+from voiceminer.storage import Store
+from voiceminer.storage.store import AnalysisResult
+from voiceminer.triage import add_team, add_user, create_token, list_cases, open_cases
+from voiceminer.types import Annotation, Comment, Sentence
 
 PASSWORD = "correct horse battery"
 ROLES = {"vic": "viewer", "tia": "triager", "root": "admin"}
@@ -31,10 +33,10 @@ COURIER_TEXT = ("The courier left my box in the rain again. I am cancelling my s
 
 
 def _comment(cid: str, text: str, day: int, customer: str | None = None, channel: str = "review") -> Comment:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     return Comment(id=cid, text=text, source="shop", channel=channel,
-                   created_at=datetime(2026, 11, day, 9, tzinfo=timezone.utc),
+                   created_at=datetime(2026, 11, day, 9, tzinfo=UTC),
                    metadata={"customer_id": customer} if customer else {})
 
 
@@ -396,7 +398,7 @@ def test_session_cookie_flags_and_tampering(service: dict[str, Any]) -> None:
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     resp = client.post("/login", data={"name": "vic", "password": PASSWORD, "csrf": token},
                        follow_redirects=False)
-    cookie = [h for h in resp.headers.get_list("set-cookie") if h.startswith("vm_session=")][0]
+    cookie = next(h for h in resp.headers.get_list("set-cookie") if h.startswith("vm_session="))
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "secure", "samesite=lax", "path=/"} <= flags
     plain = TestClient(service["app"])

@@ -29,6 +29,11 @@ MapOpt = typer.Option(None, "--map", help="Column mapping, e.g. 'text=body,id=re
                                            "rating=stars,meta=product;store'.")
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable JSON summary on stdout.")
 StrictOpt = typer.Option(False, "--strict", help="Exit with code 6 when any row is rejected.")
+EngineOpt = typer.Option("local", "--engine", help="Where the analysis runs: local (this process) or dask "
+                                                  "(work units claimed by the workers of a Dask cluster).")
+SchedulerOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it "
+                                                       "--engine dask starts a local cluster.")
+WorkersOpt = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster (one thread each).")
 
 
 @app.callback()
@@ -96,11 +101,13 @@ def ingest(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[s
 
 
 @app.command()
-def analyse(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
+def analyse(ctx: typer.Context, engine: str = EngineOpt, scheduler: Optional[str] = SchedulerOpt,
+            workers: int = WorkersOpt, as_json: bool = JsonOpt) -> None:
     """Run the pipeline over every stored comment it has not analysed yet."""
 
     def work(settings: Settings, out: Printer) -> Any:
-        result = jobs.analyse(settings, progress=RichProgress(out))
+        result = jobs.analyse(settings, progress=RichProgress(out), engine=engine, scheduler=scheduler,
+                              workers=workers)
         out.line(f"analysed {result.analysed} comment(s) with {', '.join(result.pipeline)}")
         return result.as_dict()
 
@@ -112,12 +119,14 @@ def mine(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[str
          mapping: Optional[str] = MapOpt, source: Optional[str] = typer.Option(None, help="Source name."),
          channel: Optional[str] = typer.Option(None, help="Channel for every comment."),
          encoding: Optional[str] = typer.Option(None, help="Force a text encoding."),
+         engine: str = EngineOpt, scheduler: Optional[str] = SchedulerOpt, workers: int = WorkersOpt,
          strict: bool = StrictOpt, as_json: bool = JsonOpt) -> None:
     """The weekly job: ingest INPUTS, analyse what is new, write the report."""
 
     def work(settings: Settings, out: Printer) -> Any:
         opts = _collect_options(preset, mapping, source, channel, encoding)
-        result = jobs.mine(settings, inputs, progress=RichProgress(out), **opts)
+        result = jobs.mine(settings, inputs, progress=RichProgress(out), engine=engine, scheduler=scheduler,
+                           workers=workers, **opts)
         out.ingest_summary(result.ingest)
         out.line(f"analysed {result.analyse.analysed} new comment(s)")
         out.report_summary(result.summary, result.report)
@@ -294,6 +303,91 @@ def _strict_code(out: Printer, strict: bool, rejected: int, quarantine: Optional
 
 
 from . import triage_cmds  # noqa: E402,F401  (labels and cases commands register on `app`)
+
+
+# -- the triage service: serve, users, tokens -------------------------------------------------
+users_app = typer.Typer(no_args_is_help=True, help="Accounts of the triage service (viewer, triager, admin).")
+tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts (Authorization: Bearer <token>).")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+@app.command()
+def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+          access_log: bool = typer.Option(False, "--access-log", help="Log every request (paths and query "
+                                                                      "strings, which may hold search words).")
+          ) -> None:
+    """Serve the triage web UI and JSON API (uvicorn) on the configured store."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        import uvicorn
+
+        from ..service import create_app
+
+        service = create_app(settings)
+        out.line(f"serving {settings.database_url.split('@')[-1]} on http://{host}:{port} (Ctrl+C stops)")
+        uvicorn.run(service, host=host, port=port, access_log=access_log, log_level="info",
+                    proxy_headers=True, server_header=False)
+
+    _run(ctx, False, work)
+
+
+@users_app.command("add")
+def users_add(ctx: typer.Context, name: str = typer.Argument(..., help="Login name."),
+              role: str = typer.Option(..., "--role", help="viewer, triager or admin."),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the "
+                                                                                  "first line of stdin.")) -> None:
+    """Create an account; the password comes from a prompt (or stdin with --password-stdin)."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        from ..jobs import open_store
+        from ..triage import add_user
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+        user = add_user(open_store(settings), name, role, password)
+        out.line(f"added {user.role} {user.name}")
+        return user.as_dict()
+
+    _run(ctx, False, work)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
+    """The accounts, with role and whether each is active."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        from ..jobs import open_store
+        from ..triage import list_users
+
+        found = list_users(open_store(settings))
+        for u in found:
+            out.line(f"{u.name:<24} {u.role:<8} {'active' if u.active else 'off'}")
+        if not found:
+            out.line("no accounts yet: voiceminer users add NAME --role admin")
+        return [u.as_dict() for u in found]
+
+    _run(ctx, as_json, work)
+
+
+@tokens_app.command("create")
+def tokens_create(ctx: typer.Context, user: str = typer.Option(..., "--user", help="The account the token "
+                                                                                   "acts as."),
+                  label: str = typer.Option("", help="A note on what the token is for.")) -> None:
+    """A new API token for USER, printed once (only its hash is stored)."""
+
+    def work(settings: Settings, out: Printer) -> Any:
+        from ..jobs import open_store
+        from ..triage import create_token
+
+        token = create_token(open_store(settings), user, label)
+        sys.stdout.write(token + "\n")  # always printed, even with --quiet: it is the command's output
+        return None
+
+    _run(ctx, False, work)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The triage web service: a FastAPI app (JSON API + server-rendered UI) over the store.
 
->>> from voiceminer.service import create_app  # doctest: +SKIP
+``create_app(settings)`` builds it; ``voiceminer serve`` runs it with uvicorn.
 """
 
 from .app import create_app

@@ -10,16 +10,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import triage
 from ..triage import users as accounts
-from ..triage.users import User
 from . import views
-from .auth import admin, ctx, reader, triager
+from .auth import Admin, Reader, Triager, ctx
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -70,12 +69,12 @@ def _filters(request: Request) -> triage.CaseFilter:
 
 
 @router.get("/me", summary="The signed-in user")
-def me(user: User = Depends(reader)) -> dict[str, Any]:
+def me(user: Reader) -> dict[str, Any]:
     return user.as_dict()
 
 
 @router.get("/queue", summary="Cases, most urgent first (priority, then due time)")
-def queue(request: Request, user: User = Depends(reader), status: str | None = Status,
+def queue(request: Request, user: Reader, status: str | None = Status,
           priority: str | None = Priority, team: str | None = None,
           assignee: str | None = Query(None, description="a user name; '-' for unassigned"),
           theme: str | None = None, overdue: bool | None = None, channel: str | None = None,
@@ -89,13 +88,13 @@ def queue(request: Request, user: User = Depends(reader), status: str | None = S
 
 @router.get("/cases/{case_id}", summary="A case with its comment, evidence, the customer's other comments "
                                           "and history")
-def case(request: Request, case_id: int, user: User = Depends(reader)) -> dict[str, Any]:
+def case(request: Request, case_id: int, user: Reader) -> dict[str, Any]:
     return _json(triage.case_detail(ctx(request).store, case_id))
 
 
 @router.patch("/cases/{case_id}", summary="Change a case (send the version you read; 409 with the current "
                                             "case if it changed meanwhile)")
-def patch_case(request: Request, case_id: int, change: CasePatch, user: User = Depends(triager)) -> dict[str, Any]:
+def patch_case(request: Request, case_id: int, change: CasePatch, user: Triager) -> dict[str, Any]:
     fields = change.model_dump(exclude_unset=True)
     version = fields.pop("version")
     updated = triage.update_case(ctx(request).store, case_id, user, version, **fields)
@@ -103,14 +102,14 @@ def patch_case(request: Request, case_id: int, change: CasePatch, user: User = D
 
 
 @router.get("/cases/{case_id}/history", summary="The case's audit log, oldest first")
-def case_history(request: Request, case_id: int, user: User = Depends(reader)) -> list[dict[str, Any]]:
+def case_history(request: Request, case_id: int, user: Reader) -> list[dict[str, Any]]:
     store = ctx(request).store
     triage.get_case(store, case_id)  # 404 for an unknown case
     return triage.history(store, case_id)
 
 
 @router.get("/search", summary="Full-text search of comments, with the queue's filters")
-def search(request: Request, q: str = Query(..., min_length=1, max_length=200), user: User = Depends(reader),
+def search(request: Request, user: Reader, q: str = Query(..., min_length=1, max_length=200),
            status: str | None = Status, priority: str | None = Priority, team: str | None = None,
            assignee: str | None = None, theme: str | None = None, overdue: bool | None = None,
            channel: str | None = None, period: str | None = Period, since: str | None = None,
@@ -123,13 +122,13 @@ def search(request: Request, q: str = Query(..., min_length=1, max_length=200), 
 
 
 @router.get("/themes", summary="Every taxonomy theme with the newest report's figures")
-def themes(request: Request, user: User = Depends(reader)) -> list[dict[str, Any]]:
+def themes(request: Request, user: Reader) -> list[dict[str, Any]]:
     vm = ctx(request)
     return views.theme_list(vm.labels, views.latest_figures(vm.settings.reports_dir))
 
 
 @router.get("/themes/{theme_id}", summary="A theme's trend, causes and quotes (newest report) and open cases")
-def theme(request: Request, theme_id: str, user: User = Depends(reader)) -> dict[str, Any]:
+def theme(request: Request, theme_id: str, user: Reader) -> dict[str, Any]:
     vm = ctx(request)
     data = views.theme_figures(theme_id, vm.labels, views.latest_figures(vm.settings.reports_dir))
     items, _ = triage.list_cases(vm.store, triage.CaseFilter(theme=theme_id), limit=20)
@@ -137,12 +136,12 @@ def theme(request: Request, theme_id: str, user: User = Depends(reader)) -> dict
 
 
 @router.get("/reports", summary="The report files, newest first")
-def reports(request: Request, user: User = Depends(reader)) -> list[dict[str, Any]]:
+def reports(request: Request, user: Reader) -> list[dict[str, Any]]:
     return views.list_reports(ctx(request).settings.reports_dir)
 
 
 @router.get("/reports/{name}", summary="Download one report file", response_class=FileResponse)
-def report_file(request: Request, name: str, user: User = Depends(reader), download: bool = False) -> Response:
+def report_file(request: Request, name: str, user: Reader, download: bool = False) -> Response:
     path = views.report_path(ctx(request).settings.reports_dir, name)
     headers = {}
     if path.suffix == ".html" and not download:  # the report styles itself inline and runs no script
@@ -155,7 +154,7 @@ def report_file(request: Request, name: str, user: User = Depends(reader), downl
 
 
 @router.get("/you-said-we-did", summary="Per theme and period: resolved cases, actions taken, time to resolve")
-def you_said_we_did(request: Request, user: User = Depends(reader), period: str = "week",
+def you_said_we_did(request: Request, user: Reader, period: str = "week",
                     since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
     from ..triage.outcomes import you_said_we_did as outcomes
 
@@ -168,7 +167,7 @@ def you_said_we_did(request: Request, user: User = Depends(reader), period: str 
 
 @router.get("/labels/export", summary="Triagers' corrections as a train-themes CSV",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-async def labels_export(request: Request, user: User = Depends(triager)) -> Response:
+async def labels_export(request: Request, user: Triager) -> Response:
     from ..triage.labels import export_labels
 
     def build() -> bytes:
@@ -183,17 +182,17 @@ async def labels_export(request: Request, user: User = Depends(triager)) -> Resp
 
 
 @router.get("/users", summary="Accounts (admin)")
-def users(request: Request, user: User = Depends(admin)) -> list[dict[str, Any]]:
+def users(request: Request, user: Admin) -> list[dict[str, Any]]:
     return [u.as_dict() for u in accounts.list_users(ctx(request).store)]
 
 
 @router.post("/users", status_code=201, summary="Create an account (admin)")
-def add_user(request: Request, new: NewUser, user: User = Depends(admin)) -> dict[str, Any]:
+def add_user(request: Request, new: NewUser, user: Admin) -> dict[str, Any]:
     return accounts.add_user(ctx(request).store, new.name, new.role, new.password).as_dict()
 
 
 @router.patch("/users/{name}", summary="Change a role, switch an account off or set its password (admin)")
-def change_user(request: Request, name: str, change: UserChange, user: User = Depends(admin)) -> dict[str, Any]:
+def change_user(request: Request, name: str, change: UserChange, user: Admin) -> dict[str, Any]:
     store = ctx(request).store
     if change.password is not None:
         accounts.set_password(store, name, change.password)
@@ -201,12 +200,12 @@ def change_user(request: Request, name: str, change: UserChange, user: User = De
 
 
 @router.get("/teams", summary="Teams with their lead and members")
-def teams(request: Request, user: User = Depends(reader)) -> list[dict[str, Any]]:
+def teams(request: Request, user: Reader) -> list[dict[str, Any]]:
     return [t.as_dict() for t in accounts.list_teams(ctx(request).store)]
 
 
 @router.post("/teams", status_code=201, summary="Create a team or add members to it (admin)")
-def add_team(request: Request, new: NewTeam, user: User = Depends(admin)) -> dict[str, Any]:
+def add_team(request: Request, new: NewTeam, user: Admin) -> dict[str, Any]:
     return accounts.add_team(ctx(request).store, new.name, lead=new.lead, members=new.members).as_dict()
 
 

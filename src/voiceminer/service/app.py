@@ -6,12 +6,13 @@ app (``app.state.vm``). Run it with ``voiceminer serve`` (uvicorn) or any ASGI s
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,8 +22,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import ConflictError, StoreError, TriageError, VoiceMinerError
 from ..storage import Store
-from ..triage.users import User
-from .auth import NotAuthenticated, ServiceContext, ctx, current_user, wants_json
+from .auth import CurrentUser, NotAuthenticated, ServiceContext, ctx, wants_json
 from .security import LoginLimiter, SecurityHeaders, Sessions, install_secret
 
 HERE = Path(__file__).parent
@@ -83,7 +83,7 @@ def create_app(settings: Settings, *, store: Store | None = None, secret: bytes 
         return {"status": "ok", "schema": revision, "version": __version__}
 
     @app.get("/openapi.json", tags=["service"], summary="This API's OpenAPI schema")
-    def openapi(request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    def openapi(request: Request, user: CurrentUser) -> dict[str, Any]:
         return request.app.openapi()
 
     return app

@@ -10,7 +10,7 @@ need none, since a browser never sends the token by itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -101,7 +101,7 @@ async def _check_csrf(request: Request) -> None:
 
 
 def _needs(role: str) -> Any:
-    async def dependency(request: Request, user: User = Depends(current_user)) -> User:
+    async def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if not user.can(role):
             raise PermissionDenied(f"this needs the {role} role; {user.name} is a {user.role}")
         await _check_csrf(request)
@@ -114,3 +114,7 @@ def _needs(role: str) -> Any:
 reader = _needs("viewer")
 triager = _needs("triager")
 admin = _needs("admin")
+CurrentUser = Annotated[User, Depends(current_user)]
+Reader = Annotated[User, Depends(reader)]  # route parameter types: `user: Reader`
+Triager = Annotated[User, Depends(triager)]
+Admin = Annotated[User, Depends(admin)]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..errors import NotFoundError, TriageError
 from ..triage.cases import PRIORITIES, STATUSES, CaseFilter
@@ -156,7 +158,7 @@ def highlight(text: str, spans: Iterable[Mapping[str, Any]]) -> list[dict[str, A
             marks.append((start, min(end, len(text)), kind, s.get("label")))
     cuts = sorted({0, len(text), *(m[0] for m in marks), *(m[1] for m in marks)})
     pieces = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         if a >= b:
             continue
         cover = [m for m in marks if m[0] <= a and b <= m[1]]

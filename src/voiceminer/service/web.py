@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import ConflictError, TriageError
 from .. import triage
+from ..errors import ConflictError, TriageError
 from ..triage import users as accounts
 from ..triage.users import User
 from . import views
-from .auth import admin, client_address, ctx, reader, triager
+from .auth import Admin, Reader, Triager, client_address, ctx
 from .security import LOGIN_COOKIE, SESSION_COOKIE
 
 router = APIRouter(tags=["web"], default_response_class=HTMLResponse)
@@ -82,7 +82,7 @@ async def login(request: Request, name: str = Form(..., max_length=100), passwor
 
 
 @router.post("/logout", summary="Log out")
-def logout(request: Request, user: User = Depends(reader)) -> Response:
+def logout(request: Request, user: Reader) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -90,7 +90,7 @@ def logout(request: Request, user: User = Depends(reader)) -> Response:
 
 # -- queue, case, search -----------------------------------------------------------
 @router.get("/", summary="Home: the queue")
-def home(request: Request, user: User = Depends(reader)) -> Response:
+def home(request: Request, user: Reader) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
@@ -99,7 +99,7 @@ def _filter_state(request: Request) -> dict[str, str]:
 
 
 @router.get("/queue", summary="The queue page")
-def queue_page(request: Request, user: User = Depends(reader), cursor: str | None = None) -> Response:
+def queue_page(request: Request, user: Reader, cursor: str | None = None) -> Response:
     vm = ctx(request)
     filt = views.filters_from(request.query_params)
     items, nxt = triage.list_cases(vm.store, filt, limit=50, cursor=cursor)
@@ -120,12 +120,12 @@ def _case_page(request: Request, case_id: int, status: int = 200, **extra: Any) 
 
 
 @router.get("/cases/{case_id}", summary="The case page")
-def case_page(request: Request, case_id: int, user: User = Depends(reader), saved: bool = False) -> Response:
+def case_page(request: Request, case_id: int, user: Reader, saved: bool = False) -> Response:
     return _case_page(request, case_id, saved=saved)
 
 
 @router.post("/cases/{case_id}", summary="Save changes to a case (form, with the version read)")
-def save_case(request: Request, case_id: int, user: User = Depends(triager), version: int = Form(..., ge=1),
+def save_case(request: Request, case_id: int, user: Triager, version: int = Form(..., ge=1),
               status: str | None = Form(None, max_length=20), assignee: str | None = Form(None, max_length=100),
               team: str | None = Form(None, max_length=100), theme: str | None = Form(None, max_length=200),
               cause: str | None = Form(None, max_length=200), action: str | None = Form(None, max_length=5000),
@@ -155,7 +155,7 @@ def _update_from_form(store: Any, case_id: int, user: User, version: int, asked:
 
 
 @router.get("/search", summary="The comment search page")
-def search_page(request: Request, user: User = Depends(reader), q: str = "", cursor: str | None = None) -> Response:
+def search_page(request: Request, user: Reader, q: str = "", cursor: str | None = None) -> Response:
     from ..triage.search import search_comments
 
     vm = ctx(request)
@@ -174,14 +174,14 @@ def search_page(request: Request, user: User = Depends(reader), q: str = "", cur
 
 # -- themes, reports, outcomes ------------------------------------------------------------
 @router.get("/themes", summary="The themes page")
-def themes_page(request: Request, user: User = Depends(reader)) -> Response:
+def themes_page(request: Request, user: Reader) -> Response:
     vm = ctx(request)
     figures = views.latest_figures(vm.settings.reports_dir)
     return render(request, "themes.html", themes=views.theme_list(vm.labels, figures), report=(figures or {}).get("meta"))
 
 
 @router.get("/themes/{theme_id}", summary="One theme: trend, causes, quotes and cases")
-def theme_page(request: Request, theme_id: str, user: User = Depends(reader)) -> Response:
+def theme_page(request: Request, theme_id: str, user: Reader) -> Response:
     vm = ctx(request)
     data = views.theme_figures(theme_id, vm.labels, views.latest_figures(vm.settings.reports_dir))
     items, _ = triage.list_cases(vm.store, triage.CaseFilter(theme=theme_id), limit=20)
@@ -190,12 +190,12 @@ def theme_page(request: Request, theme_id: str, user: User = Depends(reader)) ->
 
 
 @router.get("/reports", summary="The reports page")
-def reports_page(request: Request, user: User = Depends(reader)) -> Response:
+def reports_page(request: Request, user: Reader) -> Response:
     return render(request, "reports.html", reports=views.list_reports(ctx(request).settings.reports_dir))
 
 
 @router.get("/outcomes", summary="You said, we did")
-def outcomes_page(request: Request, user: User = Depends(reader), period: str = "week") -> Response:
+def outcomes_page(request: Request, user: Reader, period: str = "week") -> Response:
     from ..triage.outcomes import you_said_we_did
 
     if period not in ("day", "week", "month", "quarter"):
@@ -207,7 +207,7 @@ def outcomes_page(request: Request, user: User = Depends(reader), period: str = 
 
 # -- admin ----------------------------------------------------------------------------
 @router.get("/admin", summary="Users and teams (admin)")
-def admin_page(request: Request, user: User = Depends(admin), error: str | None = None) -> Response:
+def admin_page(request: Request, user: Admin, error: str | None = None) -> Response:
     store = ctx(request).store
     return render(request, "admin.html", users=accounts.list_users(store), teams=accounts.list_teams(store),
                   roles=accounts.ROLES, error=error)
@@ -224,13 +224,13 @@ def _admin_result(request: Request, work: Any) -> Response:
 
 
 @router.post("/admin/users", summary="Create an account (admin form)")
-def admin_add_user(request: Request, user: User = Depends(admin), name: str = Form(..., max_length=100),
+def admin_add_user(request: Request, user: Admin, name: str = Form(..., max_length=100),
                    role: str = Form(..., max_length=20), password: str = Form(..., max_length=1000)) -> Response:
     return _admin_result(request, lambda: accounts.add_user(ctx(request).store, name, role, password))
 
 
 @router.post("/admin/users/{name}", summary="Change an account (admin form)")
-def admin_change_user(request: Request, name: str, user: User = Depends(admin),
+def admin_change_user(request: Request, name: str, user: Admin,
                       role: str | None = Form(None, max_length=20), active: str | None = Form(None, max_length=5),
                       password: str | None = Form(None, max_length=1000)) -> Response:
     def work() -> None:
@@ -244,7 +244,7 @@ def admin_change_user(request: Request, name: str, user: User = Depends(admin),
 
 
 @router.post("/admin/teams", summary="Create a team or add members (admin form)")
-def admin_add_team(request: Request, user: User = Depends(admin), name: str = Form(..., max_length=100),
+def admin_add_team(request: Request, user: Admin, name: str = Form(..., max_length=100),
                    lead: str | None = Form(None, max_length=100), members: str = Form("", max_length=5000)) -> Response:
     names = [m.strip() for m in members.split(",") if m.strip()]
     return _admin_result(request, lambda: accounts.add_team(ctx(request).store, name, lead=lead or None,

@@ -6,7 +6,9 @@ encoder's rate: one encoder pass serves every head) and the peak resident memory
 encoder gets the input's unique sentences (the minimum any pipeline must encode; the tag path
 also encodes each unique sentence once), so the ratio measures everything that is not the main
 encoder's pass, including the sentiment companion's smaller pass when the model names one
-(shared-v2 mixes in shared-v1's sentiment head).
+(shared-v2 mixes in shared-v1's sentiment head) and the whole texts of comments of more than one
+sentence (up to ``WHOLE_MAX_CHARS``), which the tag path also encodes for their comment-level
+decisions (counted as ``whole_texts``).
 Each measurement is repeated (alternating) and the best run kept, since machines are noisy.
 
 ``--compare shared-v1`` also times another shared model's bare encoder on the same sentences,
@@ -42,6 +44,7 @@ def main() -> None:
     from voiceminer.collectors import collect
     from voiceminer.models.shared import SharedModel, models_dir
     from voiceminer.pipeline import Pipeline, StageContext
+    from voiceminer.pipeline.encode import WHOLE_MAX_CHARS
     from voiceminer.pipeline.heads import clear_text_caches
     from voiceminer.tagging import TAG_PIPELINE
     from voiceminer.types import Comment
@@ -51,8 +54,11 @@ def main() -> None:
     pipeline = Pipeline.from_names(TAG_PIPELINE, StageContext(shared_model=args.model))
     other = SharedModel(models_dir() / args.compare).load().encoder_ if args.compare else None
     segmenter, encoder = pipeline.stages[0], pipeline.stages[1].model_
-    texts = [s.text for c in comments for s in segmenter.split(c.text, c.id)]
+    split = [segmenter.split(c.text, c.id) for c in comments]
+    texts = [s.text for sentences in split for s in sentences]
     unique = sorted(set(texts))
+    wholes = len({c.text.strip() for c, sentences in zip(comments, split)
+                  if len(sentences) > 1 and len(c.text.strip()) <= WHOLE_MAX_CHARS} - set(unique))
     pipeline.run(comments[:50])  # warm up every stage
     encoder.encode(texts[:200])
     best_enc, best_all, best_other = float("inf"), float("inf"), float("inf")
@@ -70,6 +76,7 @@ def main() -> None:
         best_all = min(best_all, time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"comments": len(comments), "sentences": len(texts), "unique_sentences": len(unique),
+              "whole_texts": wholes,
               "encoder_sentences_per_s": round(len(texts) / best_enc, 1),
               "pipeline_sentences_per_s": round(len(texts) / best_all, 1),
               "ratio": round(best_enc / best_all, 3), "peak_rss_mb": round(peak_mb, 1),
@@ -80,7 +87,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{result['sentences']} sentences ({result['unique_sentences']} unique) from {result['comments']} comments")
+    print(f"{result['sentences']} sentences ({result['unique_sentences']} unique) from {result['comments']} comments;"
+          f" the tag path also encodes {wholes} whole comment texts (comments of several sentences)")
     print(f"bare encoder : {result['encoder_sentences_per_s']:8.1f} sentences/s")
     print(f"whole tag path: {result['pipeline_sentences_per_s']:8.1f} sentences/s")
     print(f"ratio         : {result['ratio']:.3f} (target >= 0.70)")

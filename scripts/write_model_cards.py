@@ -55,6 +55,11 @@ max {max_len} tokens; CPU-only works). Thresholds: complaint {t_complaint:.2f}, 
 ## Validation scores
 
 Validation splits, never seen in training; the project is also measured on held-back data.
+`model` is what `voiceminer tag` gives a user (each text through the tag path: sentences,
+per-sentence heads, comment-level aggregation, rules, thresholds) where a `head` column stands
+beside it; `head` is the head alone on the whole text. `need` counts a text as need-informative
+when a sentence's need score reaches the threshold; `unmet_need` counts the texts `tag` lists a
+need for, against the RE'21 sentences labelled as feature requests / missing features.
 Reproduce with `VOICEMINER_SHARED_MODEL={model} voiceminer evaluate` (this table was written by
 `python scripts/write_model_cards.py --model {model}`).
 
@@ -135,7 +140,8 @@ def merged(old: list[dict], fresh: list[Row], only: list[str]) -> list[Row]:
                 else "themes" if task.startswith("themes") else "binary")
 
     kept = {g: [Row(r["task"], r["data"], r["metric"], r["n"],
-                    {k: r.get(k) for k in ("vader", "frozen_lr", "model")}, r.get("target"))
+                    {k: r.get(k) for k in ("vader", "frozen_lr", "head", "model") if k in r or k != "head"},
+                    r.get("target"), r.get("detail") or {})
                 for r in old if group_of(r["task"]) == g] for g in GROUPS}
     for g in only:
         kept[g] = [r for r in fresh if group_of(r.task) == g]

@@ -47,7 +47,7 @@ def test_tag_output_format_and_order(tagged: list[dict]) -> None:
         assert r["sentiment"]["label"] in ("negative", "neutral", "positive") and -1 <= r["sentiment"]["score"] <= 1
         assert set(r["complaint"]) >= {"is_complaint", "score", "priority", "reasons"}
         for s in r["sentences"]:
-            assert set(s) == {"span", "sentiment", "themes", "need"}
+            assert set(s) == {"span", "sentiment", "themes", "need", "need_score"} and s["need_score"] is not None
         for t in r["themes"]:
             assert set(t) >= {"id", "label", "score", "sentiment", "span", "cause"}
 

@@ -43,17 +43,27 @@ def record(a: Analysed) -> dict[str, Any]:
     comment_level = by_sentence.get(None, {})
     themes = [_theme(t, by_sentence) for t in sorted(a.layer("theme"), key=lambda t: (t.span or (0, 0), t.label))]
     complaint = next((c for c in comment_level.get("complaint", [])), None)
+    need_scores = _need_scores(comment_level, a.sentences)
     return {
         "id": a.comment.id,
         "sentiment": _sentiment(comment_level.get("sentiment", [])),
         "themes": themes,
-        "needs": [{"text": n.label, "span": _span(n), "score": n.score} for n in a.layer("need")],
+        "needs": [{"text": n.label, "kind": n.data.get("kind", "explicit" if n.data.get("cues") else "implicit"),
+                   "span": _span(n), "score": n.score} for n in a.layer("need")],
         "complaint": {"is_complaint": complaint.label == "complaint", "score": complaint.score,
                       "priority": complaint.data.get("priority"), "reasons": complaint.data.get("reasons", []),
                       "cues": [{"kind": c.label, "span": _span(c), "phrase": c.data.get("phrase")}
                                for c in comment_level.get("cue", [])]} if complaint else None,
-        "sentences": [_sentence(s.index, s.start, s.end, by_sentence.get(s.index, {})) for s in a.sentences],
+        "sentences": [_sentence(s.index, s.start, s.end, by_sentence.get(s.index, {}), need_scores.get(s.index))
+                      for s in a.sentences],
     }
+
+
+def _need_scores(comment_level: dict[str, list[Annotation]], sentences: Sequence[Any]) -> dict[int, float]:
+    """The need head's score per sentence index, from the needs stage's ``need_scores`` annotation."""
+    found = comment_level.get("need_scores", [])
+    scores = found[0].data.get("scores", []) if found else []
+    return {s.index: float(p) for s, p in zip(sentences, scores)}
 
 
 def _theme(t: Annotation, by_sentence: dict[int | None, dict[str, list[Annotation]]]) -> dict[str, Any]:
@@ -63,11 +73,13 @@ def _theme(t: Annotation, by_sentence: dict[int | None, dict[str, list[Annotatio
             "cause_evidence": t.data.get("cause_evidence")}
 
 
-def _sentence(index: int, start: int, end: int, layers: dict[str, list[Annotation]]) -> dict[str, Any]:
+def _sentence(index: int, start: int, end: int, layers: dict[str, list[Annotation]],
+              need_score: float | None) -> dict[str, Any]:
     need = layers.get("need", [])
     return {"span": [start, end], "sentiment": _sentiment(layers.get("sentiment", [])),
             "themes": [t.label for t in layers.get("theme", [])],
-            "need": {"text": need[0].label, "score": need[0].score} if need else None}
+            "need": {"text": need[0].label, "kind": need[0].data.get("kind"), "score": need[0].score} if need else None,
+            "need_score": need_score}
 
 
 @dataclass

@@ -6,6 +6,8 @@
   and sentiment scores, the rating and the cues, with human-readable reasons.
 - :mod:`.needs` (``flags.needs.v1``): explicit need cues, canonical need statements
   ("I wish I could pick a slot" -> "pick a slot") and deterministic grouping.
+- :mod:`.implicit`: the need an obstacle or lack implies ("the straps are impossible to
+  tighten" -> "make the straps easier to tighten"), for needs found without a cue.
 
 Pure functions only: the pipeline stages that call them own the annotations.
 
@@ -15,6 +17,7 @@ Pure functions only: the pipeline stages that call them own the annotations.
 """
 
 from .cues import KINDS, Cue, find_cues
+from .implicit import implicit_statement
 from .needs import NeedGroup, group_needs, need_cues, need_distances, need_has_subject, need_statement
 from .priority import Priority, PriorityRules, prioritise
 
@@ -26,6 +29,7 @@ __all__ = [
            "PriorityRules",
            "find_cues",
            "group_needs",
+           "implicit_statement",
            "need_cues",
            "need_distances",
            "need_has_subject",

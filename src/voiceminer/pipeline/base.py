@@ -29,20 +29,23 @@ class Analysed:
     """A comment with what stages have produced for it so far.
 
     ``vectors`` (float32, one row per sentence) is set by an encode stage and read by
-    the heads; it is working state, not stored with the annotations.
+    the heads; ``whole`` (one row, or None) is the vector of the whole comment text, set by
+    the encode stage for comments of more than one sentence (comment-level decisions read it).
+    Both are working state, not stored with the annotations.
     """
 
     comment: Comment
     sentences: tuple[Sentence, ...] = ()
     annotations: tuple[Annotation, ...] = ()
     vectors: Any = field(default=None, compare=False, repr=False)
+    whole: Any = field(default=None, compare=False, repr=False)
 
     def add(self, sentences: Iterable[Sentence] = (), annotations: Iterable[Annotation] = ()) -> "Analysed":
         return replace(self, sentences=self.sentences + tuple(sentences),
                        annotations=self.annotations + tuple(annotations))
 
-    def with_vectors(self, vectors: Any) -> "Analysed":
-        return replace(self, vectors=vectors)
+    def with_vectors(self, vectors: Any, whole: Any = None) -> "Analysed":
+        return replace(self, vectors=vectors, whole=whole)
 
     def layer(self, name: str) -> list[Annotation]:
         return [a for a in self.annotations if a.layer == name]

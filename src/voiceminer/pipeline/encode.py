@@ -1,7 +1,11 @@
 """``encode.shared.v1``: one encoder pass per unique sentence, cached by text hash.
 
 Every head downstream reads the vectors this stage attaches; sentences already
-encoded by the same weights (same encoder key) come from the store's cache. (The sentiment
+encoded by the same weights (same encoder key) come from the store's cache. A comment
+of more than one sentence also has its whole text encoded (in the same pass, through the
+same cache: :func:`whole_text`), because the heads were trained on whole texts and a
+comment's label is not the mean of its sentences' labels ("Thanks for nothing. Great job."
+is one complaint, not two mild sentences). (The sentiment
 stage also encodes with the model's sentiment companion, if it names one, through the same
 cache under the companion's key: :func:`cached_vectors`.)
 """
@@ -45,9 +49,23 @@ def cached_vectors(model: Any, cache: Any, texts: Sequence[str]) -> dict[str, np
     return found
 
 
+# Longer comments would be cut at the encoder's 128 tokens (about 4 characters a token in English):
+# they keep their sentences' aggregate, and cost no second pass.
+WHOLE_MAX_CHARS = 500
+
+
+def whole_text(a: Analysed) -> str | None:
+    """The text the comment-level heads read when a comment has more than one sentence (its
+    text, stripped); None for a comment of one sentence or none (its sentence's vector serves)
+    and for one longer than ``WHOLE_MAX_CHARS``."""
+    text = a.comment.text.strip()
+    return text if len(a.sentences) > 1 and len(text) <= WHOLE_MAX_CHARS else None
+
+
 @register_stage
 class SharedEncodeStage:
-    """Attach a (n_sentences, encoder width) float32 array to each comment."""
+    """Attach a (n_sentences, encoder width) float32 array to each comment, and the whole
+    text's vector to a comment of more than one sentence (``Analysed.whole``)."""
 
     name: ClassVar[str] = "encode.shared.v1"
     version: str = "1"
@@ -71,9 +89,11 @@ class SharedEncodeStage:
         return cached_vectors(self.model_, self.cache_, texts)
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:
-        vectors = self.vectors_for([s.text for a in batch for s in a.sentences])
+        wholes = [whole_text(a) for a in batch]
+        vectors = self.vectors_for([s.text for a in batch for s in a.sentences] + [w for w in wholes if w])
         out = []
-        for a in batch:
+        for a, whole in zip(batch, wholes):
             rows = [vectors[text_hash(s.text)] for s in a.sentences]
-            out.append(a.with_vectors(np.stack(rows) if rows else np.zeros((0, self.model_.encoder_.dim), np.float32)))
+            out.append(a.with_vectors(np.stack(rows) if rows else np.zeros((0, self.model_.encoder_.dim), np.float32),
+                                      vectors[text_hash(whole)] if whole else None))
         return out

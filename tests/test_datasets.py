@@ -1,7 +1,7 @@
 """Labeled-dataset loaders: content, label sets and the deterministic train/val split.
 
-Tests that need ../shared/datasets (or $VOICEMINER_DATASETS) skip when it is missing;
-the split, error-message and parser tests run everywhere.
+Tests that need ../shared/datasets (or $VOICEMINER_DATASETS) skip when it is missing (and
+fail on CI, see datasets_required.py); the split, error-message and parser tests run everywhere.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from datasets_required import datasets_or_skip
 
 from voiceminer.evaluation.datasets import (
     ALL_LOADERS,
@@ -53,10 +54,7 @@ EXPECTED: dict[str, tuple[set[str] | None, bool]] = {
 
 @pytest.fixture(scope="module")
 def root() -> Path:
-    try:
-        return datasets_root()
-    except DatasetMissing as exc:
-        pytest.skip(f"labeled datasets not available: {exc}")
+    return datasets_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +142,12 @@ def test_val_fraction_on_real_data(loaded: dict[str, list[Example]]) -> None:
 
 def test_split_of_is_deterministic_and_normalized() -> None:
     text = "The food was great, the service  slow."
-    assert split_of(text) == split_of(text)
+    # pinned sides (sha256 of the normalized text): the same in every process and release; a split that
+    # moved would leak validation texts into training, and a salted or random one fails here
+    pinned = [split_of(f"sentence number {i}") for i in range(12)]
+    assert pinned == ["val", "train", "train", "train", "val", "train", "train", "train", "train", "train",
+                      "val", "train"]
+    assert split_of(text) == "val"
     assert split_of(text) == split_of("  the FOOD was great,\tthe service slow.\n")
     assert split_of(text, 0.0) == "train" and split_of(text, 1.0) == "val"
     texts = [f"sentence number {i}" for i in range(20000)]

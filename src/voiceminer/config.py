@@ -15,6 +15,7 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
     redact_pii = true
+    retention_days = 730           # comments older than this are deleted (0: keep forever)
     promises = "promises.yaml"     # optional; what the company promises (see voiceminer.aggregate.promises)
     alert_webhook = "https://hooks.example.com/voiceminer"  # optional; alerts are POSTed here as JSON
     case_priorities = ["high", "medium"]   # complaint priorities that open a triage case
@@ -61,6 +62,7 @@ class Settings:
     batch_size: int = 256
     pipeline: tuple[str, ...] = DEFAULT_PIPELINE
     redact_pii: bool = False
+    retention_days: int = 0  # delete comments (and all derived data) older than this many days; 0: keep forever
     report_period: str = "week"
     taxonomy: Path | None = None  # theme taxonomy YAML; None: the built-in customer-experience taxonomy
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
@@ -85,6 +87,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
+        if isinstance(self.retention_days, bool) or not isinstance(self.retention_days, int) \
+                or self.retention_days < 0:
+            raise ConfigError(f"retention_days must be a whole number of days >= 0 (0: keep forever), "
+                              f"got {self.retention_days!r}")
         if self.baseline_periods < 1 or self.min_volume < 1:
             raise ConfigError("baseline_periods and min_volume must be at least 1")
         if self.alert_webhook and not self.alert_webhook.startswith(("http://", "https://")):
@@ -190,7 +196,7 @@ def _check_keys(section: Mapping[str, Any], where: str) -> None:
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    for key in ("batch_size", "baseline_periods", "min_volume"):
+    for key in ("batch_size", "baseline_periods", "min_volume", "retention_days"):
         try:
             if key in out:
                 out[key] = int(out[key])

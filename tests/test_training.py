@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from datasets_required import datasets_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -15,13 +16,9 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--lora-rank", "4", "--lora-alpha", "8", "--lr", "1e-3"]],
                          ids=["layers", "adapters"])
 def test_train_shared_writes_a_loadable_artifact(tmp_path: Path, extra: list[str]) -> None:
-    from voiceminer.evaluation.datasets import DatasetMissing, datasets_root
     from voiceminer.models.shared import SharedModel
 
-    try:
-        datasets_root().joinpath("complaints_social_media").resolve(strict=True)
-    except (DatasetMissing, FileNotFoundError) as exc:
-        pytest.skip(f"datasets missing: {exc}")
+    datasets_or_skip("complaints_social_media")  # a skip here, a failure on CI
     out = tmp_path / "model"
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_shared.py"), "--limit", "24", "--epochs", "1",
                           "--out", str(out), *extra], capture_output=True, text=True, timeout=600)

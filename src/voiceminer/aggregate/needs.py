@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .stats import rate_test, trend_slope
+from .themes import check_segments, segment_label
 
 # Two listed needs are related when the mean distance between their sentences is under this
 # (grouping merges under 0.5). Set on the demo corpus (no labeled need groups exist here): its
@@ -127,7 +128,11 @@ def _representatives(g: pd.DataFrame, vectors: dict[str, np.ndarray], n: int) ->
 
 
 def _segments(g: pd.DataFrame, comments: pd.DataFrame, cols: list[str], min_count: int = 3) -> list[dict[str, Any]]:
-    """Segment values that raise this need more than their share of all comments (lift > 1.2)."""
+    """Segment values that raise this need more than their share of all comments (lift > 1.2).
+    ``cols`` come from :func:`~voiceminer.aggregate.themes.segment_columns`; a column VoiceMiner
+    computes (priority, sentiment, ...) is refused (:func:`~voiceminer.aggregate.themes.check_segments`),
+    so "raised most by" only names what customers, their channel or the export say."""
+    check_segments(cols)
     out = []
     unique = g.drop_duplicates("comment_id")
     for col in cols:
@@ -139,5 +144,6 @@ def _segments(g: pd.DataFrame, comments: pd.DataFrame, cols: list[str], min_coun
                 continue
             lift = (count / total) / overall[value]
             if lift >= 1.2:
-                out.append({"segment": col, "value": value, "comments": int(count), "lift": round(float(lift), 2)})
+                out.append({"segment": col, "segment_label": segment_label(col), "value": value,
+                            "comments": int(count), "lift": round(float(lift), 2)})
     return sorted(out, key=lambda s: (-s["lift"], s["segment"], s["value"]))[:5]

@@ -123,6 +123,7 @@ def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: in
     """Per value of a segment column (channel, source, meta.plan, ...): comments, negative share
     and the themes it over-indexes on (share in the segment / share overall). ``cs`` is
     :func:`comment_sentiment` of the theme mentions."""
+    check_segments([column])
     if column not in comments or comments[column].isna().all():
         return []
     seg = comments[["id", column, "sentiment"]].dropna(subset=[column])
@@ -137,8 +138,8 @@ def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: in
         lift = (in_seg / overall.reindex(in_seg.index)).dropna()
         lifted = [{"theme": k, "share": round(float(in_seg[k]), 4), "lift": round(float(v), 2)}
                   for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5][:top]
-        out.append({"segment": column, "value": str(value), "comments": int(n),
-                    "negative_share": round(float((group["sentiment"] == "negative").mean()), 4),
+        out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
+                    "comments": int(n), "negative_share": round(float((group["sentiment"] == "negative").mean()), 4),
                     "over_indexed_themes": lifted})
     return out
 
@@ -148,6 +149,7 @@ def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str
     """Theme x segment value over the window: comments mentioning the theme, their share of the
     segment's comments and net sentiment (one record per cell with at least one mention).
     ``cs`` is :func:`comment_sentiment` of the theme mentions."""
+    check_segments(columns)
     if cs.empty:
         return []
     out = []
@@ -162,18 +164,61 @@ def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str
             if n < min_comments:
                 continue
             k = int(g["comment_id"].nunique())
-            out.append({"segment": column, "value": str(value), "theme": theme, "comments": k,
+            out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
+                        "theme": theme, "comments": k,
                         "share": round(k / n, 4), "net_sentiment": round(100.0 * (int(g["pos"].sum()) -
                                                                                  int(g["neg"].sum())) / k, 1)})
     return out
 
 
+# What VoiceMiner itself says about a comment (the comment frame's own columns, the tag output's
+# fields). None of these is ever a segment: a segment is what the customer or the collector
+# says (channel, source, the export's metadata), never a result of the analysis.
+COMPUTED = frozenset({"sentiment", "sentiment_score", "is_complaint", "complaint", "priority", "priority_score",
+                      "theme", "themes", "cause", "causes", "need", "needs", "need_score", "cue", "cues",
+                      "reasons", "score", "cluster", "topic", "topics", "emerging", "urgency", "churn"})
+SEGMENT_BASES = ("channel", "source")
+
+
+def check_segments(columns: list[str]) -> None:
+    """Refuse any segment column other than channel, source and the input's metadata
+    (``meta.*``): the comment frame's own analysis columns (``priority``, ``sentiment``,
+    ``is_complaint``, ...) are VoiceMiner's outputs, never a segment."""
+    if bad := [c for c in columns if c not in SEGMENT_BASES and not c.startswith("meta.")]:
+        raise ValueError(f"only input attributes (channel, source, meta.*) can be segments, not {bad}")
+
+
 def segment_columns(comments: pd.DataFrame, max_values: int = 20, min_coverage: float = 0.2) -> list[str]:
-    """Columns to break figures down by: channel, source and metadata fields with few distinct
-    values that cover at least ``min_coverage`` of the comments (ids and free text are skipped)."""
-    cols = [c for c in ("channel", "source") if comments[c].nunique() > 1]
+    """Columns to break figures down by: channel, source and metadata fields (``meta.*``, as the
+    input carried them) with few distinct values that cover at least ``min_coverage`` of the
+    comments (ids and free text are skipped). The frame's own analysis columns (sentiment,
+    complaint, priority, ...) are never candidates: see :func:`segment_label` for an input
+    field that shares a name with one of them."""
+    cols = [c for c in SEGMENT_BASES if c in comments and comments[c].nunique() > 1]
     for col in sorted(c for c in comments.columns if c.startswith("meta.")):
         values = comments[col].dropna().astype(str)
         if len(values) >= min_coverage * len(comments) and 2 <= values.nunique() <= max_values:
             cols.append(col)
     return cols
+
+
+def segment_label(column: str) -> str:
+    """How a segment column is named in the report.
+
+    ``channel`` and ``source`` as they are; a metadata field by its own name ("plan",
+    "region", "app version"). A metadata field named like something VoiceMiner computes
+    (a helpdesk export's ticket ``priority``, a survey tool's ``sentiment``) is the input's
+    own value, set by the customer, an agent or the source system, not VoiceMiner's: a manager
+    reading "priority: low" next to VoiceMiner's triage priority would take one for the other,
+    so it is named "priority (from the export)".
+
+    >>> [segment_label(c) for c in ("channel", "meta.plan", "meta.app_version", "meta.priority", "meta.Sentiment")]
+    ['channel', 'plan', 'app version', 'priority (from the export)', 'Sentiment (from the export)']
+    """
+    name = column.removeprefix("meta.")
+    if not column.startswith("meta."):
+        return name
+    readable = name.replace("_", " ").strip()
+    if readable.lower().replace(" ", "_").replace("-", "_") in COMPUTED:
+        return f"{readable} (from the export)"
+    return readable

@@ -65,7 +65,8 @@ def to_markdown(f: dict[str, Any]) -> str:
     lines += ["## Unmet needs", ""]
     lines += _table(["need", "comments", "growth", "segments", "related needs", "comments with related"],
                     [[md_text(n["statement"]), n["comments"], n["growth_ratio"],
-                      md_text(", ".join(f"{s['value']} ({s['lift']}x)" for s in n["segments"][:3])),
+                      md_text(", ".join(f"{s.get('segment_label', s['segment'])}: {s['value']} ({s['lift']}x)"
+                                      for s in n["segments"][:3])),
                       md_text("; ".join(n.get("related", []))), n.get("related_comments", n["comments"])]
                      for n in f["needs"]])
     lines += ["## Promises and expected topics", ""]
@@ -144,8 +145,8 @@ def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
                     [[d["label"], d["comments"], d["rating_impact"], d.get("nps_impact")]
                      for d in f["drivers"].get("impact") or []]),
         "Themes by segment": (["segment", "value", "theme", "comments", "share", "net_sentiment"],
-                              [[r["segment"], r["value"], r["theme"], r["comments"], r["share"], r["net_sentiment"]]
-                               for r in f.get("theme_by_segment", [])]),
+                              [[r.get("segment_label", r["segment"]), r["value"], r["theme"], r["comments"],
+                                r["share"], r["net_sentiment"]] for r in f.get("theme_by_segment", [])]),
         "Alerts": (["severity", "kind", "message"], [[a["severity"], a["kind"], a["message"]] for a in f["alerts"]]),
     }
     return sheets

@@ -8,9 +8,12 @@ evaluation and checks it reproduces scores.json. ``--only GROUPS`` re-runs those
 groups (comma-separated: sentiment, binary, themes, discovery) and keeps the other rows of
 the existing scores.json, for a change that touches only them.
 
+``--keep-baselines`` keeps the frozen-encoder + LR column of the existing scores.json (it does not
+depend on the shipped model) instead of encoding every training split with the base encoder again.
+
 Usage:
     .venv/bin/python scripts/write_model_cards.py [--model shared-v2] [--models models] [--datasets DIR]
-        [--only binary]
+        [--only binary] [--keep-baselines]
 """
 
 from __future__ import annotations
@@ -83,13 +86,21 @@ def main() -> None:
     ap.add_argument("--cache", default="voiceminer-data/cache/eval-vectors")
     ap.add_argument("--model", default=DEFAULT_SHARED, help="the shared artifact to evaluate and describe")
     ap.add_argument("--only", default=None, help="re-run these groups, keep the other rows of scores.json")
+    ap.add_argument("--keep-baselines", action="store_true",
+                    help="keep the frozen-encoder + LR figures of scores.json instead of re-running them "
+                         "(they do not depend on the shipped model; rows without one are run)")
     args = ap.parse_args()
     folder = Path(args.models) / args.model
     only = args.only.split(",") if args.only else None
+    old = json.loads((folder / "scores.json").read_text(encoding="utf-8")) if (folder / "scores.json").is_file() else []
+    kept = {r["task"]: r["frozen_lr"] for r in old if r.get("frozen_lr") is not None} if args.keep_baselines else {}
     rows = evaluate(Path(args.datasets) if args.datasets else None, Path(args.models), Path(args.cache), log=print,
-                    shared_model=args.model, only=only)
+                    shared_model=args.model, only=only, skip_baseline=list(kept))
+    for row in rows:
+        if row.task in kept and row.scores.get("frozen_lr") is None:
+            row.scores["frozen_lr"] = kept[row.task]
     if only:
-        rows = merged(json.loads((folder / "scores.json").read_text(encoding="utf-8")), rows, only)
+        rows = merged(old, rows, only)
     table = format_table(rows)
     print(table)
     (folder / "scores.json").write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -107,9 +108,10 @@ class Evaluator:
 
     def __init__(self, root: Path | None = None, models_dir: Path | None = None,
                  cache_dir: Path | None = None, log: Callable[[str], None] = lambda s: None,
-                 shared_model: str | None = None) -> None:
+                 shared_model: str | None = None, skip_baseline: Sequence[str] = ()) -> None:
         from .product import cache_factory
 
+        self.skip_baseline = set(skip_baseline)  # tasks whose frozen-encoder + LR baseline is not run
         self.root = ds.datasets_root(root)
         self.models_dir = models_dir
         self.shared_model = shared_model
@@ -189,6 +191,12 @@ class Evaluator:
             rows.append(self._sentiment_row(key, label, ds.split(data[name], "val"), lr, False))
         return rows
 
+    def baseline(self, task: str, run: Callable[[], float]) -> float | None:
+        """The frozen-encoder + LR baseline's score, or None for a task in ``skip_baseline``
+        (``write_model_cards.py --keep-baselines`` keeps the earlier figure: it does not depend on
+        the shipped model)."""
+        return None if task in self.skip_baseline else run()
+
     def _sentiment_row(self, key: str, label: str, val: list[ds.Example], lr: "_LazyLR", two_way: bool) -> Row:
         from .product import sentiment_label
 
@@ -196,14 +204,14 @@ class Evaluator:
         probs = self.shared_sentiment(texts)
         if two_way:
             head = ["positive" if p[2] >= p[0] else "negative" for p in probs]
-            base = lr.predict_two_way(texts)
         else:
             head = [("negative", "neutral", "positive")[int(np.argmax(p))] for p in probs]
-            base = lr.predict(texts)
         records = self.product.records(texts)
         product = [sentiment_label(r, two_way) for r in records]
         return Row(key, label, "accuracy", len(val), {
-            "vader": accuracy(gold, vader_labels(texts, two_way)), "frozen_lr": accuracy(gold, base),
+            "vader": accuracy(gold, vader_labels(texts, two_way)),
+            "frozen_lr": self.baseline(key, lambda: accuracy(gold, lr.predict_two_way(texts) if two_way
+                                                             else lr.predict(texts))),
             "head": accuracy(gold, head), "model": accuracy(gold, product)}, TARGETS[key],
             self._breakdown(key, records, gold, head, product, accuracy))
 
@@ -230,11 +238,11 @@ class Evaluator:
             records = self.product.records(texts)
             threshold = self.shared.thresholds[key]
             product = [is_complaint(r) if key == "complaint" else need_informative(r, threshold) for r in records]
-            lr = logreg(self.base_vectors([e.text for e in train]), [e.label for e in train], self.base_vectors(texts))
             vader = [lab == "negative" for lab in vader_labels(texts)] if key == "complaint" else None
             rows.append(Row(key, label, "F1", len(val), {
                 "vader": binary_f1(gold, vader) if vader is not None else None,
-                "frozen_lr": binary_f1(gold, [p == positive for p in lr]), "head": binary_f1(gold, head),
+                "frozen_lr": self.baseline(key, partial(self._lr_f1, train, texts, gold, positive)),
+                "head": binary_f1(gold, head),
                 "model": binary_f1(gold, product)}, TARGETS[key],
                 self._breakdown(key, records, gold, head, product, binary_f1)))
         try:
@@ -242,6 +250,10 @@ class Evaluator:
         except ds.DatasetMissing as exc:  # the RE'21 app reviews are optional beside the other corpora
             self.log(f"  request_kind and unmet_need left out: {exc}")
             return rows
+
+    def _lr_f1(self, train: list[ds.Example], texts: list[str], gold: list[bool], positive: str) -> float:
+        base = logreg(self.base_vectors([e.text for e in train]), [e.label for e in train], self.base_vectors(texts))
+        return binary_f1(gold, [p == positive for p in base])
 
     def unmet_needs(self) -> Row:
         """Unmet needs as ``tag`` gives them (``needs`` not empty) against the RE'21 app review
@@ -365,16 +377,17 @@ GROUPS = ("sentiment", "binary", "themes", "discovery")
 
 def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir: Path | None = None,
              only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None,
-             shared_model: str | None = None) -> list[Row]:
+             shared_model: str | None = None, skip_baseline: Sequence[str] = ()) -> list[Row]:
     """Run the evaluation groups (all by default) with the shared model ``shared_model``
-    (default ``models.shared.DEFAULT_SHARED``) and return the table's rows."""
+    (default ``models.shared.DEFAULT_SHARED``) and return the table's rows (``skip_baseline``:
+    tasks whose frozen-encoder + LR baseline is left out, None in the rows)."""
     from ..errors import ConfigError
 
     groups = list(only or GROUPS)
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ConfigError(f"unknown evaluation group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
-    ev = Evaluator(root, models_dir, cache_dir, log, shared_model)
+    ev = Evaluator(root, models_dir, cache_dir, log, shared_model, skip_baseline)
     rows: list[Row] = []
     for group in groups:
         log(f"evaluating {group} ...")

@@ -38,7 +38,7 @@ _FLAGS = re.IGNORECASE
 # a new clause starts at ; . ! ? or where ", and" / "and" / "but" / "so" is followed by a new subject
 _SPLIT = re.compile(r"[;.!?]+\s*|\s*,?\s+(?:and|but|so|because|although|though|while|since)\s+"
                     r"(?=(?:the|my|our|your|his|her|their|its|it|they|we|i|you|this|that|these|those|there|"
-                    r"still|no|one)\b)|\s*,\s+(?=(?:the|my|our|it|they|we|i|this|there|still|no)\b)", _FLAGS)
+                    r"still|no|one)\b)|\s*,\s+(?=(?:the|my|our|it|they|we|i|this|there|still|no|can'?t|cannot)\b)", _FLAGS)
 _BE = r"(?:is|are|was|were|'s|'re|seems?|seemed|looks?|felt|feels?)"
 _INTENS = r"(?:(?:so|really|very|just|quite|rather|pretty|extremely|a\s+bit|a\s+little|almost|nearly|" \
           r"virtually|literally|way|far|much|still|also|always|often)\s+)*"
@@ -117,14 +117,14 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...
         ((rf"^{_SUBJECT}\s+(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not)\s+"
           r"(?:even\s+|always\s+|really\s+)?(?P<verb>have|include|offer|provide|come\s+with|give|support|show|let|"
           r"allow|fit|hold|stay|close|open|remember|save|sync|list|accept|work\s+with)\b(?P<rest>.*)$"), _doesnt),
-        (r"\bthere\s+(?:is|are|was|were|'s)\s+(?:still\s+)?no\s+(?P<n>\w.*)$", _add),
-        (r"^(?:(?:and|but)\s+)?(?:still\s+)?no\s+(?P<n>\w.*)$", _add),
+        (r"\bthere(?:\s+(?:is|are|was|were)|'s)\s+(?:still\s+)?no\s+(?P<n>\w.*)$", _add),
+        (r"(?:^(?:(?:and|but)\s+)?|\s[-:\u2013]\s*|\bstill\s+)no\s+(?P<n>\w.*)$", _add),
         (rf"^{_SUBJECT}\s+(?:is|are|was|were|'s|'re)\s+(?:still\s+|also\s+)?missing$", lambda m: f"add {_subject(m['x'])}"),
         (rf"^{_SUBJECT}\s+(?:is|are|isn't|aren't)\s+(?:still\s+)?(?:not\s+)?(?:yet\s+)?supported$",
          lambda m: f"support {_subject(m['x'])}"),
         (r"\b(?:lacks?|lacked|is\s+lacking|are\s+lacking|lacking)\s+(?:in\s+)?(?P<n>\w.*)$", _add),
         (r"\b(?:not\s+enough|too\s+few|too\s+little)\s+(?P<n>\w.*)$", _more),
-        (rf"^{_SUBJECT}\s+(?:still\s+|really\s+|desperately\s+)?needs\s+(?!to\b)(?P<n>\w.*)$", _add),
+        (rf"^(?:{_SUBJECT}\s+)?(?:still\s+|really\s+|desperately\s+|also\s+)?needs\s+(?!to\b)(?P<n>\w.*)$", _add),
     ))
 
 

@@ -73,7 +73,7 @@ def _p(pattern: str, prefix: str = "add") -> _Pattern:
 
 # A named group "keep" is part of the statement ("Please add X" -> "add X"); the rest of the match is cue.
 _PATTERNS: tuple[_Pattern, ...] = (
-    _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?wish(?:ed)?\b(?:\s+that)?"),
+    _p(rf"(?:\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?|{_OPENING}(?:only\s+|just\s+)?)wish(?:ed)?\b(?:\s+that)?"),
     _p(r"\bif\s+only\b"),
     _p(r"\b(?:(?:(?:it|that|this)\s+)?(?:would|will|could)|(?:it|that|this)\s*(?:'d|'ll))\s+(?:really\s+)?make\s+(?:such\s+)?"
        r"(?:a|all\s+the)\s+(?:(?:huge|big|real|massive|great|world\s+of)\s+)?difference\s+if\b"
@@ -98,7 +98,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
        r"(?:\s+(?:it\s+)?if\b|\s+to\b)?"),  # "Would love ..." opening a sentence drops its "I"
     _p(rf"(?:\b(?:i|we)(?:'d|\s+would)|{_OPENING}would)\s+(?:really\s+|also\s+)?like\s+(?:to\s+(?:see|have)\b|"
        r"to\s+be\s+able\s+to\b|"
-       rf"(?:an?|the)\s+{_THING}\s+to\b|it\s+if\b)"),
+       rf"(?:an?|the)\s+{_THING}\s+(?:to|of)\b|it\s+if\b)"),
     _p(rf"\b(?:can|could|would|will)\s+(?:you|we|they)\s+(?:please\s+)?(?P<keep>{_ASK_VERB}|bring\s+back)\b"),
     _p(rf"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\s+(?:(?:a|an|the|some)\s+{_THING}\s+to|to\s+be\s+able\s+to)\b"),
     _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\b(?!\s+(?:it|this|that|them|him|her|you)\b)", prefix=""),

@@ -102,7 +102,7 @@ def test_failure_midway_leaves_whole_batches_and_rerun_finishes(settings: Settin
         return real(self, run_id, items)
 
     monkeypatch.setattr(Store, "ingest_batch", flaky)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="disk on fire"):  # the batch's own error, not some other one
         jobs.ingest(settings, [export])
     store = jobs.open_store(settings)
     assert store.counts()["comments"] == 100  # two whole batches of 50

@@ -498,3 +498,20 @@ def test_reports_list_and_download_stay_in_the_folder(service: dict[str, Any]) -
         assert client.get(f"/api/reports/{bad}").status_code == 404, bad
     theme = client.get("/api/themes/delivery").json()
     assert theme["summary"]["comments"] == 3 and [c["comment_id"] for c in theme["cases"]] == ["shop:1"]
+
+
+def test_request_bodies_are_limited(service: dict[str, Any]) -> None:
+    client = TestClient(service["app"])
+    headers = {"authorization": f"Bearer {create_token(service['store'], 'root')}",
+               "content-type": "application/json"}
+    big = b'{"name": "' + b"x" * 1_100_000 + b'"}'
+    resp = client.post("/api/users", content=big, headers=headers)
+    assert resp.status_code == 413 and "too large" in resp.json()["detail"]
+    assert resp.headers["x-content-type-options"] == "nosniff"
+
+    def chunks():  # no content-length: counted while streaming
+        for _ in range(12):
+            yield b"x" * 100_000
+
+    streamed = client.post("/api/users", content=chunks(), headers=headers)
+    assert 400 <= streamed.status_code < 500

@@ -171,3 +171,21 @@ def test_customer_html_renders_as_text(live: dict[str, Any], tmp_path: Path) -> 
         me = json.loads(b.evaluate("fetch('/api/me').then(r => r.text())", await_promise=True))
         assert me["role"] == "viewer"
     print(f"\nscreenshot: {shot}")
+
+
+def test_every_page_renders_without_errors(live: dict[str, Any], tmp_path: Path) -> None:
+    base = live["base"]
+    shots = _artifacts(tmp_path)
+    pages = {"queue-filtered": "/queue?status=new&priority=medium&theme=billing&period=90d",
+             "search": "/search?q=refund", "themes": "/themes", "theme": "/themes/delivery",
+             "reports": "/reports", "outcomes": "/outcomes", "admin": "/admin"}
+    with BrowserSession() as b:
+        _login(b, base, "root")
+        for name, url in pages.items():
+            b.goto(base + url)
+            assert b.evaluate("location.pathname") == url.split("?")[0], name
+            assert b.evaluate("document.querySelector('header.top') !== null"), name
+            b.screenshot(shots / f"{name}.png")
+        assert b.console_errors() == []
+        assert [u for u in b.requests() if not u.startswith((base, "data:", "about:"))] == []
+    print(f"\nscreenshots: {shots}")

@@ -23,7 +23,7 @@ from ..config import Settings
 from ..errors import ConflictError, StoreError, TriageError, VoiceMinerError
 from ..storage import Store
 from .auth import CurrentUser, NotAuthenticated, ServiceContext, ctx, wants_json
-from .security import LoginLimiter, SecurityHeaders, Sessions, install_secret
+from .security import BodyLimit, LoginLimiter, SecurityHeaders, Sessions, install_secret
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -65,7 +65,8 @@ def create_app(settings: Settings, *, store: Store | None = None, secret: bytes 
                                   sessions=Sessions(secret or install_secret(settings.data_dir)),
                                   limiter=limiter or LoginLimiter(), templates=_templates(),
                                   labels=_labels(settings))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
     _errors(app)
 
     from . import api, web

@@ -29,6 +29,7 @@ from .types import Comment, IngestCounts, Reject
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
+    from .privacy import Redactor
 
 T = TypeVar("T")
 
@@ -132,7 +133,10 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
     try:
         items = collect(files, timezone=settings.timezone, **collect_options)
         if settings.redact_pii:
-            items = map(_redact, items)
+            from .privacy import Redactor
+
+            redactor = Redactor()  # names need spaCy: loaded once per ingest, on the first row
+            items = (_redact(item, redactor) for item in items)
         for batch in batched(items, settings.batch_size):
             result.counts.add(store.ingest_batch(run_id, batch))
             _quarantine(settings, result, [i for i in batch if isinstance(i, Reject)])
@@ -150,12 +154,11 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
     return result
 
 
-def _redact(item: Comment | Reject) -> Comment | Reject:
-    from .privacy import redact, redact_comment
-
+def _redact(item: Comment | Reject, redactor: "Redactor") -> Comment | Reject:
     if isinstance(item, Comment):
-        return redact_comment(item)
-    return replace(item, raw=redact(item.raw)) if item.raw else item
+        return redactor.redact_comment(item)
+    return replace(item, raw=redactor.redact(item.raw) if item.raw else item.raw,
+                   reason=redactor.redact(item.reason))
 
 
 def _quarantine(settings: Settings, result: IngestResult, rejects: list[Reject]) -> None:
@@ -249,6 +252,10 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
     run_id = store.begin_run("mine", {"inputs": [str(i) for i in inputs], **_jsonable(collect_options)})
     try:
         ing = ingest(settings, inputs, store=store, progress=progress, run_id=run_id, **collect_options)
+        if settings.retention_days > 0:  # before analysis and report, so neither uses expired comments
+            from .storage.retention import apply_retention
+
+            apply_retention(store, settings)
         ana = analyse(settings, store=store, progress=progress, run_id=run_id)
         from .report import FORMATS
 

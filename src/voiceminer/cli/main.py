@@ -294,6 +294,7 @@ def _strict_code(out: Printer, strict: bool, rejected: int, quarantine: Optional
 
 
 from . import triage_cmds  # noqa: E402,F401  (labels and cases commands register on `app`)
+from . import privacy_cmds  # noqa: E402,F401  (retention commands register on `app`)
 
 
 # -- the triage service: serve, users, tokens -------------------------------------------------

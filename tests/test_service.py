@@ -138,6 +138,7 @@ ACCESS = {
     ("GET", "/openapi.json"): VIEWER, ("POST", "/logout"): VIEWER,
     ("GET", "/api/me"): VIEWER, ("GET", "/api/queue"): VIEWER, ("GET", "/api/cases/{case_id}"): VIEWER,
     ("PATCH", "/api/cases/{case_id}"): TRIAGER, ("GET", "/api/cases/{case_id}/history"): VIEWER,
+    ("POST", "/api/cases/{case_id}/labels"): TRIAGER, ("POST", "/cases/{case_id}/labels"): TRIAGER,
     ("GET", "/api/search"): VIEWER, ("GET", "/api/themes"): VIEWER, ("GET", "/api/themes/{theme_id}"): VIEWER,
     ("GET", "/api/reports"): VIEWER, ("GET", "/api/reports/{name}"): VIEWER,
     ("GET", "/api/you-said-we-did"): VIEWER, ("GET", "/api/labels/export"): TRIAGER,
@@ -171,11 +172,14 @@ def _call(client: TestClient, svc: dict[str, Any], method: str, path: str, who: 
     json_body = {("PATCH", "/api/cases/{case_id}"): {"version": version, "reply": f"hello from {tag}"},
                  ("POST", "/api/users"): {"name": f"new-{tag}", "role": "viewer", "password": PASSWORD},
                  ("PATCH", "/api/users/{name}"): {"role": "triager"},
-                 ("POST", "/api/teams"): {"name": f"team-{tag}", "members": ["tom"]}}.get((method, path))
+                 ("POST", "/api/teams"): {"name": f"team-{tag}", "members": ["tom"]},
+                 ("POST", "/api/cases/{case_id}/labels"): {"kind": "sentiment", "value": "negative"}
+                 }.get((method, path))
     form = {("POST", "/cases/{case_id}"): {"version": str(version), "reply": f"form reply from {tag}"},
             ("POST", "/admin/users"): {"name": f"form-{tag}", "role": "viewer", "password": PASSWORD},
             ("POST", "/admin/users/{name}"): {"role": "triager", "active": "true"},
             ("POST", "/admin/teams"): {"name": f"form-team-{tag}", "members": "tom"},
+            ("POST", "/cases/{case_id}/labels"): {"kind": "need", "value": "need"},
             ("POST", "/logout"): {}}.get((method, path))
     if form is not None and csrf:
         form = {**form, "csrf": csrf}
@@ -289,6 +293,9 @@ BAD_INPUT = [
     ("PATCH", "/api/cases/{id}", {"version": "one"}),
     ("PATCH", "/api/cases/{id}", {"version": 1, "action": "x" * 6000}),
     ("PATCH", "/api/cases/999999", {"version": 1, "status": "acknowledged"}),
+    ("POST", "/api/cases/{id}/labels", {"kind": "theme", "value": "delivery"}),
+    ("POST", "/api/cases/{id}/labels", {"kind": "sentiment", "value": "furious"}),
+    ("POST", "/api/cases/999999/labels", {"kind": "need", "value": "need"}),
     ("POST", "/api/users", {"name": "x", "role": "god", "password": PASSWORD}),
     ("POST", "/api/users", {"name": "x", "role": "viewer", "password": "short"}),
     ("POST", "/api/users", {"name": "tom", "role": "viewer", "password": PASSWORD}),
@@ -515,3 +522,36 @@ def test_request_bodies_are_limited(service: dict[str, Any]) -> None:
 
     streamed = client.post("/api/users", content=chunks(), headers=headers)
     assert 400 <= streamed.status_code < 500
+
+
+def test_sentiment_and_need_corrections_are_labels(service: dict[str, Any]) -> None:
+    from voiceminer.triage import list_labels
+
+    client = TestClient(service["app"])
+    csrf = login(client, "tia")
+    case = service["courier"]
+    form = client.post(f"/cases/{case.id}/labels", data={"csrf": csrf, "kind": "sentiment", "value": "negative"},
+                       follow_redirects=False)
+    assert form.status_code == 303
+    api = client.post(f"/api/cases/{case.id}/labels", json={"kind": "need", "value": "need"},
+                      headers={"x-csrf-token": csrf})
+    assert api.status_code == 201
+    got = [(r["comment_id"], r["kind"], r["value"], r["user"], r["case_id"]) for r in list_labels(service["store"])]
+    assert got == [("shop:1", "sentiment", "negative", "tia", case.id), ("shop:1", "need", "need", "tia", case.id)]
+    bad = client.post(f"/cases/{case.id}/labels", data={"csrf": csrf, "kind": "need", "value": "maybe"})
+    assert bad.status_code == 400 and "need must be" in bad.text
+
+
+def test_a_busy_store_is_a_503_not_a_traceback(service: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+
+    from voiceminer import triage
+
+    def locked(*_a: Any, **_k: Any) -> Any:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(triage, "list_cases", locked)
+    client = TestClient(service["app"])
+    headers = {"authorization": f"Bearer {create_token(service['store'], 'vic')}"}
+    resp = client.get("/api/queue", headers=headers)
+    assert resp.status_code == 503 and "locked" not in resp.text and resp.headers["retry-after"] == "2"

@@ -43,6 +43,14 @@ class CasePatch(BaseModel):
     reply: str | None = Field(None, max_length=10000)
 
 
+class Correction(BaseModel):
+    """A triager's correction of the model's sentiment or need flag for the case's comment (a label)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["sentiment", "need"]
+    value: Literal["negative", "neutral", "positive", "need", "not_need"]
+
+
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
@@ -99,6 +107,15 @@ def patch_case(request: Request, case_id: int, change: CasePatch, user: Triager)
     version = fields.pop("version")
     updated = triage.update_case(ctx(request).store, case_id, user, version, **fields)
     return updated.as_dict()
+
+
+@router.post("/cases/{case_id}/labels", status_code=201,
+             summary="Correct the model's sentiment or need flag for the case's comment (stored as a label)")
+def correct_case(request: Request, case_id: int, change: Correction, user: Triager) -> dict[str, Any]:
+    store = ctx(request).store
+    case = triage.get_case(store, case_id)
+    triage.correct(store, case.comment_id, user, change.kind, change.value, case_id=case.id)
+    return {"comment_id": case.comment_id, "kind": change.kind, "value": change.value}
 
 
 @router.get("/cases/{case_id}/history", summary="The case's audit log, oldest first")

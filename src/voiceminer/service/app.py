@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -122,6 +123,15 @@ def _errors(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return page(request, status, str(exc))
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def store_busy(request: Request, exc: sa.exc.OperationalError) -> Response:
+        message = "the store is busy or unreachable; try again in a moment"
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503, headers={"retry-after": "2"})
+        response = page(request, 503, message)
+        response.headers["retry-after"] = "2"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -206,7 +206,7 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = ('{"detail": "request body too large (at most %d bytes)"}' % limit).encode()
+    body = f'{{"detail": "request body too large (at most {limit} bytes)"}}'.encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -154,6 +154,20 @@ def _update_from_form(store: Any, case_id: int, user: User, version: int, asked:
     update_case(store, case_id, user, version, **changed)
 
 
+@router.post("/cases/{case_id}/labels", summary="Correct the model's sentiment or need flag (form)")
+def correct_case(request: Request, case_id: int, user: Triager, kind: str = Form(..., max_length=20),
+                 value: str = Form(..., max_length=20)) -> Response:
+    store = ctx(request).store
+    case = triage.get_case(store, case_id)
+    try:
+        triage.correct(store, case.comment_id, user, kind, value, case_id=case.id)
+    except TriageError as exc:
+        if exc.status == 404:
+            raise
+        return _case_page(request, case_id, exc.status, error=str(exc))
+    return RedirectResponse(f"/cases/{case_id}?saved=1", status_code=303)
+
+
 @router.get("/search", summary="The comment search page")
 def search_page(request: Request, user: Reader, q: str = "", cursor: str | None = None) -> Response:
     from ..triage.search import search_comments

@@ -96,3 +96,15 @@ def test_report_names_segments_by_origin(tmp_path: Path) -> None:
     html = Path(result.report["html"]).read_text(encoding="utf-8")
     assert "priority (from the export) = low" in html and "<td>priority = " not in html
     assert np.isfinite([s["negative_share"] for s in figures["segments"]]).all()
+
+
+def test_a_segment_lists_only_themes_it_talks_about_more_than_average() -> None:
+    comments = _frame()
+    # "delivery" everywhere; "refunds" only in the North, so the South over-indexes on nothing
+    keys = ["delivery"] * len(comments) + ["refunds"] * 30
+    ids = comments["id"].tolist() + comments.loc[comments["meta.region"] == "North", "id"].tolist()[:30]
+    cs = pd.DataFrame({"comment_id": ids, "key": keys, "label": "negative", "mixed": False})
+    rows = {r["value"]: r for r in segment_table(comments, cs, "meta.region")}
+    assert [t["theme"] for t in rows["North"]["over_indexed_themes"]] == ["refunds"]
+    assert rows["South"]["over_indexed_themes"] == []  # delivery at 1.0x is not "more than average"
+    assert all(t["lift"] >= 1.2 for r in rows.values() for t in r["over_indexed_themes"])

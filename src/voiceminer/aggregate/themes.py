@@ -119,10 +119,11 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
 
 
 def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: int = 3,
-                  min_comments: int = 20) -> list[dict[str, Any]]:
+                  min_comments: int = 20, min_lift: float = 1.2) -> list[dict[str, Any]]:
     """Per value of a segment column (channel, source, meta.plan, ...): comments, negative share
-    and the themes it over-indexes on (share in the segment / share overall). ``cs`` is
-    :func:`comment_sentiment` of the theme mentions."""
+    and the themes it over-indexes on (share in the segment / share overall, at least
+    ``min_lift``, as for the needs: a segment that talks about nothing more than average lists
+    none). ``cs`` is :func:`comment_sentiment` of the theme mentions."""
     check_segments([column])
     if column not in comments or comments[column].isna().all():
         return []
@@ -137,7 +138,7 @@ def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: in
         in_seg = joined[joined[column] == value].groupby("key")["comment_id"].nunique() / n
         lift = (in_seg / overall.reindex(in_seg.index)).dropna()
         lifted = [{"theme": k, "share": round(float(in_seg[k]), 4), "lift": round(float(v), 2)}
-                  for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5][:top]
+                  for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5 and v >= min_lift][:top]
         out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
                     "comments": int(n), "negative_share": round(float((group["sentiment"] == "negative").mean()), 4),
                     "over_indexed_themes": lifted})

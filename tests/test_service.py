@@ -100,6 +100,8 @@ def seed(settings: Settings, store: Store) -> dict[str, Any]:
         '"series": [{"period": "2026-11-16", "comments": 1}, {"period": "2026-11-23", "comments": 2}]}], '
         '"root_causes": [], "causes": [], "quotes": {}}', encoding="utf-8")
     (reports / "report_week_2026-11-02_2026-11-23.md").write_text("# Report\n", encoding="utf-8")
+    (reports / "report_week_2026-11-02_2026-11-23.html").write_text(
+        "<!doctype html><style>h1{color:red}</style><h1>Report</h1>", encoding="utf-8")
     (settings.data_dir / "secret.txt").write_text("not a report", encoding="utf-8")
     return {"opened": opened, "courier": cases["shop:1"], "script": cases["shop:2"], "cases": cases}
 
@@ -498,7 +500,13 @@ def test_reports_list_and_download_stay_in_the_folder(service: dict[str, Any]) -
     client = TestClient(service["app"])
     login(client, "vic")
     names = [r["name"] for r in client.get("/api/reports").json()]
-    assert names == sorted(names, reverse=True) and "secret.txt" not in names and len(names) == 2
+    assert "secret.txt" not in names and len(names) == 3
+    html = client.get("/api/reports/report_week_2026-11-02_2026-11-23.html")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "content-disposition" not in html.headers or "inline" in html.headers["content-disposition"]
+    csp = html.headers["content-security-policy"]  # the report styles itself inline; still no script, no frames
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "script" not in csp
+    assert html.headers.get_list("content-security-policy") == [csp]
     md = client.get("/api/reports/report_week_2026-11-02_2026-11-23.md")
     assert md.status_code == 200 and md.text == "# Report\n" and "attachment" in md.headers["content-disposition"]
     for bad in ("../secret.txt", "..%2Fsecret.txt", "%2e%2e%2fsecret.txt", ".hidden.md"):

@@ -169,7 +169,7 @@ def test_mine_report_and_service_make_no_outbound_connection(offline: NetworkGua
 @pytest.mark.slow
 def test_tag_with_the_real_models_makes_no_outbound_connection(offline: NetworkGuard, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # prove the code needs no such setting from outside
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # the code must not need these from outside
         monkeypatch.delenv(key, raising=False)
     src = tmp_path / "two.csv"
     src.write_text("id,text\n1,The courier left my parcel in the rain.\n2,Lovely food and great value.\n")

@@ -39,8 +39,8 @@ def test_a_future_date_never_becomes_the_current_period(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ingest"]["rejected"] == 1
     figures = json.loads(Path(data["report"]["json"]).read_text())
-    periods = json.dumps(figures)
-    assert "2099" not in periods
+    assert figures["meta"]["current_period"] == "2026-09-21"  # the week of the newest valid rows
+    assert "2099" not in json.dumps(figures)
 
 
 def test_console_summary_keeps_the_reason_readable(tmp_path: Path) -> None:

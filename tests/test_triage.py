@@ -145,7 +145,7 @@ def test_corrections_become_a_train_themes_file(store: Store, tmp_path: Path) ->
     update_case(store, cases["c2"].id, ana, cases["c2"].version, theme="billing", cause="billing.overcharged")
     update_case(store, cases["c1"].id, ana, cases["c1"].version, cause="delivery.courier")
     correct(store, "c1", ana, "sentiment", "negative")
-    with pytest.raises(TriageError):
+    with pytest.raises(TriageError, match="sentiment must be one of"):
         correct(store, "c1", ana, "sentiment", "angry")
     out = tmp_path / "labels.csv"
     assert export_labels(store, out) == 2
@@ -173,7 +173,7 @@ def test_queue_order_cursor_and_filters(store: Store) -> None:
     assert [c.comment_id for c in list_cases(store, CaseFilter(theme="billing"), now=T0)[0]] == ["c4"]
     assert len(list_cases(store, CaseFilter(assignee=""), now=T0)[0]) == 5
     assert len(list_cases(store, CaseFilter(channel="email", priority="high"), now=T0)[0]) == 2
-    with pytest.raises(TriageError):
+    with pytest.raises(TriageError, match="bad cursor"):
         list_cases(store, cursor="not-a-cursor")
     detail = case_detail(store, seen[0].id)
     kinds = {h["kind"] for h in detail["highlights"]}
@@ -198,5 +198,5 @@ def test_search_is_full_text_and_safe(store: Store) -> None:
     assert {r["id"] for r in found} == {"a", "b"}  # stemmed: refund matches refunds
     assert search_comments(store, "refund", CaseFilter(status="new"))[0][0]["id"] == "a"
     assert search_comments(store, "') OR 1=1 --")[0] == []  # operators and quotes are words, not syntax
-    with pytest.raises(TriageError):
+    with pytest.raises(TriageError, match="give some words"):
         search_comments(store, "  ")

@@ -108,6 +108,12 @@ def tag(settings: Settings, inputs: Sequence[str | Path], out: str | Path, *, ta
     progress = progress or NullProgress()
     progress.start("tag", None)
     items = collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options)
+    if settings.redact_pii:  # the output quotes need and cue phrases: redact them as ingest would
+        from .jobs import _redact
+        from .privacy import Redactor
+
+        redactor = Redactor()
+        items = (_redact(item, redactor) for item in items)
     with out.open("w", encoding="utf-8") as fh:
         for batch in batched(items, settings.batch_size):
             for line in _tag_batch(pipeline, batch, result):

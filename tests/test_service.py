@@ -563,3 +563,19 @@ def test_a_busy_store_is_a_503_not_a_traceback(service: dict[str, Any], monkeypa
     headers = {"authorization": f"Bearer {create_token(service['store'], 'vic')}"}
     resp = client.get("/api/queue", headers=headers)
     assert resp.status_code == 503 and "locked" not in resp.text and resp.headers["retry-after"] == "2"
+
+
+def test_sessions_end_when_the_password_changes_or_the_account_is_off(service: dict[str, Any]) -> None:
+    from voiceminer.triage import set_password, update_user
+
+    store = service["store"]
+    ana, ben = TestClient(service["app"]), TestClient(service["app"])
+    login(ana, "tia")
+    login(ben, "tom")
+    assert ana.get("/api/me").status_code == 200 and ben.get("/api/me").status_code == 200
+    set_password(store, "tia", "a brand new passphrase")
+    assert ana.get("/api/me").status_code == 401  # the old session died with the old password
+    login(ana, "tia", "a brand new passphrase")
+    assert ana.get("/api/me").json()["name"] == "tia"
+    update_user(store, "tom", active=False)
+    assert ben.get("/api/me").status_code == 401

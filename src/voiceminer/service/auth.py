@@ -18,7 +18,7 @@ from ..config import Settings
 from ..errors import NotFoundError, PermissionDenied
 from ..storage import Store
 from ..triage.users import User, get_user, user_for_token
-from .security import SESSION_COOKIE, LoginLimiter, Sessions, same_token
+from .security import SESSION_COOKIE, LoginLimiter, Sessions, password_stamp, same_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -57,6 +57,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def stamp_of(store: Store, user_id: int) -> str | None:
+    """The password stamp of an account (None when it has gone)."""
+    import sqlalchemy as sa
+
+    from ..storage import schema as t
+
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(t.users.c.password_hash).where(t.users.c.id == user_id)).scalar()
+    return password_stamp(found) if found else None
+
+
 def _authenticate(request: Request) -> User:
     vm = ctx(request)
     header = request.headers.get("authorization", "")
@@ -78,6 +89,8 @@ def _authenticate(request: Request) -> User:
         raise NotAuthenticated("log in again") from None
     if not user.active:
         raise NotAuthenticated("this account is switched off")
+    if not same_token(stamp_of(vm.store, user.id), data.get("p")):
+        raise NotAuthenticated("the password changed: log in again")
     request.state.via, request.state.csrf = "session", data.get("c")
     return user
 

@@ -6,7 +6,7 @@ logins per (name, client address), :class:`SecurityHeaders` adds the headers eve
 carries.
 
 >>> s = Sessions(b"k" * 32)
->>> value, csrf = s.issue(7)
+>>> value, csrf = s.issue(7, "stamp")
 >>> s.read(value)["u"], s.read(value)["c"] == csrf, s.read(value + "x")
 (7, True, None)
 >>> lim = LoginLimiter(max_failures=2, window=60)
@@ -17,6 +17,7 @@ carries.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -69,10 +70,10 @@ class Sessions:
         self._session = URLSafeTimedSerializer(secret, salt="voiceminer-session")
         self._login = URLSafeTimedSerializer(secret, salt="voiceminer-login-form")
 
-    def issue(self, user_id: int) -> tuple[str, str]:
-        """A new cookie value and its CSRF token."""
+    def issue(self, user_id: int, stamp: str) -> tuple[str, str]:
+        """A new cookie value and its CSRF token; ``stamp`` ties it to the password it was opened with."""
         csrf = secrets.token_urlsafe(24)
-        return self._session.dumps({"u": int(user_id), "c": csrf}), csrf
+        return self._session.dumps({"u": int(user_id), "c": csrf, "p": stamp}), csrf
 
     def read(self, value: str | None) -> dict[str, Any] | None:
         """The session's data, or None when missing, tampered with or expired."""
@@ -101,6 +102,11 @@ class Sessions:
         except (BadSignature, ValueError, TypeError):
             return False
         return isinstance(expected, str) and hmac.compare_digest(expected, token)
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short digest of the stored password hash: a new password ends every older session."""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
 def same_token(expected: str | None, given: str | None) -> bool:

@@ -18,7 +18,7 @@ from ..errors import ConflictError, TriageError
 from ..triage import users as accounts
 from ..triage.users import User
 from . import views
-from .auth import Admin, Reader, Triager, client_address, ctx
+from .auth import Admin, Reader, Triager, client_address, ctx, stamp_of
 from .security import LOGIN_COOKIE, SESSION_COOKIE
 
 router = APIRouter(tags=["web"], default_response_class=HTMLResponse)
@@ -73,7 +73,8 @@ async def login(request: Request, name: str = Form(..., max_length=100), passwor
         vm.limiter.fail(name, address)
         return _login_form(request, next, "Wrong name or password.", 401, name)
     vm.limiter.reset(name, address)
-    value, _ = vm.sessions.issue(user.id)
+    stamp = await run_in_threadpool(stamp_of, vm.store, user.id)
+    value, _ = vm.sessions.issue(user.id, stamp or "")
     response = RedirectResponse(_local_target(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, value, max_age=vm.sessions.max_age, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")

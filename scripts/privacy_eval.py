@@ -5,7 +5,8 @@ found in order, so a repeated one is listed twice). A predicted span counts as a
 when it overlaps a not-yet-matched gold span of the same kind; ``leak`` is the share of gold
 PII characters (any kind) left unredacted, the figure that matters for privacy.
 
-    .venv/bin/python scripts/privacy_eval.py                    # tests/privacy/pii_corpus.jsonl
+    .venv/bin/python scripts/privacy_eval.py                    # every tests/privacy/*.jsonl, pooled
+    .venv/bin/python scripts/privacy_eval.py tests/privacy/pii_holdout.jsonl   # one file
     .venv/bin/python scripts/privacy_eval.py --no-names         # regex detectors only
     .venv/bin/python scripts/privacy_eval.py --errors           # list misses and false alarms
 """
@@ -21,7 +22,7 @@ from typing import Any
 from voiceminer.privacy import KINDS, Redactor, Span
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT / "tests" / "privacy" / "pii_corpus.jsonl"
+CORPUS_DIR = ROOT / "tests" / "privacy"
 
 
 def load_corpus(path: Path) -> list[tuple[str, list[Span]]]:
@@ -75,17 +76,19 @@ def evaluate(corpus: list[tuple[str, list[Span]]], redactor: Redactor) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("corpus", nargs="*", type=Path,
+                        help="JSONL files (default: every tests/privacy/*.jsonl)")
     parser.add_argument("--no-names", action="store_true", help="regex detectors only (no spaCy)")
     parser.add_argument("--errors", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    result = evaluate(load_corpus(args.corpus), Redactor(names=not args.no_names))
+    files = args.corpus or sorted(CORPUS_DIR.glob("*.jsonl"))
+    result = evaluate([row for f in files for row in load_corpus(f)], Redactor(names=not args.no_names))
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "errors"}, indent=2))
         return 0
-    print(f"{args.corpus.name}: {result['sentences']} sentences; span level, a prediction counts when it "
-          "overlaps a gold span of its kind")
+    print(f"{', '.join(f.name for f in files)}: {result['sentences']} sentences; span level, a prediction "
+          "counts when it overlaps a gold span of its kind")
     print(f"{'kind':8} {'gold':>5} {'pred':>5} {'tp':>4} {'precision':>9} {'recall':>7}")
     for kind, c in result["kinds"].items():
         print(f"{kind:8} {c['tp'] + c['fn']:5d} {c['tp'] + c['fp']:5d} {c['tp']:4d} "

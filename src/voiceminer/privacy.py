@@ -49,8 +49,8 @@ PHONE_CUE = re.compile(r"\b(?:call|calls|called|ring|rang|phone|mobile|cell|tel|
 CARD_CUE = re.compile(r"\b(?:card|visa|mastercard|amex|debit|credit|maestro|diners|discover|payment|charged?|"
                       r"billed|refund(?:ed)?(?: it)?(?: to)?)\b", re.I)
 ID_CUE = re.compile(r"\b(?:order|orders|ref|reference|invoice|tracking|ticket|case|id|sku|barcode|batch|"
-                    r"serial|sn|customer|booking|parcel|item|product|model|code|voucher|receipt|account no|"
-                    r"membership|policy|claim|confirmation)\b|#", re.I)
+                    r"serial|sn|customer (?:id|no|number|ref)|booking|parcel|item|product|model|code|voucher|"
+                    r"receipt|account no|membership|policy|claim|confirmation)\b|#", re.I)
 
 
 def _luhn(digits: str) -> bool:
@@ -245,24 +245,31 @@ class Redactor:
 
 
 # -- people's names --------------------------------------------------------------------------------------
-_NAME = r"[A-Z][a-z'’-]+(?:\s(?:[A-Z][a-z'’-]+|[A-Z]\.))?(?:\s[A-Z][a-z'’-]+)?"
+_WORD = r"(?:Ma?c[A-Z][a-z]+|[A-Z](?:[a-z]+(?:['’-][A-Z]?[a-z]+)*|['’][A-Z][a-z]+))"  # Jo, O'Connor, McDonald
+_NAME = rf"{_WORD}(?:\s(?:{_WORD}|[A-Z]\.))?(?:\s{_WORD})?"
 # A capitalised name after a role or a verb of speaking ("rep Daniel", "thanks to Aisha", "Mrs Patel").
 NAME_AFTER = re.compile(
-    r"\b(?:agent|rep|representative|advis[oe]r|driver|courier|manager|supervisor|operator|colleague|"
+    r"\b(?i:agent|rep|representative|advis[oe]r|driver|courier|manager|supervisor|operator|colleague|"
     r"technician|engineer|called|named|spoke (?:to|with)|talked (?:to|with)|speaking (?:to|with)|"
     r"thanks? (?:to|you)|ask|asked|mr|mrs|ms|miss|mx|dr|my (?:name is|husband|wife|mum|mom|dad|son|daughter|"
-    r"partner|neighbou?r))\.?,?\s+" rf"({_NAME})")
+    r"partner|neighbou?r|niece|nephew|grandson|granddaughter|grandma|grandmother|grandad|grandfather|brother|"
+    r"sister|aunt|uncle|friend|boss|flatmate|landlord|landlady|carer)|(?:from|to|cc|name|signed|"
+    r"account holder|cardholder|customer name):)[.:]?,?\s+" rf"({_NAME})")
 # Cues after which even a lower-case word is a name ("spoke to kevin", "my name is jo").
 NAME_AFTER_ANY_CASE = re.compile(r"\b(?:spoke (?:to|with)|talked (?:to|with)|my name is|called|named)\s+"
                                  r"([a-z][a-z'’-]+)\b", re.I)
-# "Tom in customer service", "Sophie on live chat", "David from billing".
+# "Tom in customer service", "Sophie on live chat", "David from billing", "Mateo from your Leeds team".
 NAME_BEFORE = re.compile(
-    rf"\b({_NAME})\s+(?:from|in|on|at)\s+(?:the\s+)?(?:customer (?:service|care|support)|support|billing|"
-    r"accounts|live chat|chat|help ?desk|call cent(?:re|er)|returns|complaints|sales|reception|front desk|"
-    r"head office|the phone)\b")
+    rf"\b({_NAME})\s+(?:from|in|on|at|of)\s+(?:the\s+|your\s+|our\s+)?(?:[A-Z][a-z]+\s+)?"
+    r"(?i:customer (?:service|care|support)|support|billing|accounts|live chat|chat|help ?desk|"
+    r"call cent(?:re|er)|returns|complaints|sales|reception|front desk|head office|the phone|team|"
+    r"department|dept|branch|depot|warehouse|desk)\b")
+# A second name joined to a found one: "Siobhan and Mateo", "Jo & Sam".
+AND_NAME = re.compile(rf"^\s+(?:and|&)\s+({_NAME})")
+NAME_AND = re.compile(rf"\b({_NAME})\s+(?:and|&)\s+$")
 # Sign-offs at the end of a comment: "Thanks, James Whitfield", "Regards, Chen Wei".
-SIGN_OFF = re.compile(r"\b(?:thanks|thank you|regards|kind regards|best regards|best wishes|cheers|sincerely|"
-                      rf"many thanks)[,!.]?\s+({_NAME})\s*[.!]?\s*$", re.I)
+SIGN_OFF = re.compile(r"\b(?i:thanks|thank you|regards|kind regards|best regards|best wishes|cheers|"
+                      rf"sincerely|many thanks)[,!.]?\s+({_NAME})\s*(?:[.!]?\s*$|,|\n)")
 NAME_CUES = (NAME_AFTER, NAME_AFTER_ANY_CASE, NAME_BEFORE, SIGN_OFF)
 TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr)\.?\s+", re.I)
 
@@ -282,6 +289,10 @@ def find_names(nlp: Any, text: str, keep: frozenset[str] = frozenset()) -> list[
             words = m.group(1).split()
             if words and words[0].lower() not in STOP_WORDS and words[0].lower() not in NOT_A_NAME:
                 found.append(Span(m.start(1), m.end(1), "name"))
+    for name in list(found):
+        for m in (AND_NAME.match(text, name.end), NAME_AND.search(text, 0, name.start)):
+            if m and m.group(1).split()[0].lower() not in STOP_WORDS | NOT_A_NAME:
+                found.append(Span(m.start(1), m.end(1), "name"))
     return [s for s in found if text[s.start:s.end].lower() not in keep
             and not any(w in keep for w in text[s.start:s.end].lower().split())]
 
@@ -297,7 +308,7 @@ def _looks_like_person(ent: Any, text: str) -> bool:
         return False
     if ent.end_char < len(text) and text[ent.end_char] in "+&@":
         return False
-    if ent.root.dep_ == "compound":  # modifies a following noun: a brand or product name
+    if ent[0].pos_ == "DET" or ent.root.dep_ == "compound":  # "the X", "a X jacket": a brand or product
         return False
     return not (len(ent) == 1 and ent[0].pos_ not in ("PROPN",))
 

@@ -24,7 +24,7 @@ def test_migrations_match_the_schema(db_url: str) -> None:
     from alembic.migration import MigrationContext
 
     store = Store.open(db_url)
-    assert store.schema_revision() == "0004"
+    assert store.schema_revision() == "0005"
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     # the full-text index (FTS5 tables on SQLite, a GIN expression index on PostgreSQL) lives outside the metadata

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from .config import Settings
-from .errors import StrictModeError
+from .errors import ConfigError, StrictModeError
 from .storage import AnalysisResult, Store
 from .textsafety import safe_cell
 from .types import Comment, IngestCounts, Reject
@@ -210,42 +210,99 @@ def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline"
 
 
 def analyse(settings: Settings, *, store: Store | None = None, progress: Progress | None = None,
-            run_id: str | None = None) -> AnalyseResult:
+            run_id: str | None = None, engine: str = "local", scheduler: str | None = None,
+            workers: int = 2) -> AnalyseResult:
     """Run the configured pipeline over every comment it has not analysed yet, and open a triage
     case for each analysed comment the case rules select (:func:`voiceminer.triage.open_cases`;
-    one per comment, however often this runs)."""
-    from .triage import open_cases
+    one per comment, however often this runs).
 
+    ``engine="dask"`` spreads the work over a Dask cluster (:mod:`voiceminer.engine.dask_engine`):
+    the scheduler at ``scheduler``, or a LocalCluster of ``workers`` processes. When the store
+    remembers the key of this exact pipeline (same code, models and settings: see
+    :mod:`voiceminer.engine.keys`) and nothing is pending under it, no model is loaded at all.
+    """
+    from .engine.keys import pipeline_fingerprint
+    from .storage.units import remember_key, remembered_key
+
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     store = store or open_store(settings)
-    pipeline = build_pipeline(settings, store)
-    own_run = run_id is None
-    run_id = run_id or store.begin_run("analyse", {"pipeline": pipeline.spec})
-    result = AnalyseResult(run_id, pipeline.spec, 0)
     progress = progress or NullProgress()
-    progress.start("analyse", store.count_pending(pipeline.key))
+    fingerprint = pipeline_fingerprint(settings)
+    known = remembered_key(store, fingerprint)
+    if known is not None and store.count_pending(known[0]) == 0:
+        return _in_run(store, run_id, {"pipeline": known[1], "engine": engine}, known[1], lambda result: None)
+    if engine == "dask":
+        return _in_run(store, run_id, {"pipeline": known[1] if known else None, "engine": engine},
+                       known[1] if known else [],
+                       lambda result: _analyse_dask(settings, store, result, progress, scheduler, workers))
+    pipeline = build_pipeline(settings, store)
+    remember_key(store, fingerprint, pipeline.key, pipeline.spec)
+    return _in_run(store, run_id, {"pipeline": pipeline.spec, "engine": engine}, pipeline.spec,
+                   lambda result: _analyse_local(settings, store, pipeline, result, progress))
+
+
+ENGINES = ("local", "dask")
+
+
+def _in_run(store: Store, run_id: str | None, params: dict[str, Any], spec: list[str],
+            work: Callable[[AnalyseResult], None]) -> AnalyseResult:
+    """Do ``work`` inside the given run, or inside a new ``analyse`` run recorded in the store."""
+    own_run = run_id is None
+    run_id = run_id or store.begin_run("analyse", params)
+    result = AnalyseResult(run_id, spec, 0)
     try:
-        for batch in store.pending_comments(pipeline.key, settings.batch_size):
-            done = pipeline.run(batch)
-            store.save_analysis(run_id, pipeline.key, [
-                AnalysisResult(a.comment.id, a.sentences, a.annotations) for a in done])
-            result.cases_opened += open_cases(store, settings, run_id, comment_ids=[c.id for c in batch])
-            result.analysed += len(batch)
-            progress.advance(len(batch))
+        work(result)
     except BaseException as exc:
         if own_run:
             store.finish_run(run_id, "failed", result.as_dict(), error=f"{type(exc).__name__}: {exc}")
         raise
-    finally:
-        progress.finish()
     if own_run:
         store.finish_run(run_id, "completed", result.as_dict())
     return result
 
 
+def _analyse_local(settings: Settings, store: Store, pipeline: "Pipeline", result: AnalyseResult,
+                   progress: Progress) -> None:
+    from .triage import open_cases
+
+    progress.start("analyse", store.count_pending(pipeline.key))
+    try:
+        for batch in store.pending_comments(pipeline.key, settings.batch_size):
+            done = pipeline.run(batch)
+            store.save_analysis(result.run_id, pipeline.key, [
+                AnalysisResult(a.comment.id, a.sentences, a.annotations) for a in done])
+            result.cases_opened += open_cases(store, settings, result.run_id, comment_ids=[c.id for c in batch])
+            result.analysed += len(batch)
+            progress.advance(len(batch))
+    finally:
+        progress.finish()
+
+
+def _analyse_dask(settings: Settings, store: Store, result: AnalyseResult, progress: Progress,
+                  scheduler: str | None, workers: int) -> None:
+    from .engine.dask_engine import analyse_dask
+
+    def advance(n: int) -> None:
+        result.analysed += n
+        progress.advance(n)
+
+    try:
+        outcome = analyse_dask(settings, store, result.run_id, scheduler=scheduler, n_workers=workers,
+                               on_start=lambda total: progress.start("analyse", total), on_advance=advance)
+    finally:
+        progress.finish()
+    result.pipeline, result.cases_opened = outcome.spec, outcome.cases_opened
+
+
 def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | None = None,
          progress: Progress | None = None, strict: bool = False, report_formats: Sequence[str] | None = None,
+         engine: str = "local", scheduler: str | None = None, workers: int = 2,
          **collect_options: Any) -> MineResult:
-    """The weekly job: ingest ``inputs``, analyse what is new, write the report. Safe to rerun."""
+    """The weekly job: ingest ``inputs``, analyse what is new, write the report. Safe to rerun.
+
+    ``engine``, ``scheduler`` and ``workers`` choose where the analysis runs (see :func:`analyse`).
+    """
     from .report import build_report
 
     store = store or open_store(settings)
@@ -256,7 +313,8 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
             from .storage.retention import apply_retention
 
             apply_retention(store, settings)
-        ana = analyse(settings, store=store, progress=progress, run_id=run_id)
+        ana = analyse(settings, store=store, progress=progress, run_id=run_id, engine=engine,
+                      scheduler=scheduler, workers=workers)
         from .report import FORMATS
 
         report = build_report(settings, store=store, formats=report_formats or FORMATS)

@@ -29,6 +29,11 @@ MapOpt = typer.Option(None, "--map", help="Column mapping, e.g. 'text=body,id=re
                                            "rating=stars,meta=product;store'.")
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable JSON summary on stdout.")
 StrictOpt = typer.Option(False, "--strict", help="Exit with code 6 when any row is rejected.")
+EngineOpt = typer.Option("local", "--engine", help="Where the analysis runs: local (this process) or dask "
+                                                  "(work units claimed by the workers of a Dask cluster).")
+SchedulerOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it "
+                                                       "--engine dask starts a local cluster.")
+WorkersOpt = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster (one thread each).")
 
 
 @app.callback()
@@ -96,11 +101,13 @@ def ingest(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[s
 
 
 @app.command()
-def analyse(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
+def analyse(ctx: typer.Context, engine: str = EngineOpt, scheduler: Optional[str] = SchedulerOpt,
+            workers: int = WorkersOpt, as_json: bool = JsonOpt) -> None:
     """Run the pipeline over every stored comment it has not analysed yet."""
 
     def work(settings: Settings, out: Printer) -> Any:
-        result = jobs.analyse(settings, progress=RichProgress(out))
+        result = jobs.analyse(settings, progress=RichProgress(out), engine=engine, scheduler=scheduler,
+                              workers=workers)
         out.line(f"analysed {result.analysed} comment(s) with {', '.join(result.pipeline)}")
         return result.as_dict()
 
@@ -112,12 +119,14 @@ def mine(ctx: typer.Context, inputs: list[str] = InputsArg, preset: Optional[str
          mapping: Optional[str] = MapOpt, source: Optional[str] = typer.Option(None, help="Source name."),
          channel: Optional[str] = typer.Option(None, help="Channel for every comment."),
          encoding: Optional[str] = typer.Option(None, help="Force a text encoding."),
+         engine: str = EngineOpt, scheduler: Optional[str] = SchedulerOpt, workers: int = WorkersOpt,
          strict: bool = StrictOpt, as_json: bool = JsonOpt) -> None:
     """The weekly job: ingest INPUTS, analyse what is new, write the report."""
 
     def work(settings: Settings, out: Printer) -> Any:
         opts = _collect_options(preset, mapping, source, channel, encoding)
-        result = jobs.mine(settings, inputs, progress=RichProgress(out), **opts)
+        result = jobs.mine(settings, inputs, progress=RichProgress(out), engine=engine, scheduler=scheduler,
+                           workers=workers, **opts)
         out.ingest_summary(result.ingest)
         out.line(f"analysed {result.analyse.analysed} new comment(s)")
         out.report_summary(result.summary, result.report)

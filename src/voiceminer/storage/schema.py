@@ -11,6 +11,10 @@ Tables:
 - ``users``, ``teams``, ``team_members``, ``api_tokens``: who may use the triage service.
 - ``cases``: one per flagged comment, with workflow status, assignee, SLA due time and root cause;
   ``case_events``: the audit log (who, when, field, from, to); ``labels``: triagers' corrections.
+- ``work_units`` (+ ``work_unit_comments``): batches of comment ids that an analysis worker claims with a
+  lease (pending -> claimed -> done; a dead worker's claim returns to the pool), for the Dask engine.
+- ``pipeline_keys``: the pipeline key last built for a fingerprint of its inputs (code, models, settings),
+  so a run with nothing pending knows its key without loading a model.
 """
 
 from __future__ import annotations
@@ -195,4 +199,36 @@ labels = sa.Table(
     sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="SET NULL")),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.CheckConstraint("kind IN ('theme', 'cause', 'sentiment', 'need')", name="ck_labels_kind"),
+)
+
+# -- distributed analysis (issue 16): claimable work units, remembered pipeline keys ----------------
+work_units = sa.Table(
+    "work_units", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(40), sa.ForeignKey("runs.id"), nullable=False),  # the run that planned it
+    sa.Column("status", sa.String(10), nullable=False),  # pending | claimed | done
+    sa.Column("worker", sa.String(200)),  # who holds (or finished) it
+    sa.Column("lease_until", UTCDateTime),  # a claim past this time may be taken by another worker
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),  # claims so far
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("done_at", UTCDateTime),
+    sa.CheckConstraint("status IN ('pending', 'claimed', 'done')", name="ck_work_units_status"),
+    sa.Index("ix_work_units_pipeline_status", "pipeline", "status"),
+)
+
+work_unit_comments = sa.Table(
+    "work_unit_comments", metadata,
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("work_units.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("comment_id", sa.String(200), sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+pipeline_keys = sa.Table(
+    "pipeline_keys", metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("pipeline", sa.String(64), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

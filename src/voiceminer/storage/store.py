@@ -221,19 +221,8 @@ class Store:
         """Replace the sentences and annotations of these comments, atomically."""
         if not results:
             return
-        ids = [r.comment_id for r in results]
-        now = utcnow()
         with self.engine.begin() as conn:
-            for table in (t.annotations, t.sentences, t.analyses):
-                conn.execute(table.delete().where(table.c.comment_id.in_(ids)))
-            sentences = [_sentence_row(s) for r in results for s in r.sentences]
-            annotations = [_annotation_row(a, run_id) for r in results for a in r.annotations]
-            if sentences:
-                conn.execute(t.sentences.insert(), sentences)
-            if annotations:
-                conn.execute(t.annotations.insert(), annotations)
-            conn.execute(t.analyses.insert(), [
-                {"comment_id": i, "pipeline": pipeline, "run_id": run_id, "analysed_at": now} for i in ids])
+            write_analysis(conn, run_id, pipeline, results)
 
     # -- reading -------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -260,6 +249,25 @@ class Store:
 
 
 # -- helpers -----------------------------------------------------------------
+def write_analysis(conn: Connection, run_id: str, pipeline: str, results: Sequence[AnalysisResult]) -> None:
+    """Replace the sentences, annotations and analysis rows of these comments inside ``conn``'s transaction."""
+    ids = [r.comment_id for r in results]
+    if not ids:
+        return
+    for table in (t.annotations, t.sentences, t.analyses):
+        for chunk in _chunks(ids, 500):
+            conn.execute(table.delete().where(table.c.comment_id.in_(chunk)))
+    sentences = [_sentence_row(s) for r in results for s in r.sentences]
+    annotations = [_annotation_row(a, run_id) for r in results for a in r.annotations]
+    if sentences:
+        conn.execute(t.sentences.insert(), sentences)
+    if annotations:
+        conn.execute(t.annotations.insert(), annotations)
+    now = utcnow()
+    conn.execute(t.analyses.insert(), [
+        {"comment_id": i, "pipeline": pipeline, "run_id": run_id, "analysed_at": now} for i in ids])
+
+
 def _make_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):

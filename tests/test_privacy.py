@@ -102,3 +102,24 @@ def test_redactor_loads_spacy_lazily_once_per_object() -> None:
     assert r.redact("Evri lost it, spoke to kevin about it") == "Evri lost it, spoke to [NAME] about it"
     assert r._nlp is nlp and Redactor()._nlp is None
     assert Redactor(names=False).redact("Tom in customer service") == "Tom in customer service"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Order turned up early and everything was fine.", "Order turned up early and everything was fine."),
+    ("Hi,\n\nBread was squashed flat.", "Hi,\n\nBread was squashed flat."),
+    ("Sent proof ValueMart was cheaper.", "Sent proof ValueMart was cheaper."),
+    ("Thank you Hearth & Harvest!", "Thank you Hearth & Harvest!"),
+    ("The so-called price match guarantee is a joke.", "The so-called price match guarantee is a joke."),
+    ("Customer called. Charged twice for one box.", "Customer called. Charged twice for one box."),
+    ("Can someone call me back?\n\nMegan", "Can someone call me back?\n\n[NAME]"),
+    ("Our driver Aisha is always so friendly", "Our driver [NAME] is always so friendly"),
+    ("Spoke to someone called raj", "Spoke to someone called [NAME]"),
+])
+def test_names_in_customer_text(text: str, expected: str, redactor: Redactor) -> None:
+    assert redactor.redact(text) == expected
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()

@@ -249,15 +249,17 @@ _WORD = r"(?:Ma?c[A-Z][a-z]+|[A-Z](?:[a-z]+(?:['’-][A-Z]?[a-z]+)*|['’][A-Z][
 _NAME = rf"{_WORD}(?:\s(?:{_WORD}|[A-Z]\.))?(?:\s{_WORD})?"
 # A capitalised name after a role or a verb of speaking ("rep Daniel", "thanks to Aisha", "Mrs Patel").
 NAME_AFTER = re.compile(
-    r"\b(?i:agent|rep|representative|advis[oe]r|driver|courier|manager|supervisor|operator|colleague|"
-    r"technician|engineer|called|named|spoke (?:to|with)|talked (?:to|with)|speaking (?:to|with)|"
-    r"thanks? (?:to|you)|ask|asked|mr|mrs|ms|miss|mx|dr|my (?:name is|husband|wife|mum|mom|dad|son|daughter|"
-    r"partner|neighbou?r|niece|nephew|grandson|granddaughter|grandma|grandmother|grandad|grandfather|brother|"
-    r"sister|aunt|uncle|friend|boss|flatmate|landlord|landlady|carer)|(?:from|to|cc|name|signed|"
-    r"account holder|cardholder|customer name):)[.:]?,?\s+" rf"({_NAME})")
+    r"\b(?i:(?:mr|mrs|ms|miss|mx|dr)\.?|(?:agent|rep|from|to|cc|name|signed|account holder|cardholder|"
+    r"customer name):|agent|rep|representative|advis[oe]r|driver|courier|manager|supervisor|operator|"
+    r"colleague|technician|engineer|called|named|spoke (?:to|with)|talked (?:to|with)|speaking (?:to|with)|"
+    r"thanks? (?:to|you)|ask|asked|my (?:name is|husband|wife|mum|mom|dad|son|daughter|partner|neighbou?r|"
+    r"niece|nephew|grandson|granddaughter|grandma|grandmother|grandad|grandfather|brother|sister|aunt|uncle|"
+    r"friend|boss|flatmate|landlord|landlady|carer)),?[ \t]+" rf"({_NAME})")
 # Cues after which even a lower-case word is a name ("spoke to kevin", "my name is jo").
-NAME_AFTER_ANY_CASE = re.compile(r"\b(?:spoke (?:to|with)|talked (?:to|with)|my name is|called|named)\s+"
+NAME_AFTER_ANY_CASE = re.compile(r"\b(?:spoke (?:to|with)|talked (?:to|with)|my name is)\s+"
                                  r"([a-z][a-z'’-]+)\b", re.I)
+NAME_CALLED = re.compile(r"\b(?:someone|somebody|person|guy|lady|man|woman|agent|driver|chap|girl|bloke) "
+                         r"(?:called|named)\s+([a-z][a-z'’-]+)\b", re.I)
 # "Tom in customer service", "Sophie on live chat", "David from billing", "Mateo from your Leeds team".
 NAME_BEFORE = re.compile(
     rf"\b({_NAME})\s+(?:from|in|on|at|of)\s+(?:the\s+|your\s+|our\s+)?(?:[A-Z][a-z]+\s+)?"
@@ -270,7 +272,8 @@ NAME_AND = re.compile(rf"\b({_NAME})\s+(?:and|&)\s+$")
 # Sign-offs at the end of a comment: "Thanks, James Whitfield", "Regards, Chen Wei".
 SIGN_OFF = re.compile(r"\b(?i:thanks|thank you|regards|kind regards|best regards|best wishes|cheers|"
                       rf"sincerely|many thanks)[,!.]?\s+({_NAME})\s*(?:[.!]?\s*$|,|\n)")
-NAME_CUES = (NAME_AFTER, NAME_AFTER_ANY_CASE, NAME_BEFORE, SIGN_OFF)
+SIGNATURE = re.compile(rf"\n[ \t]*[-–—~]?[ \t]*({_NAME})[ \t]*\.?\s*$")  # a name alone on the last line
+NAME_CUES = (NAME_AFTER, NAME_AFTER_ANY_CASE, NAME_CALLED, NAME_BEFORE, SIGN_OFF, SIGNATURE)
 TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr)\.?\s+", re.I)
 
 
@@ -281,13 +284,15 @@ def find_names(nlp: Any, text: str, keep: frozenset[str] = frozenset()) -> list[
     from spacy.lang.en.stop_words import STOP_WORDS
 
     found: list[Span] = []
+    not_names = STOP_WORDS | NOT_A_NAME
     for ent in nlp(text).ents:
-        if ent.label_ == "PERSON" and _looks_like_person(ent, text):
+        if ent.label_ == "PERSON" and _looks_like_person(ent, text) and ent[0].lower_ not in not_names \
+                and not _common_word_at_start(nlp, ent):
             found.append(Span(ent.start_char + _title_len(ent.text), ent.end_char, "name"))
     for cue in NAME_CUES:
         for m in cue.finditer(text):
             words = m.group(1).split()
-            if words and words[0].lower() not in STOP_WORDS and words[0].lower() not in NOT_A_NAME:
+            if words and words[0].lower() not in not_names and not _brand_follows(text, m.end(1)):
                 found.append(Span(m.start(1), m.end(1), "name"))
     for name in list(found):
         for m in (AND_NAME.match(text, name.end), NAME_AND.search(text, 0, name.start)):
@@ -300,17 +305,38 @@ def find_names(nlp: Any, text: str, keep: frozenset[str] = frozenset()) -> list[
 NOT_A_NAME = frozenset(
     "customer customers service support agent agents staff team manager supervisor driver courier person "
     "guy lady man woman advisor adviser rep someone somebody anyone nobody everyone people billing chat "
-    "phone email online store shop website app company delivery you".split())
+    "phone email online store shop website app company delivery you thanks cheers gracias hi hello dear "
+    "meh ugh sigh bye lol ok okay please help urgent seriously disappointed gutted unbelievable ridiculous "
+    "shocking terrible awful rubbish great regards sorry".split())
 
 
 def _looks_like_person(ent: Any, text: str) -> bool:
     if not any(t.text[:1].isupper() for t in ent) or any(not (t.is_alpha or t.text in ".'’-") for t in ent):
         return False
-    if ent.end_char < len(text) and text[ent.end_char] in "+&@":
+    if _brand_follows(text, ent.end_char):
         return False
     if ent[0].pos_ == "DET" or ent.root.dep_ == "compound":  # "the X", "a X jacket": a brand or product
         return False
-    return not (len(ent) == 1 and ent[0].pos_ not in ("PROPN",))
+    if any(re.search(r"[a-z][A-Z]", t.text) and not re.match(r"Ma?c[A-Z]", t.text) for t in ent):
+        return False  # CamelCase: ValueMart, HelloFresh
+    return not (len(ent) == 1 and (ent[0].pos_ != "PROPN" or ent[0].tag_ == "NNPS"))  # Courgettes
+
+
+def _common_word_at_start(nlp: Any, ent: Any) -> bool:
+    """A one-word entity opening a sentence ("Bread was squashed", "Order turned up early") that
+    the tagger reads as a common noun or verb once it is written in lower case."""
+    token = ent[0]
+    before = token.doc[token.i - 1] if token.i else None
+    opens = token.is_sent_start or before is None or before.is_space or before.text in ";:-(\""
+    if len(ent) != 1 or not opens:
+        return False
+    rest = token.doc.text[token.idx:ent.sent.end_char]
+    return nlp(rest[0].lower() + rest[1:])[0].pos_ != "PROPN"
+
+
+def _brand_follows(text: str, end: int) -> bool:
+    """``Harvest+``, ``Hearth & Harvest``, ``Ben & Jerry's``: a name joined by + or & is a brand."""
+    return bool(re.match(r"\s?[+&@]", text[end:end + 2]))
 
 
 def _title_len(name: str) -> int:

@@ -32,8 +32,8 @@ BILLING = ["I was charged twice for one order", "The refund never reached my car
            "My refund is still pending", "Card charged after I cancelled the plan", "Billing error again this month"]
 
 
-def _cli(tmp_path: Path, *args: str):
-    return runner.invoke(app, ["--data-dir", str(tmp_path / "data"), *args])
+def _cli(tmp_path: Path, *args: str, input: str | None = None):
+    return runner.invoke(app, ["--data-dir", str(tmp_path / "data"), *args], input=input)
 
 
 def _store(tmp_path: Path) -> Store:
@@ -95,3 +95,19 @@ def _write(tmp_path: Path) -> Path:
     path = tmp_path / "new.csv"
     path.write_text("id,text\n1,They charged my card twice and the refund is missing\n", encoding="utf-8")
     return path
+
+
+def test_users_passwd_changes_the_password(tmp_path: Path) -> None:
+    from voiceminer.triage import authenticate
+
+    assert _cli(tmp_path, "users", "add", "ana", "--role", "admin", "--password-stdin",
+                input="first-password\n").exit_code == 0
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "data"), "users", "passwd", "ana", "--password-stdin"],
+                           input="second-password\n")
+    assert result.exit_code == 0 and "password of ana changed" in result.output
+    store = _store(tmp_path)
+    assert authenticate(store, "ana", "first-password") is None
+    assert authenticate(store, "ana", "second-password").name == "ana"
+    missing = runner.invoke(app, ["--data-dir", str(tmp_path / "data"), "users", "passwd", "bob", "--password-stdin"],
+                            input="whatever-password\n")
+    assert missing.exit_code == 3 and "no user 'bob'" in missing.output

@@ -302,8 +302,6 @@ def _strict_code(out: Printer, strict: bool, rejected: int, quarantine: Optional
     return 0
 
 
-from . import triage_cmds  # noqa: E402,F401  (labels and cases commands register on `app`)
-from . import privacy_cmds  # noqa: E402,F401  (retention commands register on `app`)
 
 
 # -- the triage service: serve, users, tokens -------------------------------------------------
@@ -389,6 +387,11 @@ def tokens_create(ctx: typer.Context, user: str = typer.Option(..., "--user", he
         return None
 
     _run(ctx, False, work)
+
+
+# Command groups in their own modules register on `app` (and `users_app`) when imported here.
+from . import privacy_cmds  # noqa: E402,F401  (retention)
+from . import triage_cmds  # noqa: E402,F401  (labels, cases, users passwd)
 
 
 def main() -> None:

@@ -283,16 +283,12 @@ def _analyse_dask(settings: Settings, store: Store, result: AnalyseResult, progr
                   scheduler: str | None, workers: int) -> None:
     from .engine.dask_engine import analyse_dask
 
-    def advance(n: int) -> None:
-        result.analysed += n
-        progress.advance(n)
-
     try:
         outcome = analyse_dask(settings, store, result.run_id, scheduler=scheduler, n_workers=workers,
-                               on_start=lambda total: progress.start("analyse", total), on_advance=advance)
+                               on_start=lambda total: progress.start("analyse", total), on_advance=progress.advance)
     finally:
         progress.finish()
-    result.pipeline, result.cases_opened = outcome.spec, outcome.cases_opened
+    result.pipeline, result.analysed, result.cases_opened = outcome.spec, outcome.analysed, outcome.cases_opened
 
 
 def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | None = None,

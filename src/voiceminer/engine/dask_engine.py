@@ -128,7 +128,6 @@ class DaskOutcome:
     spec: list[str]
     analysed: int = 0
     cases_opened: int = 0
-    units: int = 0
 
 
 def analyse_dask(settings: Settings, store: Store, run_id: str, *, scheduler: str | None = None,
@@ -149,7 +148,8 @@ def analyse_dask(settings: Settings, store: Store, run_id: str, *, scheduler: st
         with Client(scheduler) as client:
             return _drive(client, settings, store, run_id, lease_s, on_start, on_advance)
     with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+                      dashboard_address=":0", scheduler_kwargs={"dashboard": False},
+                      silence_logs=40) as cluster, Client(cluster) as client:
         return _drive(client, settings, store, run_id, lease_s, on_start, on_advance)
 
 
@@ -167,15 +167,41 @@ def _drive(client: Any, settings: Settings, store: Store, run_id: str, lease_s: 
         if on_start:
             on_start(store.count_pending(key))
         outcome = DaskOutcome(spec)
-        while _round(client, units, name, run_id, key, lease_s, outcome, on_advance):
+        while _round(client, units, name, run_id, key, lease_s, on_advance):
             pass
+        _settle(settings, store, run_id, key, outcome)
         return outcome
     finally:
         client.unregister_worker_plugin(name)  # the workers drop their models and store
 
 
+def _settle(settings: Settings, store: Store, run_id: str, key: str, outcome: DaskOutcome) -> None:
+    """Count from the store what this run analysed and opened, and open the cases a worker that died
+    between saving a unit and opening its cases left unopened (opening is idempotent).
+
+    Task results are not counted: Dask runs a task again when the worker holding its result dies,
+    so a result can be lost after its unit was saved.
+    """
+    import sqlalchemy as sa
+
+    from ..storage import schema as t
+    from ..triage import open_cases
+
+    a, last, outcome.analysed = t.analyses.c, "", 0
+    while True:  # keyset pages, so memory stays bounded by the batch size
+        ids = [r["comment_id"] for r in store.query(
+            sa.select(a.comment_id).where(a.run_id == run_id, a.pipeline == key, a.comment_id > last)
+            .order_by(a.comment_id).limit(settings.batch_size))]
+        if not ids:
+            break
+        open_cases(store, settings, run_id, comment_ids=ids)
+        outcome.analysed, last = outcome.analysed + len(ids), ids[-1]
+    outcome.cases_opened = int(store.query(sa.select(sa.func.count().label("n")).select_from(t.cases)
+                                           .where(t.cases.c.run_id == run_id))[0]["n"])
+
+
 def _round(client: Any, units: WorkUnits, name: str, run_id: str, key: str, lease_s: float,
-           outcome: DaskOutcome, on_advance: Callable[[int], None] | None) -> bool:
+           on_advance: Callable[[int], None] | None) -> bool:
     """One round of tasks over the claimable units; False when every unit is done."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
@@ -198,9 +224,6 @@ def _round(client: Any, units: WorkUnits, name: str, run_id: str, key: str, leas
             done = future.result()
         except KilledWorker:  # its unit comes back through release_dead
             continue
-        outcome.analysed += done["analysed"]
-        outcome.cases_opened += done["cases_opened"]
-        outcome.units += done["unit"] is not None and done["analysed"] > 0
-        if on_advance and done["analysed"]:
+        if on_advance and done["analysed"]:  # progress only; the counts come from the store (_settle)
             on_advance(done["analysed"])
     return True

@@ -744,6 +744,7 @@ ASPECTS = {
     "Late AGAIN since the switch to ParcelDash. Their drivers clearly don't know the area.": ["courier_conduct"],
     "ParcelDash said 'delivered' at 2pm, food actually turned up at {time}. Late and they lied about it.": ["tracking"],
     # slot need
+    "Love the food but I really need to be able to choose my delivery time.": ["food_praise"],
     "Would be great if I could reschedule from the app.": ["app_feature"],
     "Can you add a way to move my delivery to another day in the app? I had to email to change it.": ["app_feature"],
     "Would love an option to pick an evening slot, even if it cost a bit extra.": ["price_mention"],
@@ -769,6 +770,7 @@ ASPECTS = {
     "Missing the {item} I ordered, and I still got charged for it.": ["charged"],
     "A whole chunk of my order never arrived, about £{p} worth.": ["lost"],
     # drivers
+    "Friendly driver, fresh food, no complaints.": ["food_praise"],
     'Driver told me "not my problem" when I pointed out the eggs were broken.': ["damaged_goods"],
     # support
     "{agent} on the chat was brilliant, sorted my refund in minutes.": ["refund"],
@@ -780,6 +782,7 @@ ASPECTS = {
     "Way too pricey for what you get, the portions in the {kit} are tiny.": ["portions"],
     "Delivery fee on top of the higher prices makes it hard to justify.": ["fees"],
     "Harvest+ fee went up and I honestly don't see what I'm getting for it.": ["membership"],
+    "Love the food but I can't keep paying these prices.": ["food_praise"],
     "Harvest+ pays for itself with the free delivery.": ["membership"],
     "Saves me money compared to takeaways, and the food is better.": ["food_praise"],
     "Good value for the quality, especially the meal kits.": ["food_praise"],
@@ -822,6 +825,7 @@ ASPECTS = {
     "Delivery arrived right on time, as promised.": ["on_time"],
     "Always on time, never had an issue with delivery.": ["on_time"],
     "Order turned up early and everything was cold that should be cold.": ["on_time"],
+    "Quick and easy delivery, everything in perfect condition.": ["condition"],
     # questions
     "How do I pause my Harvest+ subscription while I'm on holiday?": ["membership"],
     "Can I change the email address on my account?": ["account_details"],

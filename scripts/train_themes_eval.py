@@ -6,6 +6,9 @@
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
                                                               # (first: the lexical block off / on)
     .venv/bin/python scripts/train_themes_eval.py discover    # NMI / unclustered / determinism / time
+    .venv/bin/python scripts/train_themes_eval.py calibrate-bare [--max-train N] [--write]
+                                          # bare-taxonomy constants (z-scores), TRAIN splits only
+    .venv/bin/python scripts/train_themes_eval.py bare        # bare taxonomies: zero-shot vs keywords, VAL split
     .venv/bin/python scripts/train_themes_eval.py all
 
 Datasets come from voiceminer.evaluation.datasets (``../shared/datasets``); encoder
@@ -192,6 +195,116 @@ def zeroshot() -> None:
     print("zeroshot (val split):", {k: round(v, 4) for k, v in r.items()}, flush=True)
 
 
+# ---- bare taxonomies (labels + descriptions, no examples) ------------------------------------
+BARE_GRID = {"view_weights": ((1, 0, 0), (0, 1, 0), (.5, .5, 0), (1 / 3, 1 / 3, 1 / 3)),
+             "z_threshold": tuple(round(float(t), 2) for t in np.arange(1.5, 3.51, 0.25)),
+             "z_margin": (0.75, 1.5, 99.0), "label_weight": (0.0, 1.0, 2.0, 3.0),
+             "description_weight": (0.0, 0.5, 1.0)}
+
+
+def sentence_vectors(texts: list[str]) -> np.ndarray:
+    """Encoder vectors of sentences, cached per text (``$VOICEMINER_CACHE/bare-<encoder>.pkl``)."""
+    import pickle
+
+    cache_dir = Path(os.environ.get("VOICEMINER_CACHE", "/tmp/voiceminer-theme-cache"))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"bare-{encoder().key.replace('/', '_').replace('@', '_')}.pkl"
+    cache = pickle.loads(path.read_bytes()) if path.exists() else {}
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    for start in range(0, len(todo), 512):
+        chunk = todo[start:start + 512]
+        cache.update(zip(chunk, encoder().encode(chunk)))
+        path.write_bytes(pickle.dumps(cache))
+        print(f"  encoded {start + len(chunk)}/{len(todo)} sentences", flush=True)
+    v = np.stack([cache[t] for t in texts]).astype(np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def bare_sets(which: str, cap: int | None) -> dict:
+    """Per bare taxonomy: its split (first ``cap`` comments), sentences, vectors and gold sets."""
+    from voiceminer.evaluation import themes_eval
+    from voiceminer.evaluation.datasets import ALL_LOADERS
+    from voiceminer.themes import load_taxonomy
+
+    out = {}
+    for key, spec in themes_eval.MAPPING["bare"].items():
+        data = split(ALL_LOADERS[spec["loader"]](), which)[:cap]
+        tax = load_taxonomy(Path(themes_eval.__file__).with_name(spec["taxonomy"]))
+        sentences, owner = themes_eval.segmented([e.text for e in data])
+        zs = ZeroShotThemes(tax, project_out=calibration_for(encoder()).get("project_out", ())).fit_encoder(
+            encoder(), heads())
+        ids = [t.id for t in tax.top]
+        gold = themes_eval.bare_gold(data, spec["labels"])
+        owners = np.zeros((len(data), len(sentences)), np.float32)
+        owners[owner, np.arange(len(sentences))] = 1
+        out[key] = {"zs": zs, "v": zs._project(sentence_vectors(sentences)), "sentences": sentences,
+                    "words": zs.bare.words(sentences), "owners": owners,
+                    "gold": np.array([[t in g for t in ids] for g in gold], bool)}
+    return out
+
+
+def bare_f1(d: dict, z: np.ndarray, threshold: float, margin: float, max_themes: int = 3) -> float:
+    """Comment-level micro-F1 of the bare rule (vectorised ZeroShotThemes.hits_from_scores)."""
+    rank = np.argsort(np.argsort(-z, 1, kind="stable"), 1)
+    fire = (z >= threshold) & (z >= z.max(1, keepdims=True) - margin) & (rank < max_themes)
+    pred, gold = (d["owners"] @ fire.astype(np.float32)) > 0, d["gold"]
+    tp, wrong = (pred & gold).sum(), (pred ^ gold).sum()
+    return float(2 * tp / max(2 * tp + wrong, 1))
+
+
+def calibrate_bare() -> None:
+    """Choose the bare-theme constants on the TRAIN splits: best mean micro-F1 over the bare taxonomies,
+    and, to show they carry to a taxonomy never seen, each taxonomy scored with the constants chosen on
+    the others."""
+    cap = int(sys.argv[sys.argv.index("--max-train") + 1]) if "--max-train" in sys.argv else None
+    sets = bare_sets("train", cap)
+    table = {}  # constants -> {taxonomy: micro-F1}
+    for w in BARE_GRID["view_weights"]:
+        zs = {k: d["zs"].bare.reweight(w) for k, d in sets.items()}
+        base = {k: zs[k].z(d["v"]) for k, d in sets.items()}  # label words added below
+        for lw, dw, t, m in itertools.product(BARE_GRID["label_weight"], BARE_GRID["description_weight"],
+                                              BARE_GRID["z_threshold"], BARE_GRID["z_margin"]):
+            table[(tuple(round(x, 3) for x in w), t, m, lw, dw)] = {
+                k: bare_f1(d, base[k] + lw * d["words"][0] + dw * d["words"][1], t, m) for k, d in sets.items()}
+    mean = lambda scores, keys: float(np.mean([scores[k] for k in keys]))
+    best = max(table, key=lambda c: mean(table[c], sets))
+    for held in sets:
+        others = [k for k in sets if k != held]
+        chosen = max(table, key=lambda c: mean(table[c], others))
+        print(f"  held out {held}: constants chosen on the others {chosen} -> {table[chosen][held]:.3f} "
+              f"(best possible {max(v[held] for v in table.values()):.3f})", flush=True)
+    names = ("view_weights", "z_threshold", "z_margin", "label_weight", "description_weight")
+    found = dict(zip(names, [list(best[0]), *best[1:]]))
+    print("calibrate-bare (train split" + (f", first {cap} comments per set" if cap else "") + "): best", found,
+          {k: round(v, 3) for k, v in table[best].items()}, f"mean {mean(table[best], sets):.3f}", flush=True)
+    artifact = getattr(encoder(), "artifact", None)
+    if "--write" in sys.argv and artifact is not None:
+        cfg_path = Path(artifact) / "config.json"
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg["zero_shot"] |= found | {
+            "bare_command": "python scripts/train_themes_eval.py calibrate-bare"
+                            + (f" --max-train {cap}" if cap else "") + " --write",
+            "bare_train_split_micro_f1": {k: round(v, 4) for k, v in table[best].items()}}
+        cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote the bare-theme calibration into {cfg_path}")
+
+
+def bare() -> None:
+    """Bare taxonomies on the VAL split: zero-shot (the shipped calibration) vs keywords, as evaluate prints."""
+    from voiceminer.evaluation import themes_eval
+    from voiceminer.evaluation.datasets import ALL_LOADERS
+
+    shared = type("Shared", (), {"encoder_": encoder(), "heads_": heads()})()
+    print(f"{'bare taxonomy':<26} {'n':>5} {'themes':>6}  {'keywords micro/macro':>21}  {'zero-shot micro/macro':>22}"
+          f"  {'precision kw/zs':>16}")
+    for key, spec in themes_eval.MAPPING["bare"].items():
+        r = themes_eval.bare_scores(shared, sentence_vectors, spec, ALL_LOADERS[spec["loader"]]())
+        kw, zs = r["keywords"], r["zeroshot"]
+        print(f"{key:<26} {r['n']:>5} {r['themes']:>6}  {kw['micro_f1']:>10.3f} / {kw['macro_f1']:.3f}  "
+              f"{zs['micro_f1']:>11.3f} / {zs['macro_f1']:.3f}  {kw['precision']:>7.3f} / {zs['precision']:.3f}"
+              f"   (keywords: '{r['keyword_mode']}')", flush=True)
+
+
 # ---- trained -------------------------------------------------------------------------------
 def trained() -> None:
     tr, va = data("train"), data("val")
@@ -259,6 +372,7 @@ def discovery() -> None:
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     steps = {"calibrate": [calibrate], "zeroshot": [zeroshot], "trained": [trained], "discover": [discovery],
-             "all": [calibrate, zeroshot, trained, discovery]}
+             "calibrate-bare": [calibrate_bare], "bare": [bare],
+             "all": [calibrate, zeroshot, trained, discovery, calibrate_bare, bare]}
     for step in steps[what]:
         step()

@@ -4,6 +4,13 @@ Trained themes go through the same recipe as ``voiceminer train-themes`` (a
 :class:`~voiceminer.themes.ThemeModel` on the shared sentence vectors), fitted on the
 train split and scored on the validation split. Zero-shot themes use the default
 taxonomy alone, mapped onto each dataset's labels by ``theme_mapping.yaml``.
+
+Bare taxonomies (``bare_*.yaml``: labels and one-line descriptions, no examples, as a team
+first writes them) measure zero-shot themes against a keyword baseline built from the same
+text (:class:`~voiceminer.themes.lexical.KeywordThemes`), both through the product path:
+each comment is segmented into sentences as the pipeline does, and its themes are the union
+of its sentences' (what ``voiceminer tag`` reports). The keyword variant is the best on the
+train split; the validation split is only scored.
 """
 
 from __future__ import annotations
@@ -84,6 +91,104 @@ def theme_rows(ev: Any, row_cls: Any, targets: dict[str, float]) -> list[Any]:
         zs_score = multilabel_micro_f1([list(y) for y in vy], zs) if multi else macro_f1(vy, [z[0] for z in zs])
         rows.append(row_cls(key + "_zeroshot", label + ", zero-shot (taxonomy only)", metric, len(val),
                             {"vader": None, "frozen_lr": None, "model": zs_score}, None))
+    return rows + bare_rows(ev, row_cls)
+
+
+def segmented(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Sentences (and clauses) of ``texts`` as the pipeline splits them, and each one's text index."""
+    from ..pipeline.segment import SentencizerStage
+
+    seg = SentencizerStage().load()
+    sentences, owner = [], []
+    for i, text in enumerate(texts):
+        for s in seg.split(text):
+            sentences.append(s.text)
+            owner.append(i)
+    return sentences, np.array(owner, np.int64)
+
+
+def comment_themes(sentence_themes: Sequence[Sequence[str]], owner: np.ndarray, n: int) -> list[set[str]]:
+    """A comment's themes: the union of its sentences' (``owner``: each sentence's comment index)."""
+    out: list[set[str]] = [set() for _ in range(n)]
+    for themes, i in zip(sentence_themes, owner):
+        out[i] |= set(themes)
+    return out
+
+
+def set_f1(gold: Sequence[set[str]], pred: Sequence[set[str]], ids: Sequence[str]) -> dict[str, float]:
+    """Micro- and macro-F1 (over ``ids``) and micro precision of predicted theme sets; a comment
+    without gold themes (the dataset's "other") is right when nothing is predicted.
+
+    >>> set_f1([{"a"}, set(), {"b"}], [{"a"}, {"b"}, set()], ["a", "b"])
+    {'micro_f1': 0.5, 'macro_f1': 0.5, 'precision': 0.5}
+    """
+    tp, fp, fn, per = 0, 0, 0, []
+    for t in ids:
+        a = sum(t in g and t in p for g, p in zip(gold, pred))
+        b = sum(t not in g and t in p for g, p in zip(gold, pred))
+        c = sum(t in g and t not in p for g, p in zip(gold, pred))
+        tp, fp, fn = tp + a, fp + b, fn + c
+        if a + b + c:
+            per.append(2 * a / (2 * a + b + c))
+    return {"micro_f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+            "macro_f1": float(np.mean(per)) if per else 0.0, "precision": tp / (tp + fp) if tp + fp else 0.0}
+
+
+def bare_gold(examples: Sequence[ds.Example], labels: dict[str, str]) -> list[set[str]]:
+    """Gold theme ids per example (ENTITY#ATTRIBUTE labels by their entity; unmapped labels: none)."""
+    out = []
+    for e in examples:
+        found = e.label if isinstance(e.label, tuple) else (e.label,)
+        out.append({labels[lab.split("#")[0]] for lab in found if lab.split("#")[0] in labels})
+    return out
+
+
+def keyword_mode(taxonomy: Any, train: Sequence[ds.Example], labels: dict[str, str]) -> str:
+    """The keyword variant with the best micro-F1 on the train split (the baseline at its best)."""
+    from ..themes.lexical import KeywordThemes
+
+    sentences, owner = segmented([e.text for e in train])
+    gold, ids = bare_gold(train, labels), [t.id for t in taxonomy.top]
+
+    def micro(mode: str) -> float:
+        pred = comment_themes(KeywordThemes(taxonomy, mode).predict(sentences), owner, len(train))
+        return set_f1(gold, pred, ids)["micro_f1"]
+    return max(KeywordThemes.MODES, key=micro)
+
+
+def bare_scores(shared: Any, vectors_of: Any, spec: dict[str, Any], data: Sequence[ds.Example]) -> dict[str, Any]:
+    """Zero-shot (``shared`` model's calibration) and keyword micro/macro F1 of one bare taxonomy on
+    the validation split of ``data``; ``vectors_of(sentences)`` gives the shared vectors."""
+    from ..themes import ZeroShotThemes, calibration_for, load_taxonomy
+    from ..themes.lexical import KeywordThemes
+
+    taxonomy = load_taxonomy(Path(__file__).with_name(spec["taxonomy"]))
+    labels, ids = spec["labels"], [t.id for t in taxonomy.top]
+    val = ds.split(data, "val")
+    gold = bare_gold(val, labels)
+    sentences, owner = segmented([e.text for e in val])
+    mode = keyword_mode(taxonomy, ds.split(data, "train"), labels)
+    keywords = comment_themes(KeywordThemes(taxonomy, mode).predict(sentences), owner, len(val))
+    encoder = shared.encoder_
+    zs = ZeroShotThemes(taxonomy, **calibration_for(encoder)).fit_encoder(encoder, shared.heads_)
+    hits = zs.predict(normalise(vectors_of(sentences)), sentences)
+    zeroshot = comment_themes([[h.id for h in row] for row in hits], owner, len(val))
+    return {"n": len(val), "themes": len(ids), "keyword_mode": mode,
+            "keywords": set_f1(gold, keywords, ids), "zeroshot": set_f1(gold, zeroshot, ids)}
+
+
+def bare_rows(ev: Any, row_cls: Any) -> list[Any]:
+    """Per bare taxonomy: zero-shot micro- and macro-F1 (model) beside the keyword baseline (keywords)."""
+    rows = []
+    for key, spec in MAPPING["bare"].items():
+        r = bare_scores(ev.shared, ev.shared_vectors, spec, ev.load(spec["loader"]))
+        for metric in ("micro_f1", "macro_f1"):
+            name = metric.replace("_f1", "-F1")
+            rows.append(row_cls(f"bare_{key}_{metric.split('_')[0]}",
+                                f"{spec['data']}, bare taxonomy ({r['themes']} themes), zero-shot vs keywords "
+                                f"({r['keywords'][metric]:.3f}, '{r['keyword_mode']}')", name, r["n"],
+                                {"vader": None, "frozen_lr": None, "keywords": r["keywords"][metric],
+                                 "model": r["zeroshot"][metric]}, None))
     return rows
 
 

@@ -51,8 +51,12 @@ class ThemesStage:
             constants = calibration_for(encoder)
             self.model_ = ZeroShotThemes(self.taxonomy_, **constants).fit_encoder(encoder, shared.heads_)
             self.kind_ = "zeroshot"
-            # the calibration decides the themes too: stored results are redone when it changes
-            calibration = ":" + hashlib.sha256(json.dumps(constants, sort_keys=True).encode()).hexdigest()[:6]
+            # the algorithm, its calibration and (for bare themes) the generic sentences decide the themes
+            # too: stored results are redone when any of them changes
+            from ..themes.zeroshot_background import generic_sha256
+
+            basis = json.dumps([ZeroShotThemes.version, constants, generic_sha256()], sort_keys=True)
+            calibration = ":" + hashlib.sha256(basis.encode()).hexdigest()[:6]
         self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
         return self
 
@@ -60,13 +64,15 @@ class ThemesStage:
              texts: Sequence[str] | None = None) -> list[list[tuple[str, float, str | None, float | None]]]:
         """Per sentence: (theme id, score, cause id or None, cause score or None).
 
-        ``texts`` (the sentences) are needed by a trained model with a lexical block.
+        ``texts`` (the sentences) are needed by a trained model with a lexical block, and count
+        for bare zero-shot themes (words of their labels and descriptions).
         """
         if not len(vectors):
             return []
         vectors = _normalise(vectors)
-        if self.kind_ == "zeroshot":
-            return [[(h.id, h.score, h.cause_id, h.cause_score) for h in row] for row in self.model_.predict(vectors)]
+        if self.kind_ == "zeroshot":  # the texts let a bare theme's own words count
+            return [[(h.id, h.score, h.cause_id, h.cause_score) for h in row]
+                    for row in self.model_.predict(vectors, texts)]
         proba = self.model_.predict_proba(vectors, texts)
         col = {lab: j for j, lab in enumerate(self.model_.labels_)}
         out = []
@@ -87,7 +93,7 @@ class ThemesStage:
         from ..themes import cause_spans
 
         scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
-        texts = [s.text for a in scored for s in a.sentences] if self.kind_ == "trained" else None
+        texts = [s.text for a in scored for s in a.sentences]
         all_hits = iter(self.hits(np.concatenate([a.vectors for a in scored]), texts)
                         if scored else [])  # one scoring pass per batch
         out = []

@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["Lexicon"]
+__all__ = ["KeywordThemes", "Lexicon", "content_stems", "stem"]
 
 
 class Lexicon:
@@ -94,3 +95,78 @@ class Lexicon:
         vec.idf_ = lex.idf_
         lex._vec = vec
         return lex
+
+
+# ---- keyword matching from a taxonomy's own words -------------------------------------------------
+_STOP = frozenset("""a about above after again all also am an and any are as at be because been before being
+both but by can could did do does doing down during each every few for from further get gets getting got had has
+have having he her here hers him his how i if in into is it its itself just me more most my no nor not of off on
+once only or other our ours out over own same she should so some such than that the their theirs them then there
+these they this those through to too under until up very was we were what when where which while who whom why
+will with would you your yours it's its' etc whether own us one ones thing things""".split())
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ness", "ies", "ied", "ers", "ed", "er",
+             "es", "ly", "s", "e", "y")
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem (no dependency): the same stem for the usual inflections.
+
+    >>> [stem(w) for w in ("delays", "delayed", "delay", "cancelled", "cancellation", "charging", "charger")]
+    ['dela', 'dela', 'dela', 'cancell', 'cancell', 'charg', 'charg']
+    """
+    word = word.lower().split("'")[0]
+    for _ in range(2):  # "delays" -> "delay" -> "dela", as "delay" -> "dela"
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "ls":
+        word = word[:-1]  # "stopp(ed)" -> "stop"
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the words of ``text`` that are not stop words.
+
+    >>> sorted(content_stems("The flight was delayed or arrived late."))
+    ['arriv', 'dela', 'flight', 'lat']
+    """
+    return {stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+class KeywordThemes:
+    """The keyword baseline of a taxonomy: a sentence takes a theme when it holds a word of the
+    theme's label or description (stop words dropped, both sides stemmed by :func:`stem`).
+
+    ``mode``: ``"any"`` (every theme with a matching word), ``"best"`` (the themes with the most
+    matching words) or ``"label"`` (words of the labels only). Top-level themes only.
+
+    >>> from voiceminer.themes.taxonomy import parse_taxonomy
+    >>> tax = parse_taxonomy({"themes": [
+    ...     {"id": "late", "label": "Late flight", "description": "The flight was delayed."},
+    ...     {"id": "bags", "label": "Lost luggage", "description": "Bags that were lost."}]})
+    >>> KeywordThemes(tax).predict(["Delayed again", "They lost my bag", "Thanks!"])
+    [['late'], ['bags'], []]
+    """
+
+    MODES: tuple[str, ...] = ("any", "best", "label")
+
+    def __init__(self, taxonomy: Any, mode: str = "any") -> None:
+        if mode not in self.MODES:
+            raise ConfigError(f"keyword mode must be one of {self.MODES}, got {mode!r}")
+        self.mode = mode
+        top = [t for t in taxonomy if t.parent is None]
+        self.ids = [t.id for t in top]
+        self.keywords = [content_stems(t.label if mode == "label" else f"{t.label} {t.description}") for t in top]
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """Theme ids per text (taxonomy order), [] when no word matches."""
+        out = []
+        for text in texts:
+            words = content_stems(text)
+            counts = [len(words & k) for k in self.keywords]
+            best = max(counts, default=0)
+            keep = (lambda c: c == best) if self.mode == "best" else (lambda c: c > 0)
+            out.append([i for i, c in zip(self.ids, counts) if c > 0 and keep(c)])
+        return out

@@ -28,6 +28,21 @@ removed from every vector, taxonomy and sentences alike, before the cosines.
 ``scripts/train_themes_eval.py calibrate --project-out sentiment,complaint,need`` chooses the
 constants with the projection, on the train split.
 
+A *bare* theme (no examples in its pool, as a team first writes a taxonomy: a label and a
+one-line description) is scored differently (``themes.zeroshot.v2``): its raw score is a
+weighted mean of the sentence's cosines to several views of its text (the label, ``"label:
+description"`` and the description; :data:`VIEW_WEIGHTS`), read as a z-score against the same
+score over shipped generic customer sentences
+(:data:`~voiceminer.themes.zeroshot_background.GENERIC_SENTENCES`), so every bare theme has its
+own threshold in cosine units and a theme whose text is close to everything does not fire
+everywhere. A word of the theme's label in the sentence (stemmed,
+:func:`~voiceminer.themes.lexical.content_stems`) adds :data:`LABEL_WEIGHT` to the z-score. A
+bare theme fires at :data:`Z_THRESHOLD` and within :data:`Z_MARGIN` of the sentence's best bare
+theme; a sentence with no bare theme that clear is left without one (abstain). Those constants
+were chosen on the train splits of five labelled sets with bare taxonomies
+(``scripts/train_themes_eval.py calibrate-bare``). Themes with examples keep the rules above;
+in a taxonomy that mixes both, each kind decides on its own and the hits are merged.
+
 >>> import numpy as np
 >>> from voiceminer.themes.taxonomy import parse_taxonomy
 >>> tax = parse_taxonomy({"themes": [
@@ -76,7 +91,16 @@ BACKGROUND = (
 )
 
 
-CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k", "project_out")
+# Bare themes (no examples): z-scores against the generic sentences (see the module doc); chosen by
+# `scripts/train_themes_eval.py calibrate-bare` on the train splits (shared-v2 vectors).
+VIEW_WEIGHTS = (0.5, 0.5, 0.0)  # label, "label: description", description
+Z_THRESHOLD = 2.5
+Z_MARGIN = 1.5
+LABEL_WEIGHT = 2.0
+DESCRIPTION_WEIGHT = 0.5
+
+CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k", "project_out",
+              "view_weights", "z_threshold", "z_margin", "label_weight", "description_weight")
 
 
 def calibration_for(encoder: Any) -> dict[str, Any]:
@@ -112,13 +136,16 @@ class ThemeHit:
 class ZeroShotThemes:
     """Taxonomy-only theme scorer over L2-normalised sentence vectors."""
 
-    name: ClassVar[str] = "themes.zeroshot.v1"
-    version: ClassVar[str] = "1.0.0"
+    name: ClassVar[str] = "themes.zeroshot.v2"
+    version: ClassVar[str] = "2.0.0"
 
     def __init__(self, taxonomy: Taxonomy | None = None, *, threshold: float = THRESHOLD,
                  margin: float = MARGIN, child_threshold: float = CHILD_THRESHOLD,
                  desc_weight: float = DESC_WEIGHT, top_k: int = TOP_K, max_themes: int = MAX_THEMES,
-                 background: Sequence[str] = BACKGROUND, project_out: Sequence[str] = ()) -> None:
+                 background: Sequence[str] = BACKGROUND, project_out: Sequence[str] = (),
+                 view_weights: Sequence[float] = VIEW_WEIGHTS, z_threshold: float = Z_THRESHOLD,
+                 z_margin: float = Z_MARGIN, label_weight: float = LABEL_WEIGHT,
+                 description_weight: float = DESCRIPTION_WEIGHT, generic: Sequence[str] | None = None) -> None:
         self.taxonomy = taxonomy
         self.project_out = tuple(project_out)  # shared-model heads whose directions leave the vectors
         self.basis_: np.ndarray | None = None
@@ -135,6 +162,7 @@ class ZeroShotThemes:
         self.example_vectors_: np.ndarray | None = None
         self.pools_: list[np.ndarray] = []
         self.encoder_key_: str = ""
+        self.bare = BareCalibration(view_weights, z_threshold, z_margin, label_weight, generic, description_weight)
 
     def load(self, encoder: Any = None) -> ZeroShotThemes:
         """Embed the taxonomy with ``encoder`` (default: the base SentenceEncoder)."""
@@ -148,6 +176,7 @@ class ZeroShotThemes:
 
         With ``project_out``, ``heads`` (the shared model's :class:`~voiceminer.models.shared.LinearHeads`)
         give the directions removed from every vector, the taxonomy's and the sentences' alike.
+        Bare themes also embed their views and the generic sentences they are calibrated on.
         """
         if self.project_out:
             if heads is None:
@@ -157,18 +186,29 @@ class ZeroShotThemes:
             self.basis_ = head_basis(heads, self.project_out)
         tax = self.taxonomy or load_taxonomy()
         examples = [e for t in tax for e in t.examples]
-        vectors = self._project(encoder.encode([t.text for t in tax] + examples + list(self.background),
-                                               normalize=True))
+        bare = [t for t in tax if not _pool_has_examples(tax, t)]
+        vectors = self._project(encoder.encode([t.text for t in tax] + examples + list(self.background)
+                                               + self.bare.texts(bare), normalize=True))
         self.encoder_key_ = getattr(encoder, "key", "")
         n = len(tax) + len(examples)
-        self.background_vectors_ = vectors[n:] if self.background else None
-        return self._fit(tax, vectors[:len(tax)], vectors[len(tax):n])
+        m = n + len(self.background)
+        self.background_vectors_ = vectors[n:m] if self.background else None
+        self._fit(tax, vectors[:len(tax)], vectors[len(tax):n])
+        self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64), vectors[m:])
+        return self
 
-    def fit_vectors(self, desc_vectors: np.ndarray, example_vectors: Sequence[Sequence[float]]) -> ZeroShotThemes:
+    def fit_vectors(self, desc_vectors: np.ndarray, example_vectors: Sequence[Sequence[float]],
+                    bare_vectors: np.ndarray | None = None) -> ZeroShotThemes:
         """Fit from precomputed vectors: one description vector per theme (taxonomy order),
-        example vectors in taxonomy order (tests and caches use this)."""
+        example vectors in taxonomy order (tests and caches use this). ``bare_vectors``: those of
+        ``self.bare.texts(bare themes)``; without them bare themes score by the description cosine."""
         tax = self.taxonomy or load_taxonomy()
-        return self._fit(tax, np.asarray(desc_vectors, np.float32), np.asarray(example_vectors, np.float32))
+        self._fit(tax, np.asarray(desc_vectors, np.float32), np.asarray(example_vectors, np.float32))
+        if bare_vectors is not None:
+            bare = [t for t in tax if not _pool_has_examples(tax, t)]
+            self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64),
+                          np.asarray(bare_vectors, np.float32))
+        return self
 
     def _fit(self, tax: Taxonomy, desc: np.ndarray, examples: np.ndarray) -> ZeroShotThemes:
         if len(desc) != len(tax):
@@ -192,11 +232,13 @@ class ZeroShotThemes:
         v = v - (v @ self.basis_) @ self.basis_.T
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
-    def scores(self, vectors: np.ndarray) -> np.ndarray:
-        """``(n, len(taxonomy))`` scores for L2-normalised ``vectors``, columns in taxonomy order."""
-        return self._scores(self._project(vectors))
+    def scores(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """``(n, len(taxonomy))`` scores for L2-normalised ``vectors``, columns in taxonomy order:
+        cosine blends for themes with examples, z-scores for bare themes (``texts``, the sentences,
+        add the label-word evidence)."""
+        return self._scores(self._project(vectors), texts)
 
-    def _scores(self, v: np.ndarray) -> np.ndarray:
+    def _scores(self, v: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         if self.taxonomy_ is None:
             raise ConfigError("ZeroShotThemes is not loaded; call load() or fit_encoder() first")
         desc = v @ self.desc_vectors_.T
@@ -209,6 +251,8 @@ class ZeroShotThemes:
             k = min(self.top_k, len(pool))
             top = -np.partition(-sims[:, pool], k - 1, axis=1)[:, :k]
             out[:, j] = (1 - self.desc_weight) * top.mean(1) + self.desc_weight * desc[:, j]
+        if len(self.bare.columns_):
+            out[:, self.bare.columns_] = self.bare.z(v, texts)
         return out
 
     def background_scores(self, vectors: np.ndarray) -> np.ndarray | None:
@@ -222,38 +266,150 @@ class ZeroShotThemes:
         k = min(self.top_k, sims.shape[1])
         return -np.partition(-sims, k - 1, axis=1)[:, :k].mean(1)
 
-    def predict(self, vectors: np.ndarray) -> list[list[ThemeHit]]:
-        """Themes (with causes) per sentence, best first; [] where no theme is confident."""
+    def predict(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[list[ThemeHit]]:
+        """Themes (with causes) per sentence, best first; [] where no theme is confident.
+        ``texts`` (the sentences) let a label's words count for bare themes."""
         v = self._project(vectors)
-        return self.hits_from_scores(self._scores(v), self._background(v))
+        return self.hits_from_scores(self._scores(v, texts), self._background(v))
 
     def hits_from_scores(self, scores: np.ndarray, background: np.ndarray | None = None) -> list[list[ThemeHit]]:
-        """Hits from theme scores; a sentence whose background score beats its best theme gets none."""
+        """Hits from theme scores. Themes with examples: a sentence whose background score beats its
+        best such theme gets none of them. Bare themes decide on their z-scores. Both kinds merge,
+        themes with examples first, at most ``max_themes``."""
         tax = self.taxonomy_
-        top_idx = np.array([i for i, t in enumerate(tax) if t.parent is None])
+        bare = np.zeros(len(tax), bool)
+        bare[self.bare.columns_] = True
+        top = np.array([i for i, t in enumerate(tax) if t.parent is None], np.int64)
+        rules = ((top[~bare[top]], self.threshold, self.margin, background),
+                 (top[bare[top]], self.bare.z_threshold, self.bare.z_margin, None))
         col = {t: i for i, t in enumerate(tax.ids)}
         out = []
         for r, row in enumerate(scores):
-            parent_scores = row[top_idx]
-            best = float(parent_scores.max()) if len(parent_scores) else 0.0
-            if background is not None and background[r] >= best:
-                out.append([])
-                continue
-            order = top_idx[np.argsort(-parent_scores, kind="stable")][:self.max_themes]
-            hits = []
-            for j in order:
-                s = float(row[j])
-                if s < self.threshold or s < best - self.margin:
-                    break
-                hits.append(self._hit(tax.themes[j], s, row, col))
-            out.append(hits)
+            hits: list[ThemeHit] = []
+            for idx, threshold, margin, bg in rules:
+                if not len(idx):
+                    continue
+                best = float(row[idx].max())
+                if bg is not None and bg[r] >= best:
+                    continue
+                for j in idx[np.argsort(-row[idx], kind="stable")][:self.max_themes]:
+                    s = float(row[j])
+                    if s < threshold or s < best - margin:
+                        break
+                    hits.append(self._hit(tax.themes[j], s, row, col, bare))
+            out.append(hits[:self.max_themes])
         return out
 
-    def _hit(self, theme: Any, score: float, row: np.ndarray, col: dict[str, int]) -> ThemeHit:
+    def _hit(self, theme: Any, score: float, row: np.ndarray, col: dict[str, int], bare: np.ndarray) -> ThemeHit:
         if not theme.children:
             return ThemeHit(theme.id, theme.label, round(score, 4))
         cid = max(theme.children, key=lambda c: row[col[c]])
         cscore = float(row[col[cid]])
-        if cscore < self.child_threshold:
+        if cscore < (self.bare.z_threshold if bare[col[cid]] else self.child_threshold):
             return ThemeHit(theme.id, theme.label, round(score, 4))
         return ThemeHit(theme.id, theme.label, round(score, 4), cid, self.taxonomy_[cid].label, round(cscore, 4))
+
+
+def _pool_has_examples(tax: Taxonomy, theme: Any) -> bool:
+    """Whether ``theme`` or (for a parent) one of its children has example phrases."""
+    return bool(theme.examples) or any(tax[c].examples for c in theme.children)
+
+
+class BareCalibration:
+    """Scores of bare themes (label and description, no examples) as z-scores against generic sentences.
+
+    A bare theme's raw score is ``view_weights`` . (cosines to its label, ``"label: description"`` and
+    description); :meth:`fit` takes the mean and standard deviation of that score over the generic
+    sentences, so :meth:`z` says how unusual a sentence's closeness to the theme is, per theme.
+    A word of the label in the sentence adds ``label_weight``, a word of the description
+    ``description_weight`` (stemmed, stop words left out).
+
+    >>> from voiceminer.themes.taxonomy import parse_taxonomy
+    >>> tax = parse_taxonomy({"themes": [{"id": "a", "label": "Apples", "description": "apples"}]})
+    >>> cal = BareCalibration((1.0, 0.0, 0.0), 2.0, 1.0, 1.0, generic=("g1", "g2"))
+    >>> cal.texts(tax.themes)
+    ['Apples', 'Apples: apples', 'apples', 'g1', 'g2']
+    >>> views = np.array([[1, 0], [1, 0], [1, 0]], np.float32)
+    >>> generic = np.array([[0.6, 0.8], [0.0, 1.0]], np.float32)
+    >>> cal = cal.fit(tax.themes, np.array([0]), np.vstack([views, generic]))
+    >>> cal.z(np.array([[1.0, 0.0], [0.3, 0.954]], np.float32)).astype(float).round(2).tolist()
+    [[2.33], [0.0]]
+    >>> cal.z(np.array([[0.3, 0.954]], np.float32), ["I love apples"]).astype(float).round(2).tolist()
+    [[1.0]]
+    """
+
+    N_VIEWS = 3
+
+    def __init__(self, view_weights: Sequence[float] = VIEW_WEIGHTS, z_threshold: float = Z_THRESHOLD,
+                 z_margin: float = Z_MARGIN, label_weight: float = LABEL_WEIGHT,
+                 generic: Sequence[str] | None = None, description_weight: float = 0.0) -> None:
+        from .zeroshot_background import GENERIC_SENTENCES
+
+        if len(view_weights) != self.N_VIEWS:
+            raise ConfigError(f"view_weights needs {self.N_VIEWS} weights (label, label: description, description)")
+        self.view_weights = np.asarray(view_weights, np.float32)
+        self.z_threshold, self.z_margin, self.label_weight = float(z_threshold), float(z_margin), float(label_weight)
+        self.description_weight = float(description_weight)
+        self.generic = tuple(GENERIC_SENTENCES if generic is None else generic)
+        if len(self.generic) < 2:
+            raise ConfigError("bare themes are calibrated on at least two generic sentences")
+        self.columns_ = np.zeros(0, np.int64)
+        self.views_: np.ndarray | None = None
+        self.generic_vectors_: np.ndarray | None = None
+        self.mean_ = self.std_ = np.zeros(0, np.float32)
+        self.label_stems_: list[set[str]] = []
+        self.description_stems_: list[set[str]] = []
+
+    @classmethod
+    def views(cls, theme: Any) -> list[str]:
+        """The texts a bare theme is embedded as."""
+        return [theme.label, theme.text, theme.description]
+
+    def texts(self, themes: Sequence[Any]) -> list[str]:
+        """What to embed for ``themes``: their views, then the generic sentences ([] without themes)."""
+        return [v for t in themes for v in self.views(t)] + list(self.generic) if themes else []
+
+    def fit(self, themes: Sequence[Any], columns: np.ndarray, vectors: np.ndarray) -> BareCalibration:
+        """Fit from the vectors of :meth:`texts` (``themes``); ``columns`` are their taxonomy columns."""
+        from .lexical import content_stems
+
+        k = len(themes)
+        self.columns_ = np.asarray(columns, np.int64)
+        if not k:
+            return self
+        if len(vectors) != k * self.N_VIEWS + len(self.generic):
+            raise ConfigError(f"{len(vectors)} vectors for {k} bare themes and {len(self.generic)} generic sentences")
+        self.views_ = np.asarray(vectors[:k * self.N_VIEWS], np.float32).reshape(k, self.N_VIEWS, -1)
+        self.generic_vectors_ = np.asarray(vectors[k * self.N_VIEWS:], np.float32)
+        self.label_stems_ = [content_stems(t.label) for t in themes]
+        self.description_stems_ = [content_stems(t.description) for t in themes]
+        return self.reweight(self.view_weights)
+
+    def reweight(self, view_weights: Sequence[float]) -> BareCalibration:
+        """Use other view weights (the generic statistics follow; calibration scripts try several)."""
+        self.view_weights = np.asarray(view_weights, np.float32)
+        generic = self.raw(self.generic_vectors_)
+        self.mean_, self.std_ = generic.mean(0), np.maximum(generic.std(0), 1e-6)
+        return self
+
+    def raw(self, v: np.ndarray) -> np.ndarray:
+        """``(n, bare themes)`` weighted view cosines."""
+        return np.einsum("nd,kvd->nkv", v, self.views_) @ self.view_weights
+
+    def z(self, v: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """``(n, bare themes)`` z-scores against the generic sentences (plus the label-word evidence)."""
+        z = (self.raw(v) - self.mean_) / self.std_
+        if texts is not None and (self.label_weight or self.description_weight):
+            label, description = self.words(texts)
+            z = z + self.label_weight * label + self.description_weight * description
+        return z
+
+    def words(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Two ``(n, bare themes)`` arrays: 1 where the text holds a (stemmed) word of the theme's
+        label, and of its description."""
+        from .lexical import content_stems
+
+        found = [content_stems(t) for t in texts]
+        shape = (len(texts), len(self.label_stems_))
+        return tuple(np.array([[bool(w & s) for s in stems] for w in found], np.float32).reshape(shape)
+                     for stems in (self.label_stems_, self.description_stems_))

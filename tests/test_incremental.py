@@ -92,3 +92,27 @@ def test_swapping_the_themes_model_changes_the_key_and_redoes_the_comments(tmp_p
     (tmp_path / "a" / "config.json").write_text(json.dumps(config))
     retrained = jobs.analyse(settings)
     assert retrained.analysed == 12 and retrained.pipeline not in (first.analyse.pipeline, swapped.pipeline)
+
+
+def test_a_rerun_reuses_the_report_until_something_it_reads_changes(settings: Settings, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import voiceminer.report as report
+
+    export = _export(tmp_path / "a.csv", 30)
+    first = jobs.mine(settings, [export])
+    built = []
+    real = report.build_report
+    monkeypatch.setattr(report, "build_report", lambda *a, **k: built.append(1) or real(*a, **k))
+    again = jobs.mine(settings, [export])
+    assert built == [] and again.report == first.report
+    assert json.dumps(again.summary, default=str) == json.dumps(first.summary, default=str)
+    Path(first.report["md"]).unlink()  # a file gone: written again
+    jobs.mine(settings, [export])
+    assert built == [1] and Path(first.report["md"]).exists()
+    more = tmp_path / "c.csv"
+    more.write_text("id,text,date\nnew-1,Brand new comment,2026-03-09\n")
+    assert jobs.mine(settings, [more]).analyse.analysed == 1 and built == [1, 1]  # the store changed
+    jobs.mine(settings.with_(report_period="month"), [export])
+    assert built == [1, 1, 1]  # other settings
+    jobs.mine(settings.with_(report_period="month"), [export])
+    assert built == [1, 1, 1]

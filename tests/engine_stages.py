@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from distributed import WorkerPlugin
 
@@ -32,7 +33,7 @@ class KillOnceStage:
     requires: ClassVar[tuple[str, ...]] = ("sentences",)
     produces: ClassVar[tuple[str, ...]] = ()
 
-    def load(self) -> "KillOnceStage":
+    def load(self) -> KillOnceStage:
         return self
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:

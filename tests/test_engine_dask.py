@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,15 @@ import sqlalchemy as sa
 
 pytest.importorskip("distributed")
 
-from distributed import Client, LocalCluster  # noqa: E402
+from distributed import Client, LocalCluster
+from engine_stages import KILL_MARK, RegisterStages, marker
 
-from voiceminer import jobs  # noqa: E402
-from voiceminer.config import LEXICON_PIPELINE, Settings  # noqa: E402
-from voiceminer.storage import AnalysisResult, Store  # noqa: E402
-from voiceminer.storage import schema as t  # noqa: E402
-from voiceminer.storage.units import WorkUnits  # noqa: E402
-from voiceminer.types import Comment  # noqa: E402
-
-from engine_stages import KILL_MARK, RegisterStages, marker  # noqa: E402
+from voiceminer import jobs
+from voiceminer.config import LEXICON_PIPELINE, Settings
+from voiceminer.storage import AnalysisResult, Store
+from voiceminer.storage import schema as t
+from voiceminer.storage.units import WorkUnits
+from voiceminer.types import Comment
 
 PHRASES = ["The delivery was late again.", "Lovely driver, very polite!", "Prices went up but quality is great.",
            "I hate waiting on the phone for an hour.", "It was fine, nothing special.",
@@ -39,7 +38,7 @@ def _comments(n: int, tag: str, kill_at: int | None = None) -> list[Comment]:
         if i == kill_at:
             text += " " + KILL_MARK
         out.append(Comment(id=f"{tag}:{i:04d}", text=text, source="test",
-                           created_at=datetime(2026, 3, 1 + i % 20, tzinfo=timezone.utc)))
+                           created_at=datetime(2026, 3, 1 + i % 20, tzinfo=UTC)))
     return out
 
 

@@ -96,7 +96,7 @@ def test_swapping_the_themes_model_changes_the_key_and_redoes_the_comments(tmp_p
 
 def test_a_rerun_reuses_the_report_until_something_it_reads_changes(settings: Settings, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import voiceminer.report as report
+    from voiceminer import report
 
     export = _export(tmp_path / "a.csv", 30)
     first = jobs.mine(settings, [export])

@@ -19,11 +19,13 @@ A unit that keeps killing its workers stops the run after ``max_attempts`` claim
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..config import Settings
 from ..errors import MissingDependencyError, PipelineError
@@ -172,7 +174,8 @@ def _drive(client: Any, settings: Settings, store: Store, run_id: str, lease_s: 
         _settle(settings, store, run_id, key, outcome)
         return outcome
     finally:
-        client.unregister_worker_plugin(name)  # the workers drop their models and store
+        with contextlib.suppress(Exception):  # a cluster that went away must not hide the run's own error
+            client.unregister_worker_plugin(name)  # the workers drop their models and store
 
 
 def _settle(settings: Settings, store: Store, run_id: str, key: str, outcome: DaskOutcome) -> None:

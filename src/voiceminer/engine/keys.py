@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
 
 from ..config import Settings
 
@@ -55,7 +55,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
+def _hash_tree(digest: hashlib._Hash, root: Path) -> None:
     files = [root] if root.is_file() else sorted(
         p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.exists() else []
     digest.update(f"\0root:{root}\0{len(files)}".encode())

@@ -18,9 +18,10 @@ its claim (lease expired, unit taken over) saves nothing, so every unit is saved
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 

@@ -181,3 +181,21 @@ def test_dead_workers_claims_return_and_a_unit_that_keeps_failing_is_named(db_ur
         assert unit is not None and unit.id == a.id
         assert units.release(unit)
     assert units.worn_out(4) == a.id and units.worn_out(5) is None
+
+
+def test_two_planners_at_once_never_put_a_comment_in_two_units(db_url: str) -> None:
+    store = _store_with(db_url, _comments(300, "plan"))
+    run = store.begin_run("analyse", {})
+    made: list[int] = []
+
+    def planner() -> None:
+        made.append(WorkUnits(Store.open(db_url, migrate=False), "k").plan(run, 7))
+
+    threads = [threading.Thread(target=planner) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    rows = store.query(sa.select(t.work_unit_comments.c.comment_id))
+    assert len(rows) == 300 and len({r["comment_id"] for r in rows}) == 300
+    assert sum(made) == WorkUnits(store, "k").counts()["pending"]

@@ -209,7 +209,7 @@ def _round(client: Any, units: WorkUnits, name: str, run_id: str, key: str, leas
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    units.release_dead(set(client.scheduler_info(n_workers=-1)["workers"]))
+    units.release_dead(_live_workers(client))
     counts = units.counts()
     if not counts["pending"] + counts["claimed"]:
         return False
@@ -230,3 +230,12 @@ def _round(client: Any, units: WorkUnits, name: str, run_id: str, key: str, leas
         if on_advance and done["analysed"]:  # progress only; the counts come from the store (_settle)
             on_advance(done["analysed"])
     return True
+
+
+def _live_workers(client: Any) -> set[str]:
+    """Addresses of the workers the scheduler knows now (all of them, not the first few)."""
+    try:
+        info = client.scheduler_info(n_workers=-1)
+    except TypeError:  # distributed before 2025: no n_workers, and every worker listed
+        info = client.scheduler_info()
+    return set(info["workers"])

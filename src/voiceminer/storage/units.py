@@ -30,6 +30,7 @@ from . import schema as t
 from .store import AnalysisResult, Store, _comment, as_utc, utcnow, write_analysis
 
 DEFAULT_LEASE_S = 600.0
+_PLAN_LOCK = 0x766D5F756E697473  # PostgreSQL advisory lock key of unit planning
 _U = t.work_units.c
 
 
@@ -62,11 +63,14 @@ class WorkUnits:
     def plan(self, run_id: str, batch_size: int) -> int:
         """Cut the comments not yet analysed by this key, and not in an open unit, into new units.
 
-        Returns how many units it made; units left open by an earlier (killed) run are kept.
+        Returns how many units it made; units left open by an earlier (killed) run are kept. Two
+        planners never cut the same comment into two open units: each batch is planned under a lock
+        (see :func:`_one_planner`).
         """
         made, last = 0, ""
         while True:
             with self.store.engine.begin() as conn:
+                _one_planner(conn)
                 ids = list(conn.execute(self._unplanned(last, batch_size)).scalars())
                 if not ids:
                     return made
@@ -170,6 +174,15 @@ class WorkUnits:
         query = sa.select(sa.func.min(_U.lease_until)).where(_U.pipeline == self.pipeline, _U.status == "claimed")
         with self.store.engine.connect() as conn:
             return as_utc(conn.execute(query).scalar())
+
+
+def _one_planner(conn: Any) -> None:
+    """Hold the planning lock until the transaction ends: PostgreSQL's advisory lock, or SQLite's write
+    lock taken up front (the driver would only begin the transaction at the first INSERT, after the read)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PLAN_LOCK})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def remembered_key(store: Store, fingerprint: str) -> tuple[str, list[str]] | None:

@@ -19,6 +19,19 @@ With the shipped shared encoder (models/shared-v1) and the background phrases, z
   SemEval-14 micro-F1 0.754, airline reasons macro-F1 0.490 (without them, VOICEMINER_NO_BACKGROUND=1:
   0.592 and 0.466). `voiceminer evaluate` prints the same rows.
 
+Bare taxonomies (src/voiceminer/evaluation/bare_*.yaml: labels + one-line descriptions, no examples),
+through the product path (sentences, union per comment), shared-v2, VAL split (`bare`; micro / macro F1):
+                         keywords (same text)   zero-shot      precision kw / zs
+  airline reasons (9)    0.395 / 0.348          0.460 / 0.406  0.305 / 0.369
+  SemEval-14 (4)         0.597 / 0.587          0.711 / 0.658  0.759 / 0.914
+  MAMS-ACSA (7)          0.678 / 0.704          0.655 / 0.643  0.691 / 0.769   (zero-shot loses on F1)
+  SemEval-15/16 rest (5) 0.631 / 0.551          0.705 / 0.539  0.710 / 0.881   (macro slightly lower)
+  SemEval-15/16 lapt (18) 0.521 / 0.500         0.446 / 0.388  0.439 / 0.381   (zero-shot loses)
+Constants from `calibrate-bare --max-train 400 --write` (train splits only). Each set scored on train with
+the constants chosen on the other four: airline 0.462, SemEval-14 0.673, MAMS 0.589, restaurants 0.736,
+laptops 0.386. The full-taxonomy zero-shot rows are unchanged by the bare path (themes with examples keep
+their rules): SemEval-14 0.758, airline 0.484 on val with the same taxonomy before and after.
+
 Earlier, with the base all-MiniLM-L6-v2 encoder (2 shared CPU cores, busy; before the background phrases):
   zero-shot, val:  SemEval-14 categories micro-F1 0.651; airline reasons macro-F1 0.321 (accuracy 0.399)
   trained, val:    SemEval-14 micro-F1 0.823 (mean, LR) / 0.837 (rich, LR) / 0.843 (rich, MLP)

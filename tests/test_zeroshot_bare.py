@@ -54,7 +54,7 @@ def test_a_theme_close_to_everything_needs_more_to_fire():
     typical = unit([0.8, 0, 0, 0.6])          # raw cosine to Service ~0.94: high, but so is every sentence's
     specific = unit([0.5, 0.5, 0, 0.5])       # raw cosine to Battery ~0.66, far above its generic level
     cos = typical @ zs.bare.views_[:, 0].T
-    assert cos[0, 0] > 0.9 > 0.7 > (specific @ zs.bare.views_[:, 0].T)[0, 1]
+    assert cos[0, 0] > 0.9 and (specific @ zs.bare.views_[:, 0].T)[0, 1] < 0.7
     hits = zs.predict(np.vstack([typical, specific]))
     assert hits[0] == []                       # abstains: nothing specific
     assert [h.id for h in hits[1]] == ["battery"]

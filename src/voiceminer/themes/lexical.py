@@ -103,7 +103,7 @@ both but by can could did do does doing down during each every few for from furt
 have having he her here hers him his how i if in into is it its itself just me more most my no nor not of off on
 once only or other our ours out over own same she should so some such than that the their theirs them then there
 these they this those through to too under until up very was we were what when where which while who whom why
-will with would you your yours it's its' etc whether own us one ones thing things""".split())
+will with would you your yours it's its' etc whether own us one ones thing things""".split())  # noqa: SIM905
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ness", "ies", "ied", "ers", "ed", "er",
              "es", "ly", "s", "e", "y")
@@ -166,7 +166,6 @@ class KeywordThemes:
         for text in texts:
             words = content_stems(text)
             counts = [len(words & k) for k in self.keywords]
-            best = max(counts, default=0)
-            keep = (lambda c: c == best) if self.mode == "best" else (lambda c: c > 0)
-            out.append([i for i, c in zip(self.ids, counts) if c > 0 and keep(c)])
+            least = max(max(counts, default=0), 1) if self.mode == "best" else 1
+            out.append([i for i, c in zip(self.ids, counts) if c >= least])
         return out

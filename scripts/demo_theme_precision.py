@@ -139,6 +139,12 @@ def failures(scores: list[ThemeScore], min_mentions: int = 20, min_precision: fl
     return [s for s in scores if s.mentions >= min_mentions and s.precision < min_precision]
 
 
+def pooled_precision(scores: list[ThemeScore], min_mentions: int = 20) -> float:
+    """Precision over all mentions of the themes with at least ``min_mentions`` mentions."""
+    busy = [s for s in scores if s.mentions >= min_mentions]
+    return sum(s.correct for s in busy) / max(sum(s.mentions for s in busy), 1)
+
+
 def score_store(settings, truth_path: Path = DEMO / "truth_comments.jsonl",
                 mapping_path: Path = DEMO / "theme_truth.yaml", examples: int = 0) -> list[ThemeScore]:
     """:func:`score` for the store ``settings`` point at, with the settings' taxonomy."""
@@ -169,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default=str(DEMO / "voiceminer.toml"))
     ap.add_argument("--truth", default=str(DEMO / "truth_comments.jsonl"))
     ap.add_argument("--mapping", default=str(DEMO / "theme_truth.yaml"))
+    ap.add_argument("--taxonomy", default=None, help="the taxonomy the store was mined with (default: the config's)")
     ap.add_argument("--min-mentions", type=int, default=20)
     ap.add_argument("--min-precision", type=float, default=0.85)
     ap.add_argument("--examples", type=int, default=0, help="false positives to show per theme")
@@ -176,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from voiceminer.config import Settings
 
-    settings = Settings.load(config_path=Path(args.config), overrides={"data_dir": Path(args.data_dir)})
+    overrides = {"data_dir": Path(args.data_dir)} | ({"taxonomy": args.taxonomy} if args.taxonomy else {})
+    settings = Settings.load(config_path=Path(args.config), overrides=overrides)
     scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples)
     bad = failures(scores, args.min_mentions, args.min_precision)
     if args.json:
@@ -184,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                          indent=1))
     else:
         print(_table(scores, args.min_mentions, args.min_precision))
-        print(f"\n{len(bad)} theme(s) with >= {args.min_mentions} mentions under precision {args.min_precision}"
+        print(f"\npooled precision over the themes with >= {args.min_mentions} mentions: "
+              f"{pooled_precision(scores, args.min_mentions):.3f}")
+        print(f"{len(bad)} theme(s) with >= {args.min_mentions} mentions under precision {args.min_precision}"
               + (": " + ", ".join(f"{s.id} {s.precision:.2f}" for s in bad) if bad else ""))
     return 1 if bad else 0
 

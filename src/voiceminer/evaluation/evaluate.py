@@ -348,12 +348,13 @@ def _cell(v: float | None, w: int) -> str:
 
 def format_table(rows: Sequence[Row]) -> str:
     """A plain-text table: one row per task, one column per system, then the breakdowns."""
-    head = f"{'task':<28} {'metric':<9} {'n':>5} {'VADER':>7} {'frozen+LR':>10} {'head':>7} {'model':>7} {'target':>7}"
+    head = (f"{'task':<28} {'metric':<9} {'n':>5} {'VADER':>7} {'keywords':>8} {'frozen+LR':>10} {'head':>7} "
+            f"{'model':>7} {'target':>7}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(f"{r.task:<28} {r.metric:<9} {r.n:>5} {_cell(r.scores.get('vader'), 7)} "
-                     f"{_cell(r.scores.get('frozen_lr'), 10)} {_cell(r.scores.get('head'), 7)} "
-                     f"{_cell(r.scores.get('model'), 7)} {_cell(r.target, 7)}")
+                     f"{_cell(r.scores.get('keywords'), 8)} {_cell(r.scores.get('frozen_lr'), 10)} "
+                     f"{_cell(r.scores.get('head'), 7)} {_cell(r.scores.get('model'), 7)} {_cell(r.target, 7)}")
     lines.append("model: through the tag path (sentences, aggregation, rules, thresholds) where a head column "
                  "stands beside it; head: the head alone on the whole text")
     return "\n".join(lines + format_details(rows))

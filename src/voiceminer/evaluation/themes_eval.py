@@ -185,8 +185,8 @@ def bare_rows(ev: Any, row_cls: Any) -> list[Any]:
         for metric in ("micro_f1", "macro_f1"):
             name = metric.replace("_f1", "-F1")
             rows.append(row_cls(f"bare_{key}_{metric.split('_')[0]}",
-                                f"{spec['data']}, bare taxonomy ({r['themes']} themes), zero-shot vs keywords "
-                                f"({r['keywords'][metric]:.3f}, '{r['keyword_mode']}')", name, r["n"],
+                                f"{spec['data']}, bare taxonomy ({r['themes']} themes): zero-shot (model) vs "
+                                f"keywords from the same text ('{r['keyword_mode']}' mode)", name, r["n"],
                                 {"vader": None, "frozen_lr": None, "keywords": r["keywords"][metric],
                                  "model": r["zeroshot"][metric]}, None))
     return rows

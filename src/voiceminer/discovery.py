@@ -70,8 +70,8 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
                 line = {"id": item.id, "cluster": cluster_of.get(item.id)}
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
         for c in (found.clusters if found else []):
-            fh.write(json.dumps({"type": "cluster", "cluster": c.id, "label": c.label, "size": c.size,
-                                 "key_phrases": list(c.key_phrases), "examples": list(c.examples)},
+            fh.write(json.dumps({"type": "cluster", "cluster": c.id, "label": c.label, "label_share": c.label_share,
+                                 "size": c.size, "key_phrases": list(c.key_phrases), "examples": list(c.examples)},
                                 ensure_ascii=False) + "\n")
     coverage = round(n_covered / n_sent, 4) if taxonomy and n_sent else None
     clustered = sum(1 for v in cluster_of.values() if v is not None)

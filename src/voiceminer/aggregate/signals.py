@@ -141,10 +141,13 @@ def emerging_clusters(texts: list[str], vectors: np.ndarray, periods: list[str],
                       rules: SpikeRules = SpikeRules(), min_cluster_size: int = 8) -> list[dict[str, Any]]:
     """Cluster sentences no theme covers (deterministic discovery) and list the clusters that
     grow: the current period's count against the earlier periods', per period of exposure.
+    A cluster without a shared topic (no key phrase held by a tenth of it) is listed, last,
+    but never called emerging: there is nothing to name.
 
     ``periods[i]`` is the period of ``texts[i]``.
     """
     from ..themes import discover
+    from ..themes.cluster_text import NO_TOPIC
 
     if len(texts) < 2 * min_cluster_size:
         return []
@@ -159,7 +162,8 @@ def emerging_clusters(texts: list[str], vectors: np.ndarray, periods: list[str],
         bx = sum(1 for p in members if p < current)
         p_value = rate_test(x, n_current, bx, n_before) if n_before else 1.0
         ratio = ((x + 0.5) / max(n_current, 1)) / ((bx + 0.5) / max(n_before, 1)) if n_before else None
-        tests.append({"id": cluster.id, "label": cluster.label, "size": cluster.size,
+        tests.append({"id": cluster.id, "label": cluster.label, "topical": cluster.label != NO_TOPIC,
+                      "label_share": cluster.label_share, "size": cluster.size,
                       "key_phrases": list(cluster.key_phrases), "examples": list(cluster.examples[:3]),
                       "current": x, "before": bx, "ratio": round(ratio, 2) if ratio else None, "p_value": p_value,
                       "series": [sum(1 for p in members if p == pr) for pr in all_periods]})
@@ -168,7 +172,7 @@ def emerging_clusters(texts: list[str], vectors: np.ndarray, periods: list[str],
     for t, q in zip(tests, qs):
         t["q_value"] = float(f"{q:.3g}")
         t["p_value"] = float(f"{t['p_value']:.3g}")
-        t["emerging"] = bool(t["current"] >= rules.min_volume // 2 and (t["ratio"] or 0) >= rules.min_ratio
-                             and q <= rules.alpha)
+        t["emerging"] = bool(t["topical"] and t["current"] >= rules.min_volume // 2
+                             and (t["ratio"] or 0) >= rules.min_ratio and q <= rules.alpha)
         out.append(t)
-    return sorted(out, key=lambda t: (not t["emerging"], -t["current"], t["id"]))
+    return sorted(out, key=lambda t: (not t["emerging"], not t["topical"], -t["current"], t["id"]))

@@ -14,9 +14,11 @@ deterministic - the same input, in any order, gives identical output:
    remaining one;
 4. only the points farthest from their centroid (at most ``max_unclustered``) are
    left unclustered;
-5. clusters are labelled by their top key phrases (class-based TF-IDF over 1-3
-   word n-grams; English stop words, greeting/verdict filler, @handles and URLs removed)
-   and numbered by size.
+5. clusters are numbered by size and named by one key phrase, a noun phrase of one to
+   three words frequent in the cluster and rare in the others (class-based TF-IDF over
+   the part-of-speech-tagged central sentences; @handles, URLs, stop words and filler
+   never enter it); their examples are the most central sentences with content (no
+   small talk, no bare @handles, English when the input is): :mod:`.cluster_text`.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -36,64 +38,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cluster_text import (
+    NO_TOPIC,
+    NOT_ENGLISH,
+    cluster_label,
+    is_small_talk,
+    key_phrases,
+    looks_english,
+    pick_examples,
+)
+
 __all__ = ["Cluster", "Discovery", "discover", "is_small_talk"]
 
+# What the lexical view of the clustering drops (kept as it was: NMI depends on it).
 _NOISE = re.compile(r"@\w+|https?://\S+|&amp;|\d+")
-
-# Greetings, thanks, sign-offs, pleas and bare verdicts: words that carry no topic of their own.
-_SMALL_TALK = frozenset("""
-hello hi hey hiya dear team folks guys morning afternoon evening thanks thank thx ty cheers regards kind best
-wishes warm sincerely advance appreciated appreciate appreciation grateful help helping please pls plz let know
-sort sorted keep lovely good great nice fine ok okay alright yes yeah yep nope impressed enough better worse
-worst simple thing things stuff come really quite bad poor terrible awful horrible rubbish excellent amazing
-brilliant fantastic perfect superb love loved like liked happy unhappy sad disappointed disappointing annoyed
-angry frustrated frustrating upset shame joke ridiculous unacceptable seriously honestly anyway just thought
-thoughts going wow omg lol sent iphone android mobile ref reference number order ordering ordered experience
-service customer customers time times today week day again still same ever always never way sure hope
-hoping soon asap update reply respond response answer back wait waiting star stars worth
-""".split())
-# Label filler: small talk minus words that can name a topic (order, service, time, ...), plus verb filler.
-_LABEL_STOP = (_SMALL_TALK - {"order", "ordering", "ordered", "service", "customer", "customers", "time", "times", "day",
-                              "week", "number", "update", "reply", "respond", "response", "answer", "wait", "waiting",
-                              "experience", "ref", "reference", "worth", "star", "stars", "mobile", "android", "iphone"}
-               | {"going", "keeps", "got", "get", "gets", "don", "didn", "doesn", "did", "does", "said", "im", "ve",
-                  "ll", "isn", "wasn", "won", "let", "lets", "bit"})
-_ID_TOKEN = re.compile(r"^(?=.*\d)[\w-]+$")  # order numbers, references: HH-965620, #12345
-
-
-def is_small_talk(text: str) -> bool:
-    """Whether a sentence carries no topic of its own: every word is a stop word, a greeting,
-    thanks or sign-off word, a bare verdict ("Not good enough."), an order number, or a name
-    (a capitalised word after the first). Such sentences are no candidate theme, so discovery
-    callers leave them out.
-
-    >>> [is_small_talk(t) for t in ("Thanks in advance.", "Order number HH-965620.", "Not good enough.",
-    ...                             "Hello Hearth & Harvest,")]
-    [True, True, True, True]
-    >>> [is_small_talk(t) for t in ("Do you deliver to Little Brayford?", "Substitutions are hit and miss.")]
-    [False, False]
-    """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    words = re.findall(r"[#\w][\w'\u2019-]*", text)
-    for i, word in enumerate(words):
-        w = word.lower().replace("\u2019", "'").strip("#'")
-        w = w[:-2] if w.endswith("'s") else w
-        if not (w in ENGLISH_STOP_WORDS or w in _SMALL_TALK or _ID_TOKEN.match(w) or (i and word[:1].isupper())):
-            return False
-    return True
-
 
 @dataclass(frozen=True)
 class Cluster:
-    """A discovered group: ``label`` is built from ``key_phrases``; ``examples`` are the
-    sentences nearest its centre."""
+    """A discovered group: ``label`` is its best key phrase (``key_phrases[0]``),
+    or "No shared topic" when no phrase is held by a tenth of it, or "Not in English" (in an
+    English corpus); ``examples`` are its most central sentences with content."""
 
     id: int
     label: str
     size: int
     examples: tuple[str, ...]
     key_phrases: tuple[str, ...]
+    label_share: float = 0.0  # share of the cluster's central sentences holding the label's phrase
 
 
 @dataclass(frozen=True)
@@ -110,7 +81,8 @@ class Discovery:
 
 def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int = 10, seed: int = 0,
              k_range: Sequence[int] | None = None, max_unclustered: float = 0.05, pca_dims: int = 50,
-             sample_size: int = 1500, n_examples: int = 3, n_phrases: int = 5, lexical_weight: float = 1.0) -> Discovery:
+             sample_size: int = 1500, n_examples: int = 3, n_phrases: int = 5, lexical_weight: float = 1.0,
+             label_sample: int = 150) -> Discovery:
     """Cluster ``texts`` (with their sentence ``vectors``) into labelled groups; see module doc."""
     n = len(texts)
     if n != len(vectors):
@@ -127,7 +99,7 @@ def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int
     dist = np.linalg.norm(Z - centers[labels], axis=1)
     cut = np.quantile(dist, 1.0 - max_unclustered) if max_unclustered > 0 else np.inf
     keep = dist <= cut
-    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases)
+    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases, label_sample)
     assignments: list[int | None] = [None] * n
     for pos, i in enumerate(order):
         assignments[i] = new_id[labels[pos]] if keep[pos] else None
@@ -192,52 +164,24 @@ def _cluster(Z: np.ndarray, min_size: int, seed: int, k_range: Sequence[int] | N
 
 
 def _describe(texts: list[str], labels: np.ndarray, keep: np.ndarray, dist: np.ndarray,
-              n_examples: int, n_phrases: int) -> tuple[list[Cluster], dict[int, int]]:
+              n_examples: int, n_phrases: int, label_sample: int) -> tuple[list[Cluster], dict[int, int]]:
+    """Number clusters by size; name each by its best key phrase, drawn from its
+    ``label_sample`` most central sentences, and show its most central sentences with content
+    (:mod:`.cluster_text`)."""
     ids = sorted(set(labels[keep].tolist()), key=lambda c: (-int((labels[keep] == c).sum()), c))
-    phrases = _key_phrases(texts, labels, keep, ids, n_phrases)
-    clusters, new_id = [], {}
-    for new, c in enumerate(ids):
+    ordered = []
+    for c in ids:
         members = np.flatnonzero((labels == c) & keep)
-        near = members[np.argsort(dist[members], kind="stable")]
-        examples: list[str] = []
-        for i in near:
-            if texts[i] not in examples:
-                examples.append(texts[i])
-            if len(examples) == n_examples:
-                break
-        label = " / ".join(phrases[c][:3]) or f"cluster {new}"
-        clusters.append(Cluster(new, label, len(members), tuple(examples), tuple(phrases[c])))
+        ordered.append([texts[i] for i in members[np.argsort(dist[members], kind="stable")]])
+    phrases = key_phrases([o[:label_sample] for o in ordered], n_phrases)
+    english = sum(looks_english(t) for t in texts) >= 0.5 * len(texts)
+    clusters, new_id = [], {}
+    for new, (c, members, keys) in enumerate(zip(ids, ordered, phrases)):
+        label = cluster_label(keys, members[:label_sample], english)
+        topical = label not in (NO_TOPIC, NOT_ENGLISH)
+        examples = pick_examples(members, keys[0][0] if topical else None, n_examples,
+                                 english=english and label != NOT_ENGLISH)
+        clusters.append(Cluster(new, label, len(members), tuple(examples), tuple(k for k, _ in keys),
+                                keys[0][1] if topical else 0.0))
         new_id[c] = new
     return clusters, new_id
-
-
-def _key_phrases(texts: list[str], labels: np.ndarray, keep: np.ndarray, ids: list[int],
-                 n_phrases: int) -> dict[int, list[str]]:
-    """Class-based TF-IDF (one document per cluster), top n-grams without repeats."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    docs = [" ".join(_NOISE.sub(" ", texts[i]) for i in np.flatnonzero((labels == c) & keep)) for c in ids]
-    try:
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-        cv = CountVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | _LABEL_STOP), ngram_range=(1, 3), min_df=1,
-                             lowercase=True)
-        counts = cv.fit_transform(docs).toarray().astype(np.float64)
-    except ValueError:  # only stop words
-        return {c: [] for c in ids}
-    vocab = cv.get_feature_names_out()
-    tf = counts / np.maximum(counts.sum(1, keepdims=True), 1)
-    avg_words = counts.sum() / len(ids)
-    ctfidf = tf * np.log(1 + avg_words / np.maximum(counts.sum(0), 1))
-    out = {}
-    for row, c in enumerate(ids):
-        picked: list[str] = []
-        for j in np.lexsort((vocab, -ctfidf[row])):
-            term = str(vocab[j])
-            if counts[row, j] < 2 or any(term in p or p in term for p in picked):
-                continue
-            picked.append(term)
-            if len(picked) == n_phrases:
-                break
-        out[c] = picked
-    return out

@@ -122,8 +122,8 @@ def test_handles_urls_and_numbers_never_enter_phrases():
 
 
 def test_no_shared_phrase_says_so():
-    nouns = ("apple", "bridge", "candle", "dolphin", "engine", "forest", "guitar", "harbour", "island", "jacket",
-             "kettle", "lantern")
+    nouns = ("apple", "bridge", "candle", "dolphin", "engine", "forest", "guitar", "harbour", "island",
+             "jacket", "kettle", "lantern")
     texts = [f"the {w} was there" for w in nouns]
     vectors = np.vstack([np.eye(2, 8)[i % 2] + 0.01 * i for i in range(len(texts))])
     d = discover(texts, vectors, min_cluster_size=3, k_range=[2], max_unclustered=0, lexical_weight=0)
@@ -136,8 +136,8 @@ def test_report_new_topics_use_the_labels_and_never_flag_a_cluster_without_one()
 
     rng = np.random.default_rng(2)
     centres = np.eye(3, 24)
-    nouns = ["apple", "bridge", "candle", "dolphin", "engine", "forest", "guitar", "harbour", "island", "jacket",
-             "kettle", "lantern", "meadow", "needle", "orchard", "pillow"]
+    nouns = ["apple", "bridge", "candle", "dolphin", "engine", "forest", "guitar", "harbour", "island",
+             "jacket", "kettle", "lantern", "meadow", "needle", "orchard", "pillow"]
     texts, vecs, periods = [], [], []
     for week in range(5):  # two steady topics; in the last week, 16 sentences sharing no phrase
         for topic, n in ((0, 6), (1, 6), (2, 16 if week == 4 else 0)):

@@ -32,16 +32,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["NOT_ENGLISH", "NO_TOPIC", "cluster_label", "content_words", "is_small_talk", "key_phrases", "looks_english",
-           "pick_examples", "readable"]
+__all__ = ["NOT_ENGLISH", "NO_TOPIC", "cluster_label", "content_words", "is_small_talk", "key_phrases",
+           "looks_english", "pick_examples", "readable"]
 
 NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&amp;|&gt;|&lt;|\d+")
 
 # Greetings, thanks, sign-offs, acknowledgements, pleas and bare verdicts: words that carry no topic.
 SMALL_TALK = frozenset("""
 hello hi hey hiya dear team folks guys morning afternoon evening thanks thank thx ty cheers regards kind best
-wishes warm sincerely advance appreciated appreciate appreciation grateful help helping please pls plz let know
-sort sorted keep lovely good great nice fine ok okay alright yes yeah yep nope impressed enough better worse
+wishes warm sincerely advance appreciated appreciate appreciation grateful help helping please pls plz let
+know sort sorted keep lovely good great nice fine ok okay alright yes yeah yep nope impressed enough better worse
 worst simple thing things stuff come really quite bad poor terrible awful horrible rubbish excellent amazing
 brilliant fantastic perfect superb love loved like liked happy unhappy sad disappointed disappointing annoyed
 angry frustrated frustrating upset shame joke ridiculous unacceptable seriously honestly anyway just thought
@@ -51,20 +51,22 @@ hoping soon asap update reply respond response answer back wait waiting star sta
 roger wilco noted understood gotcha cool awesome np welcome sounds ah oh um uh hmm haha
 """.split())
 # Label filler: small talk minus words that can name a topic (order, service, time, ...), plus verb filler.
-LABEL_STOP = (SMALL_TALK - {"order", "ordering", "ordered", "service", "customer", "customers", "time", "times", "day",
-                            "week", "number", "update", "reply", "respond", "response", "answer", "wait", "waiting",
-                            "experience", "ref", "reference", "worth", "mobile", "android", "iphone"}
-              | {"going", "keeps", "got", "get", "gets", "don", "didn", "doesn", "did", "does", "said", "im", "ve",
-                 "ll", "isn", "wasn", "won", "let", "lets", "bit", "need", "needs", "want", "wants", "lot", "lots",
-                 "guy", "people", "anyone", "someone", "everyone", "one", "ones", "min", "mins", "hrs", "hr",
-                 "yesterday", "tomorrow", "tonight", "amp", "lol"})
+LABEL_STOP = (SMALL_TALK - {"order", "ordering", "ordered", "service", "customer", "customers", "time", "times",
+                            "day", "week", "number", "update", "reply", "respond", "response", "answer", "wait",
+                            "waiting", "experience", "ref", "reference", "worth", "mobile", "android", "iphone"}
+              | {"going", "keeps", "got", "get", "gets", "don", "didn", "doesn", "did", "does", "said", "im",
+                 "ve", "ll", "isn", "wasn", "won", "let", "lets", "bit", "need", "needs", "want", "wants", "lot",
+                 "lots", "guy", "people", "anyone", "someone", "everyone", "one", "ones", "min", "mins", "hrs",
+                 "hr", "yesterday", "tomorrow", "tonight", "amp", "lol"})
+_PLAIN = re.compile(r"[\"'(\u2018\u201c]*[^\W\d_][\w'\u2019-]*[.,!?;:)\"'\u2019\u201d]*")  # a word, maybe quoted
 _ID_TOKEN = re.compile(r"^(?=.*\d)[\w-]+$")  # order numbers, references: HH-965620, #12345
 _WORD = re.compile(r"[#\w][\w'\u2019-]*")
 # Frequent function words of other European languages, without English homographs
 # (no "die", "war", "am", "son", "pour", "me", "a", "on", "est", "sale", ...).
 _FOREIGN = frozenset("""
 und der das ist nicht ein eine einen mit aus auf sehr danke bitte wir ich sie es zu den dem des für vom zum
-zur im auch noch nur schon wie wird hat habe bei nach über kein keine mein meine unser alles immer wieder leider
+zur im auch noch nur schon wie wird hat habe bei nach über kein keine mein meine unser alles immer wieder
+leider
 le la les et pas une du pour avec très merci nous vous je ce qui dans mais mon ma tout sont pas été avons
 el los las muy pero gracias por para una y que con del lo se su al nadie todavía está todo bien también
 het een niet zeer bedankt ik wij maar ook nog wel geen
@@ -153,7 +155,7 @@ def readable(text: str) -> bool:
     (False, True)
     """
     tokens = NOISE.sub(" ", text).split()
-    plain = sum(bool(re.fullmatch(r"[\"'(\u2018\u201c]*[^\W\d_][\w'\u2019-]*[.,!?;:)\"'\u2019\u201d]*", t)) for t in tokens)
+    plain = sum(bool(_PLAIN.fullmatch(t)) for t in tokens)
     return bool(tokens) and plain >= 0.7 * len(tokens)
 
 
@@ -167,25 +169,27 @@ def pick_examples(ordered: Sequence[str], phrase: str | None, n: int, *, english
     qualifies, central sentences holding ``phrase``. A cluster of fillers shows none.
 
     >>> pick_examples(["@JetBlue I am", "on hold for two hours on the phone", "phone line keeps dropping me",
-    ...                "phone line keeps dropping me!!", "phone line keeps droping me"], "phone", 3, english=True)
+    ...                "phone line keeps dropping me!!", "phone line keeps droping me"], "phone", 3,
+    ...               english=True)
     ['on hold for two hours on the phone', 'phone line keeps dropping me']
     """
     pattern = _phrase_pattern(phrase) if phrase else None
-    tiers: dict[int, list[str]] = {3: [], 2: [], 1: []}
+    # 0: holds the phrase, 3+ content words; 1: holds it, 2; 2: 3+ words; 3: 2 words; 4: holds it, fewer
+    kept: list[list[str]] = [[] for _ in range(5)]
     taken: list[tuple[set[str], str]] = []
+    best = 0 if pattern else 2
     for text in ordered[:limit]:
         words = set(content_words(text))
-        if (is_small_talk(text) or not readable(text) or (english and not looks_english(text))
-                or (len(words) < 2 and not (pattern and pattern.search(text))) or _near_copy(words, taken)):
+        holds = bool(pattern and pattern.search(text))
+        rank = (0 if holds else 2) + (len(words) < 3) if len(words) >= 2 else (4 if holds else None)
+        if (rank is None or len(kept[rank]) >= n or is_small_talk(text) or not readable(text)
+                or (english and not looks_english(text)) or _near_copy(words, taken)):
             continue
         taken.append((words, " ".join(sorted(words))))
-        tiers[min(len(words), 3)].append(text)
-        if sum(pattern.search(t) is not None for t in tiers[3]) >= n if pattern else len(tiers[3]) >= n:
+        kept[rank].append(text)
+        if len(kept[best]) >= n:
             break
-    good = tiers[3] + tiers[2]
-    if pattern:
-        good = [t for t in good if pattern.search(t)] + [t for t in good if not pattern.search(t)]
-    return (good or tiers[1])[:n]
+    return ([t for rank in kept[:4] for t in rank] or kept[4])[:n]
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -270,7 +274,8 @@ def _doc_phrases(doc: Any, stop: frozenset[str]) -> tuple[dict[str, str], set[st
             for start in range(max(0, end - 2), end + 1):
                 span = run[start:end + 1]
                 key = " ".join([*(t.text.lower() for t in span[:-1]), span[-1].lemma_.lower()])
-                out.setdefault(key, " ".join(t.text if t.pos_ == "PROPN" and t.i > 0 else t.text.lower() for t in span))
+                out.setdefault(key, " ".join(t.text if t.pos_ == "PROPN" and t.i > 0 else t.text.lower()
+                                             for t in span))
         run = []
     return out, alone
 
@@ -278,8 +283,8 @@ def _doc_phrases(doc: Any, stop: frozenset[str]) -> tuple[dict[str, str], set[st
 def key_phrases(groups: Sequence[Sequence[str]], n: int) -> list[list[tuple[str, float]]]:
     """For each group of sentences, its ``n`` best key phrases, best first (see module doc),
     with the share of the group's sentences holding each. A phrase must appear in at least 3
-    of the group's sentences and 5% of them, 1.5 times as often as in the other groups; a single word such as "time" or "problem" names
-    no topic alone."""
+    of the group's sentences and 5% of them, 1.5 times as often as in the other groups; a
+    single word such as "time" or "problem" names no topic alone."""
     import math
 
     stop = _stop_words()
@@ -302,9 +307,11 @@ def key_phrases(groups: Sequence[Sequence[str]], n: int) -> list[list[tuple[str,
         scores, lift = {}, {}
         for k, count in df[gi].items():
             share, other = count / size, (total[k] - count) / rest
-            lift[k] = share / (other + 1.0 / rest) if n_all > len(g) else _MAX_LIFT  # one group: nothing to compare
+            # one group alone: nothing to compare with
+            lift[k] = share / (other + 1.0 / rest) if n_all > len(g) else _MAX_LIFT
             if count >= max(3, 0.05 * size) and lift[k] >= 1.5:
-                scores[k] = (share * math.log(min(lift[k], _MAX_LIFT)) * (1 + 0.15 * k.count(" "))  # longer says more
+                scores[k] = (share * math.log(min(lift[k], _MAX_LIFT))
+                             * (1 + 0.15 * k.count(" "))  # a longer phrase says more
                              * (0.75 if k in participles else 1.0))  # a noun names a topic better
         out.append([(min(surface[k].items(), key=lambda kv: (-kv[1], kv[0]))[0], round(df[gi][k] / size, 4))
                     for k in _rank(scores, df[gi], lift)][:n])
@@ -312,11 +319,11 @@ def key_phrases(groups: Sequence[Sequence[str]], n: int) -> list[list[tuple[str,
 
 
 def _rank(scores: dict[str, float], count: Counter[str], lift: dict[str, float]) -> list[str]:
-    """Phrases best first (on a tie, the longer one with a distinctive head), a longer phrase moved before one it contains
-    when it holds at least half of that one's sentences and its head word is itself twice as
-    common here as elsewhere ("phone line" before "phone"; not "app remark" before "app" when
-    every cluster has remarks); a phrase inside one already taken, or holding one, is skipped,
-    and a lone weak word ("time") never stands."""
+    """Phrases best first (on a tie, the longer one with a distinctive head), a longer phrase
+    moved before one it contains when it holds at least half of that one's sentences and its
+    head word is itself twice as common here as elsewhere ("phone line" before "phone"; not
+    "app remark" before "app" when every cluster has remarks); a phrase inside one already
+    taken, or holding one, is skipped, and a lone weak word ("time") never stands."""
     def distinct_head(p: str) -> bool:
         return lift.get(p.rsplit(" ", 1)[-1], 0.0) >= 2.0
 

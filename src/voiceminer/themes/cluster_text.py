@@ -162,11 +162,11 @@ def readable(text: str) -> bool:
 def pick_examples(ordered: Sequence[str], phrase: str | None, n: int, *, english: bool,
                   limit: int = 300) -> list[str]:
     """Up to ``n`` examples among the first ``limit`` of ``ordered`` (most central first):
-    readable sentences that are not small talk, English-looking when ``english``, with at
-    least two content words, and no near copy of one already taken (content words Jaccard 0.75
-    or more, or the same words but for a typo). Those holding ``phrase`` come first, then
-    sentences with three content words or more before those with two; when nothing else
-    qualifies, central sentences holding ``phrase``. A cluster of fillers shows none.
+    readable sentences that are not small talk, English-looking when ``english``, with
+    content, and no near copy of one already taken (content words Jaccard 0.75 or more, or the
+    same letters but for a typo). Those holding ``phrase`` come first (any content will do:
+    the phrase is some), then those with three content words or more, then two; one content
+    word alone never does unless it is the phrase. A cluster of fillers shows none.
 
     >>> pick_examples(["@JetBlue I am", "on hold for two hours on the phone", "phone line keeps dropping me",
     ...                "phone line keeps dropping me!!", "phone line keeps droping me"], "phone", 3,
@@ -174,22 +174,22 @@ def pick_examples(ordered: Sequence[str], phrase: str | None, n: int, *, english
     ['on hold for two hours on the phone', 'phone line keeps dropping me']
     """
     pattern = _phrase_pattern(phrase) if phrase else None
-    # 0: holds the phrase, 3+ content words; 1: holds it, 2; 2: 3+ words; 3: 2 words; 4: holds it, fewer
+    # holding the phrase, 3+ / 2 / 1 content words: ranks 0, 1, 2; not holding it, 3+ / 2: ranks 3, 4
     kept: list[list[str]] = [[] for _ in range(5)]
     taken: list[tuple[set[str], str]] = []
-    best = 0 if pattern else 2
+    best = 0 if pattern else 3
     for text in ordered[:limit]:
         words = set(content_words(text))
         holds = bool(pattern and pattern.search(text))
-        rank = (0 if holds else 2) + (len(words) < 3) if len(words) >= 2 else (4 if holds else None)
-        if (rank is None or len(kept[rank]) >= n or is_small_talk(text) or not readable(text)
-                or (english and not looks_english(text)) or _near_copy(words, taken)):
+        rank = (0 if holds else 3) + (len(words) < 3) + (len(words) < 2) if words else None
+        if (rank is None or rank == 5 or len(kept[rank]) >= n or is_small_talk(text) or not readable(text)
+                or (english and not looks_english(text)) or _near_copy(words, text, taken)):
             continue
-        taken.append((words, " ".join(sorted(words))))
+        taken.append((words, _letters(text)))
         kept[rank].append(text)
         if len(kept[best]) >= n:
             break
-    return ([t for rank in kept[:4] for t in rank] or kept[4])[:n]
+    return [t for rank in kept for t in rank][:n]
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -198,10 +198,15 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str]:
                       re.IGNORECASE)
 
 
-def _near_copy(words: set[str], taken: list[tuple[set[str], str]]) -> bool:
+def _letters(text: str) -> str:
+    return " ".join(re.findall(r"[^\W\d_]+", text.lower()))
+
+
+def _near_copy(words: set[str], text: str, taken: list[tuple[set[str], str]]) -> bool:
+    """Same content words (Jaccard 0.75 or more) or the same letters but for a typo or two."""
     from difflib import SequenceMatcher
 
-    key = " ".join(sorted(words))
+    key = _letters(text)
     for w, k in taken:
         if len(words & w) >= 0.75 * len(words | w):
             return True

@@ -152,3 +152,10 @@ def test_report_new_topics_use_the_labels_and_never_flag_a_cluster_without_one()
     assert not by_label["No shared topic"]["topical"] and not by_label["No shared topic"]["emerging"]
     assert by_label["phone line"]["topical"] and by_label["phone line"]["label_share"] == 1.0
     assert found[-1]["label"] == "No shared topic"  # listed last
+
+
+def test_times_and_numbers_leave_nothing_behind_in_phrases():
+    group = [f"please add a {h}-{h + 3}pm delivery option" for h in range(4, 9)]
+    other = [f"the {w} was cold" for w in ("soup", "pasta", "bread", "coffee", "tea")]
+    phrases = [p for p, _ in key_phrases([group, other], 3)[0]]
+    assert phrases[0] == "delivery option" and not any("pm" in p.split() for p in phrases)

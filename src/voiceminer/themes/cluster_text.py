@@ -35,7 +35,7 @@ from typing import Any
 __all__ = ["NOT_ENGLISH", "NO_TOPIC", "cluster_label", "content_words", "is_small_talk", "key_phrases",
            "looks_english", "pick_examples", "readable"]
 
-NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&amp;|&gt;|&lt;|\d+")
+NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&amp;|&gt;|&lt;|\d[\w:.'-]*")  # numbers with what sticks: 6-9pm
 
 # Greetings, thanks, sign-offs, acknowledgements, pleas and bare verdicts: words that carry no topic.
 SMALL_TALK = frozenset("""

@@ -370,7 +370,7 @@ def format_details(rows: Sequence[Row]) -> list[str]:
         if "precision" in r.detail:
             lines.append(f"  {r.task:<26} precision {r.detail['precision']:.3f}  recall {r.detail['recall']:.3f}  "
                          f"F1 {r.scores.get('model') or 0.0:.3f} ({r.detail.get('positives')} positives)")
-    return ([f"{'by number of sentences / unmet needs':<40}"] + lines) if lines else []
+    return (["by number of sentences / unmet needs"] + lines) if lines else []
 
 
 GROUPS = ("sentiment", "binary", "themes", "discovery")

@@ -36,18 +36,25 @@ class TextVectorCache:
     def __init__(self, root: Path, encoder_key: str) -> None:
         self.folder = Path(root) / encoder_key.replace("/", "_").replace("@", "_")
         self._loaded: dict[str, np.ndarray] | None = None
+        self._shards: set[str] = set()
 
-    def _all(self) -> dict[str, np.ndarray]:
-        if self._loaded is None:
-            self._loaded = {}
+    def _all(self, rescan: bool = False) -> dict[str, np.ndarray]:
+        """Every cached vector; ``rescan`` also reads shards another process wrote since."""
+        if self._loaded is None or rescan:
+            self._loaded = self._loaded or {}
             for shard in sorted(self.folder.glob("shard-*.npz")):
-                with np.load(shard) as data:
-                    self._loaded.update(zip(data["hashes"].tolist(), data["vectors"]))
+                if shard.name not in self._shards:
+                    with np.load(shard) as data:
+                        self._loaded.update(zip(data["hashes"].tolist(), data["vectors"]))
+                    self._shards.add(shard.name)
         return self._loaded
 
     def get(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        wanted = list(hashes)
         known = self._all()
-        return {h: known[h] for h in hashes if h in known}
+        if any(h not in known for h in wanted):
+            known = self._all(rescan=True)
+        return {h: known[h] for h in wanted if h in known}
 
     def put(self, vectors: Mapping[str, np.ndarray]) -> None:
         fresh = {h: np.asarray(v, np.float32) for h, v in vectors.items() if h not in self._all()}
@@ -59,6 +66,7 @@ class TextVectorCache:
         tmp = self.folder / f"tmp-{name}.npz"
         np.savez(tmp, hashes=np.array(hashes), vectors=np.stack([fresh[h] for h in hashes]))
         tmp.replace(self.folder / f"shard-{name}.npz")
+        self._shards.add(f"shard-{name}.npz")
         self._all().update(fresh)
 
     def vectors(self, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:

@@ -36,6 +36,9 @@ class Toy:
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
 
 
+PLAIN = {"centre": 0.0, "size_weight": 0.0}  # no centring, a bar that ignores the taxonomy's size
+
+
 def bare_taxonomy():
     return parse_taxonomy({"themes": [
         {"id": "service", "label": "Service", "description": "how we were served"},
@@ -49,7 +52,7 @@ def unit(*rows):
 
 
 def test_a_theme_close_to_everything_needs_more_to_fire():
-    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, view_weights=(1, 0, 0),
+    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, **PLAIN, view_weights=(1, 0, 0),
                         z_threshold=2.0, z_margin=1.0, label_weight=0.0).fit_encoder(Toy())
     typical = unit([0.8, 0, 0, 0.6])          # raw cosine to Service ~0.94: high, but so is every sentence's
     specific = unit([0.5, 0.5, 0, 0.5])       # raw cosine to Battery ~0.66, far above its generic level
@@ -64,7 +67,7 @@ def test_a_theme_close_to_everything_needs_more_to_fire():
 
 
 def test_z_scores_are_the_generic_distribution_and_margin_keeps_the_best():
-    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, view_weights=(1, 0, 0),
+    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, **PLAIN, view_weights=(1, 0, 0),
                         z_threshold=1.0, z_margin=0.5, label_weight=0.0).fit_encoder(Toy())
     g = Toy().encode(list(GENERIC))
     z = zs.scores(g)
@@ -77,7 +80,7 @@ def test_z_scores_are_the_generic_distribution_and_margin_keeps_the_best():
 
 
 def test_label_and_description_words_add_evidence_only_with_texts():
-    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, view_weights=(1, 0, 0),
+    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, **PLAIN, view_weights=(1, 0, 0),
                         z_threshold=2.0, z_margin=1.0, label_weight=3.0, description_weight=0.0).fit_encoder(Toy())
     v = unit([0.8, 0, 0.05, 0.6])              # a generic-looking vector
     assert zs.predict(v) == [[]]
@@ -93,12 +96,40 @@ def test_mixed_taxonomy_keeps_example_themes_on_their_own_rules():
     tax = parse_taxonomy({"themes": [
         {"id": "battery", "label": "Battery", "description": "battery life", "examples": ["battery life"]},
         {"id": "price", "label": "Price", "description": "what it costs"}]})
-    zs = ZeroShotThemes(tax, background=(), generic=GENERIC, threshold=0.9, view_weights=(1, 0, 0),
+    zs = ZeroShotThemes(tax, background=(), generic=GENERIC, **PLAIN, threshold=0.9, view_weights=(1, 0, 0),
                         z_threshold=2.0, label_weight=0.0).fit_encoder(Toy())
     assert list(zs.bare.columns_) == [1]
     hits = zs.predict(unit([0.2, 1, 0, 0], [0.2, 0.02, 1, 0], [0.2, 0.7, 0.7, 0]))
     assert [h.id for h in hits[0]] == ["battery"] and [h.id for h in hits[1]] == ["price"]
     assert [h.id for h in hits[2]] == ["price"]  # battery's example cosine 0.73 is under its threshold 0.9
+
+
+def test_centring_keeps_only_a_lead_over_the_sibling_themes():
+    kw = {"background": (), "generic": GENERIC, "view_weights": (1, 0, 0), "z_threshold": 5.0, "z_margin": 99.0,
+          "label_weight": 0.0, "size_weight": 0.0}
+    near_all = unit([0.9, 0.3, 0.3, 0.1])     # near every theme (raw z 22 and 7), leads none by much
+    battery = unit([0.3, 0.9, 0.1, 0.1])
+    plain = ZeroShotThemes(bare_taxonomy(), centre=0.0, **kw).fit_encoder(Toy())
+    centred = ZeroShotThemes(bare_taxonomy(), centre=1.0, **kw).fit_encoder(Toy())
+    assert {h.id for h in plain.predict(near_all)[0]} == {"battery", "price"}
+    assert centred.predict(near_all) == [[]]
+    assert [h.id for h in centred.predict(battery)[0]] == ["battery"]
+    # generic sentences stay the reference: z is still standard over them after centring
+    z = centred.scores(Toy().encode(list(GENERIC)))
+    assert np.allclose(z.mean(0), 0, atol=1e-5) and np.allclose(z.std(0), 1, atol=1e-3)
+
+
+def test_bar_grows_with_the_number_of_bare_themes_and_ignores_the_batch():
+    zs = ZeroShotThemes(bare_taxonomy(), background=(), generic=GENERIC, view_weights=(1, 0, 0), z_threshold=1.0,
+                        label_weight=0.0, centre=0.5, size_weight=1.5).fit_encoder(Toy())
+    assert zs.bare.bar == pytest.approx(1.0 + 1.5 * np.log(3))
+    zs.bare.size_weight = 0.0
+    assert zs.bare.bar == 1.0
+    zs.bare.size_weight = 1.5
+    rows = unit([0.3, 0.9, 0.1, 0.1], [0.8, 0, 0, 0.6], [0.2, 0.1, 0.9, 0])
+    batch = zs.predict(rows, ["battery died", "ok", "price"])
+    alone = [zs.predict(rows[i:i + 1], [t])[0] for i, t in enumerate(["battery died", "ok", "price"])]
+    assert batch == alone
 
 
 def test_bare_calibration_checks_its_inputs():

@@ -18,6 +18,7 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     retention_days = 730           # comments older than this are deleted (0: keep forever)
     promises = "promises.yaml"     # optional; what the company promises (see voiceminer.aggregate.promises)
     alert_webhook = "https://hooks.example.com/voiceminer"  # optional; alerts are POSTed here as JSON
+    service_url = "https://voice.example.com"  # optional; theme names in the report link to its theme pages
     case_priorities = ["high", "medium"]   # complaint priorities that open a triage case
     case_cues = ["churn", "safety", "legal", "vulnerability"]   # ... and cues that open one whatever the priority
     sla_hours = { high = 4, medium = 24, low = 72 }             # a case is due this long after it opens
@@ -70,6 +71,7 @@ class Settings:
     shared_model: str = "shared-v2"  # the shared encoder + heads artifact inside models_dir (shared-v1: MiniLM, faster)
     promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
+    service_url: str = ""  # base URL of `voiceminer serve`: report theme names link to its /themes/{id}; empty: none
     baseline_periods: int = 8  # how many earlier periods form the baseline of a period
     min_volume: int = 10  # minimum mentions before a spike is an alert
     # Triage (voiceminer.triage): which flagged comments open a case, how soon each is due, and where it goes.
@@ -95,6 +97,8 @@ class Settings:
             raise ConfigError("baseline_periods and min_volume must be at least 1")
         if self.alert_webhook and not self.alert_webhook.startswith(("http://", "https://")):
             raise ConfigError(f"alert_webhook must be an http(s) URL, got {self.alert_webhook!r}")
+        if self.service_url and not self.service_url.startswith(("http://", "https://")):
+            raise ConfigError(f"service_url must be an http(s) URL, got {self.service_url!r}")
         _check_triage(self)
         if self.report_period not in ("day", "week", "month", "quarter"):
             raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")

@@ -62,6 +62,14 @@ def to_markdown(f: dict[str, Any]) -> str:
                           md_text(", ".join(c["distinctive_terms"]))] for c in rc["causes"][:6]])
         for c in rc["causes"][:2]:
             lines += [f"> {md_text(q['text'])}" for q in c["quotes"][:1]] + [""]
+    lines += ["## You said, we did", ""]
+    if f.get("you_said_we_did"):
+        lines += _table(["period", "theme", "resolved", "actions taken", "causes", "median hours", "p90 hours"],
+                        [[r["period"], md_text(r["label"]), r["resolved"], _actions(r, md_text),
+                          md_text(", ".join(f"{c['label']} ({c['cases']})" for c in r["causes"])),
+                          r["median_hours_to_resolve"], r["p90_hours_to_resolve"]] for r in f["you_said_we_did"]])
+    else:
+        lines += ["No triage cases were resolved in this range.", ""]
     lines += ["## Unmet needs", ""]
     lines += _table(["need", "comments", "growth", "segments", "related needs", "comments with related"],
                     [[md_text(n["statement"]), n["comments"], n["growth_ratio"],
@@ -88,6 +96,11 @@ def to_markdown(f: dict[str, Any]) -> str:
                         [[md_text(d["label"]), d["comments"], d["rating_impact"], d.get("nps_impact")]
                          for d in impact])
     return "\n".join(lines) + "\n"
+
+
+def _actions(row: dict[str, Any], show: Any = str) -> str:
+    """A row's actions as one cell: 'Refunded the fee (x3); Called back (x1)'."""
+    return show("; ".join(f"{a['action']} (x{a['count']})" for a in row["actions"]))
 
 
 def _long_rows(f: dict[str, Any]) -> list[dict[str, Any]]:
@@ -147,6 +160,12 @@ def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
         "Themes by segment": (["segment", "value", "theme", "comments", "share", "net_sentiment"],
                               [[r.get("segment_label", r["segment"]), r["value"], r["theme"], r["comments"],
                                 r["share"], r["net_sentiment"]] for r in f.get("theme_by_segment", [])]),
+        "You said, we did": (["period", "theme", "label", "resolved", "actions", "causes", "median_hours_to_resolve",
+                              "p90_hours_to_resolve"],
+                             [[r["period"], r["theme"], r["label"], r["resolved"], _actions(r),
+                               ", ".join(f"{c['label']} ({c['cases']})" for c in r["causes"]),
+                               r["median_hours_to_resolve"], r["p90_hours_to_resolve"]]
+                              for r in f.get("you_said_we_did", [])]),
         "Alerts": (["severity", "kind", "message"], [[a["severity"], a["kind"], a["message"]] for a in f["alerts"]]),
     }
     return sheets

@@ -19,6 +19,7 @@ from ..aggregate.causes import root_causes
 from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
 from ..aggregate.frames import comment_frame, mention_frame, need_frame, sentence_frame, stored_vectors
 from ..aggregate.needs import unmet_needs
+from ..aggregate.outcomes import resolved_frame, you_said_we_did
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, emerging_clusters, find_spikes, gone_quiet
 from ..aggregate.themes import (
@@ -106,7 +107,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                  "periods": periods, "current_period": current,
                  "previous_period": periods[-2] if len(periods) > 1 else None,
                  "baseline_periods": settings.baseline_periods, "min_volume": settings.min_volume,
-                 "promises_file": str(settings.promises) if settings.promises else None},
+                 "promises_file": str(settings.promises) if settings.promises else None,
+                 "service_url": settings.service_url.rstrip("/") or None},
         "overall": {**overall(comments), **overall_scores(comments)},
         "periods": period_rows,
         "channels": channel_breakdown(comments).to_dict(orient="records"),
@@ -123,6 +125,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "drivers": drivers,
         "segments": [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)],
         "theme_by_segment": theme_by_segment(comments, theme_sentiment, seg_cols),
+        "you_said_we_did": _outcomes(store, lo, hi, period, tz, labels),
         "quotes": _theme_quotes(comments, mentions, sentences, vectors, themes[:8]),
         "voices": _voices(comments, current),
         "data_quality": {"input_rows": store.input_rows_summary(),
@@ -209,6 +212,17 @@ def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.Data
     return found, (f"{len(texts):,} sentences outside the taxonomy were clustered"
                    + (f"; {n_chat:,} without a topic of their own (greetings, thanks, order numbers, bare "
                       "verdicts such as \"Not good enough.\") were left out." if n_chat else "."))
+
+
+def _outcomes(store: Store, lo: datetime | None, hi: datetime | None, period: str, tz: str,
+              labels: dict[str, str]) -> list[dict[str, Any]]:
+    """You said, we did: per period (of resolving) and theme, the cases resolved in the range, the
+    actions taken and the hours to resolve (see :mod:`voiceminer.aggregate.outcomes`)."""
+    rows = you_said_we_did(resolved_frame(store, lo, hi), period, tz)
+    for r in rows:
+        r["label"] = labels.get(r["theme"], r["theme"])
+        r["causes"] = [{"id": k, "label": labels.get(k, k), "cases": n} for k, n in r["causes"].items()]
+    return rows
 
 
 def _voices(comments: pd.DataFrame, current: str | None, n: int = 3) -> dict[str, list[dict[str, Any]]]:

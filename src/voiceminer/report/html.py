@@ -7,6 +7,7 @@ forbids scripts and any network fetch, so even a mistake could not run or load a
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -26,6 +27,20 @@ def highlight(text: str, span: list[int] | None) -> Markup:
         return escape(text)
     a, b = span
     return escape(text[:a]) + Markup("<mark>") + escape(text[a:b]) + Markup("</mark>") + escape(text[b:])
+
+
+def theme_link(base: str | None, theme_id: str | None, label: Any) -> Markup:
+    """The theme's label, linked to its page on the triage service when ``base`` (``service_url``)
+    is set; the id is URL-quoted and both parts escaped.
+
+    >>> str(theme_link("https://vm.example", "delivery.late", "Late <b>"))
+    '<a href="https://vm.example/themes/delivery.late">Late &lt;b&gt;</a>'
+    >>> str(theme_link(None, "delivery", "Delivery"))
+    'Delivery'
+    """
+    if not base or not theme_id:
+        return escape(label)
+    return Markup('<a href="{}">{}</a>').format(f"{base}/themes/{quote(str(theme_id), safe='')}", label)
 
 
 def render_html(f: dict[str, Any]) -> str:
@@ -63,4 +78,5 @@ def render_html(f: dict[str, Any]) -> str:
         regression_chart=reg_chart, cause_charts=cause_charts,
         comments_chart=charts.stacked_bars(rows, KEYS, title="Comments per period by sentiment"),
         legend=charts.legend(KEYS), share_bar=charts.share_bar, spark=charts.sparkline, highlight=highlight,
+        theme=lambda theme_id, label: theme_link(f["meta"].get("service_url"), theme_id, label),
     )

@@ -63,7 +63,8 @@ def test_encodings_and_channels_come_through(mined) -> None:
     assert set(by_source) == {"review_site", "app_store", "nps_survey", "helpdesk"}
     survey = [c for c in comments if c.source == "nps_survey"]
     assert any("’" in c.text for c in survey)  # cp1252 curly quotes decoded
-    assert all(0 <= c.rating <= 10 for c in survey if c.rating is not None)
+    rated = [c.rating for c in survey if c.rating is not None]
+    assert len(rated) > 0.9 * len(survey) and all(0 <= r <= 10 for r in rated)
     assert not any("\x00" in c.text or "\ufffd" in c.text for c in comments)
     assert {c.channel for c in comments} >= {"review", "app_review", "survey", "email", "chat", "phone"}
     assert all(c.created_at is not None for c in comments)
@@ -149,7 +150,8 @@ def test_fading_login_theme_is_found(tags) -> None:
     login = tags[(tags["layer"] == "theme") & (tags["label"] == "account")].drop_duplicates("comment_id")
     weekly = _weekly(login)
     weeks = sorted(tags["week"].unique())
-    assert sum(weekly.get(w, 0) for w in weeks[:4]) >= 2 * sum(weekly.get(w, 0) for w in weeks[-4:]), weekly
+    early, late = sum(weekly.get(w, 0) for w in weeks[:4]), sum(weekly.get(w, 0) for w in weeks[-4:])
+    assert early >= 40 and early >= 2 * late, weekly  # 73 planted in weeks 1-4, 2 in weeks 11-14
 
 
 # -- the report finds every planted pattern (from the JSON of all figures) ---------------------

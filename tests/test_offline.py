@@ -129,13 +129,19 @@ def test_the_guard_refuses_and_records_outbound_but_allows_loopback(offline: Net
         server.listen(1)
         socket.create_connection(server.getsockname(), timeout=2).close()  # loopback: fine
     assert offline.attempts == []
-    with pytest.raises(OSError):
+    # The decision first, with no I/O, and the wiring: only then the real calls below, so a broken
+    # guard fails here instead of letting a packet or a name lookup leave the machine.
+    with pytest.raises(OSError, match="offline test"):
+        offline.check("connect", ("192.0.2.1", 443))
+    offline.attempts.clear()
+    assert socket.create_connection.__module__ == __name__ and socket.getaddrinfo.__module__ == __name__
+    with pytest.raises(OSError, match="offline test"):
         socket.create_connection(("192.0.2.1", 443), timeout=0.1)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="offline test"):
         socket.getaddrinfo("example.com", 443)
     import urllib.request
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="offline test"):
         urllib.request.urlopen("http://example.com/", timeout=0.5)  # noqa: S310 - the guard must stop it
     assert len(offline.attempts) == 3 and "example.com" in offline.attempts[-1]
 

@@ -205,10 +205,15 @@ class BodyLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send, self.max_bytes)
+        except BaseExceptionGroup as group:  # raised inside a task group on its way up
+            if group.subgroup(_TooLarge) is None:
+                raise
+            await _too_large(send, self.max_bytes)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """Not an Exception: the framework's body parser turns any Exception into a 400, and an
+    over-long streamed body must reach this middleware as what it is (413)."""
 
 
 async def _too_large(send: Any, limit: int) -> None:

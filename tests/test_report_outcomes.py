@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from voiceminer.storage import AnalysisResult, Store
 from voiceminer.triage import add_user, list_cases, open_cases, update_case
 from voiceminer.types import Annotation, Comment, Sentence
 
-T0 = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 ACTION = "<script>alert('x')</script>=HYPERLINK(\"http://evil.example\") refunded the fee"
 
 

@@ -1,5 +1,7 @@
 """Compute every figure of a report from the store: the JSON of all figures is the report's
-single source; HTML, Markdown, CSV and XLSX are views of it.
+single source; HTML, Markdown, CSV and XLSX are views of it. The analyses behind it live in
+:mod:`voiceminer.aggregate` (alerts, emerging topics and quotes in ``aggregate.highlights``, "you
+said, we did" in ``aggregate.outcomes``); this module only gathers them into the JSON.
 
 The last period in the range is the "current" period; every earlier period is history
 it is compared with. The same store and bounds always give the same figures.
@@ -18,10 +20,11 @@ from ..aggregate import assign_period, channel_breakdown, overall, period_sentim
 from ..aggregate.causes import root_causes
 from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
 from ..aggregate.frames import comment_frame, mention_frame, need_frame, sentence_frame, stored_vectors
+from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
 from ..aggregate.promises import load_promises, promise_figures
-from ..aggregate.signals import SpikeRules, emerging_clusters, find_spikes, gone_quiet
+from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
 from ..aggregate.themes import (
     comment_sentiment,
     segment_columns,
@@ -87,7 +90,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
 
     seg_cols = segment_columns(comments)
     theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), for the segments
-    emerging, emerging_note = _emerging(comments, sentences, mentions, vectors, current, rules)
+    topics = emerging_topics(comments, sentences, mentions, vectors, current, rules)
+    emerging = topics.clusters
 
     promises = promise_figures(load_promises(settings.promises), comments, mentions)
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels)
@@ -115,10 +119,10 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "themes": themes,
         "causes": causes,
         "spikes": spikes,
-        "alerts": _alerts(current_spikes, emerging, promises, current, causes_view),
+        "alerts": [a.as_dict() for a in current_alerts(current_spikes, emerging, promises, current, causes_view)],
         "gone_quiet": quiet,
         "never_mentioned_themes": never,
-        "emerging": emerging, "emerging_note": emerging_note,
+        "emerging": emerging, "emerging_note": topics.note,
         "promises": promises,
         "root_causes": causes_view,
         "needs": need_view,
@@ -126,8 +130,10 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "segments": [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)],
         "theme_by_segment": theme_by_segment(comments, theme_sentiment, seg_cols),
         "you_said_we_did": _outcomes(store, lo, hi, period, tz, labels),
-        "quotes": _theme_quotes(comments, mentions, sentences, vectors, themes[:8]),
-        "voices": _voices(comments, current),
+        "quotes": {t: {k: [q.as_dict() for q in qs] for k, qs in by.items()}
+                   for t, by in theme_quotes(comments, mentions, sentences, vectors,
+                                             [t["id"] for t in themes[:8]]).items()},
+        "voices": {k: [v.as_dict() for v in vs] for k, vs in clearest_voices(comments, current).items()},
         "data_quality": {"input_rows": store.input_rows_summary(),
                          "analysed_comments": int(comments["sentiment"].notna().sum()),
                          "undated_comments": int(comments["created_at"].isna().sum())},
@@ -153,67 +159,6 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _alerts(spikes: list[dict[str, Any]], emerging: list[dict[str, Any]] | None,
-            promises: list[dict[str, Any]], current: str | None,
-            causes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """What needs attention in the current period: its spikes (with the words that set a cause's
-    spike apart), emerging clusters, and broken promises raised more than before."""
-    terms = {c["id"]: c["distinctive_terms"] for rc in causes or [] for c in rc["causes"]
-             if c.get("spike") and c["spike"]["period"] == current}
-    out = []
-    for s in spikes:
-        if s["period"] != current:
-            continue
-        what = "mentions" if s["test"] == "volume" else "negative share"
-        why = f"; they name {', '.join(repr(t) for t in terms[s['key']][:3])}" if terms.get(s["key"]) else ""
-        out.append({"kind": "spike", "level": s["level"], "key": s["key"], "label": s["label"], "test": s["test"],
-                    "severity": "high" if s["ratio"] >= 2 else "medium",
-                    "message": f"{s['label']}: {what} {s['ratio']:.1f}x the baseline "
-                               f"({s['count']} of {s['of']}; q={s['q_value']:.2g}){why}"})
-    for e in emerging or []:
-        if e["emerging"]:
-            out.append({"kind": "emerging", "key": f"cluster-{e['id']}", "label": e["label"], "severity": "medium",
-                        "message": f"New topic outside the taxonomy: \"{e['label']}\" ({e['current']} sentences "
-                                   f"this period, {e['ratio']:.1f}x before)"})
-    for p in promises:  # a broken promise is in the report every week; it alerts when it is raised more
-        c = p.get("current") or {}
-        if p["verdict"] == "raised and going badly" and c.get("q_value", 1) <= 0.05 and c["ratio_vs_before"] >= 1.5:
-            out.append({"kind": "promise", "key": p["id"], "label": p["label"], "severity": "medium",
-                        "message": f"Promise \"{p['label']}\": {c['mentions']} mentions this period, "
-                                   f"{c['ratio_vs_before']:.1f}x the rate before; {p['negative_share']:.0%} "
-                                   "negative overall"})
-    return out
-
-
-def _emerging(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: pd.DataFrame,
-              vectors: dict[str, np.ndarray], current: str | None, rules: SpikeRules) -> tuple[list[dict[str, Any]] | None, str]:
-    from ..themes import is_small_talk
-
-    if current is None or sentences.empty:
-        return None, "No analysed sentences in this range."
-    covered = set(zip(mentions["comment_id"], mentions["sentence_idx"]))
-    free = sentences[[(c, i) not in covered for c, i in zip(sentences["comment_id"], sentences["idx"])]]
-    free = free[free["text_hash"].isin(vectors.keys())]
-    if free.empty:
-        return None, "Emerging topics need sentence vectors in the store (the default model pipeline stores them)."
-    info = comments.set_index("id")
-    texts = [info.at[c, "text"][s:e] for c, s, e in zip(free["comment_id"], free["start"], free["end"])]
-    chat = [is_small_talk(t) for t in texts]
-    keep = [len(t.split()) >= 3 and not c for t, c in zip(texts, chat)]
-    free = free[keep]
-    texts = [t for t, k in zip(texts, keep) if k]
-    periods = [info.at[c, "period"] for c in free["comment_id"]]
-    ok = [isinstance(p, str) for p in periods]
-    X = np.vstack([vectors[h] for h in free["text_hash"]])[ok] if len(free) else np.zeros((0, len(next(iter(vectors.values())))))
-    texts = [t for t, k in zip(texts, ok) if k]
-    periods = [p for p in periods if isinstance(p, str)]
-    found = emerging_clusters(texts, X, periods, current, rules)
-    n_chat = sum(chat)
-    return found, (f"{len(texts):,} sentences outside the taxonomy were clustered"
-                   + (f"; {n_chat:,} without a topic of their own (greetings, thanks, order numbers, bare "
-                      "verdicts such as \"Not good enough.\") were left out." if n_chat else "."))
-
-
 def _outcomes(store: Store, lo: datetime | None, hi: datetime | None, period: str, tz: str,
               labels: dict[str, str]) -> list[dict[str, Any]]:
     """You said, we did: per period (of resolving) and theme, the cases resolved in the range, the
@@ -223,43 +168,6 @@ def _outcomes(store: Store, lo: datetime | None, hi: datetime | None, period: st
         r["label"] = labels.get(r["theme"], r["theme"])
         r["causes"] = [{"id": k, "label": labels.get(k, k), "cases": n} for k, n in r["causes"].items()]
     return rows
-
-
-def _voices(comments: pd.DataFrame, current: str | None, n: int = 3) -> dict[str, list[dict[str, Any]]]:
-    """The current period's clearest comments: strongest sentiment among readable lengths."""
-    pool = comments[(comments["period"] == current) & comments["text"].str.len().between(20, 400)
-                    & comments["sentiment_score"].notna()].drop_duplicates("text")
-    out = {}
-    for label, ascending in (("negative", True), ("positive", False)):
-        top = pool[pool["sentiment"] == label].sort_values(["sentiment_score", "id"], ascending=[ascending, True])
-        out[label] = [{"comment_id": r.id, "text": r.text, "channel": r.channel, "period": r.period,
-                       "score": r.sentiment_score} for r in top.head(n).itertuples()]
-    return out
-
-
-def _theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.DataFrame,
-                  vectors: dict[str, np.ndarray], themes: list[dict[str, Any]], n: int = 2) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Per top theme, its most representative negative and positive sentences: nearest the
-    centre of that theme's mentions of that polarity (by stored vectors), readable lengths."""
-    from ..aggregate.quotes import representative
-
-    if mentions.empty:
-        return {}
-    m = mentions.merge(sentences.rename(columns={"idx": "sentence_idx"})[["comment_id", "sentence_idx",
-                                                                          "text_hash"]],
-                       on=["comment_id", "sentence_idx"], how="left")
-    m = m.merge(comments[["id", "text", "period", "channel"]], left_on="comment_id", right_on="id")
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for t in themes:
-        out[t["id"]] = {}
-        for polarity in ("negative", "positive"):
-            g = m[(m["theme"] == t["id"]) & (m["sentence_sentiment"] == polarity)]
-            g = g[g["text"].str.len().between(20, 400)]
-            out[t["id"]][polarity] = [
-                {"comment_id": r.comment_id, "period": r.period, "channel": r.channel, "text": r.text,
-                 "span": [int(r.start), int(r.end)] if pd.notna(r.start) else None}
-                for r in representative(g, vectors, n).itertuples()]
-    return out
 
 
 def _producers(store: Store) -> list[str]:

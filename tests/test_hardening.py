@@ -50,3 +50,11 @@ def test_console_summary_keeps_the_reason_readable(tmp_path: Path) -> None:
     assert "expected N fields, found N" in result.stdout
     assert "export.csv line 3: expected 3 fields, found 6" in result.stdout
     assert "expected fields, found" not in result.stdout
+
+
+def test_every_row_keeps_the_exports_own_id(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "A-1,2026-09-28,Late again\nA-2,2026-09-28,\nA-3,not a date,Fine\n")
+    items = list(collect([path]))
+    assert [i.source_id for i in items] == ["A-1", "A-2", "A-3"]
+    assert [type(i).__name__ for i in items] == ["Comment", "Reject", "Reject"]
+    assert items[0].id == "export:A-1"  # the stored id adds the source

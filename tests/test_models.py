@@ -40,7 +40,9 @@ def tagged(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 
 def test_tag_output_format_and_order(tagged: list[dict]) -> None:
-    assert [r["id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f", "in:g", "in:h"]
+    # the export's own id on every row, the rejected one too, and the stored id beside it
+    assert [r["id"] for r in tagged] == ["a", "b", "c", "d", "e", "f", "g", "h"]
+    assert [r["stored_id"] for r in tagged] == ["in:a", "in:b", "in:c", None, "in:e", "in:f", "in:g", "in:h"]
     assert tagged[3]["rejected"]["reason"] == "empty text"
     analysed = (tagged[0], tagged[1], tagged[2], tagged[4])
     # the loops below check every sentence and theme: there must be some (an empty list passes any loop)

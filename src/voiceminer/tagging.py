@@ -1,7 +1,9 @@
 """``voiceminer tag``: tag any collector input without touching the store.
 
-One JSON object per input row, in input order. A row that could not be read gives
-``{"id": null, "rejected": {...}}`` so the output still lines up with the input.
+One JSON object per input row, in input order, each with the export's own ``id`` (null when the
+export has no id column), its ``line`` and the ``stored_id`` that ``mine`` would store it under. A row
+that could not be read gives ``{"id": ..., "line": ..., "stored_id": null, "rejected": {...}}``, so the
+output joins back to the input on every row.
 
 >>> from voiceminer.types import Annotation, Comment, Sentence
 >>> from voiceminer.pipeline import Analysed
@@ -45,7 +47,9 @@ def record(a: Analysed) -> dict[str, Any]:
     complaint = next((c for c in comment_level.get("complaint", [])), None)
     need_scores = _need_scores(comment_level, a.sentences)
     return {
-        "id": a.comment.id,
+        "id": a.comment.source_id,
+        "line": a.comment.source_line,
+        "stored_id": a.comment.id,
         "sentiment": _sentiment(comment_level.get("sentiment", [])),
         "themes": themes,
         "needs": [{"text": n.label, "kind": n.data.get("kind", "explicit" if n.data.get("cues") else "implicit"),
@@ -130,8 +134,9 @@ def _tag_batch(pipeline: Pipeline, batch: list[Comment | Reject], result: TagRes
         result.rows += 1
         if isinstance(item, Reject):
             result.rejected += 1
-            yield {"id": None, "rejected": {"file": item.source_file, "line": item.line, "field": item.field,
-                                            "reason": item.reason}}
+            yield {"id": item.source_id, "line": item.line, "stored_id": None,
+                   "rejected": {"file": item.source_file, "line": item.line, "field": item.field,
+                                "reason": item.reason}}
         else:
             result.tagged += 1
             yield record(next(done))

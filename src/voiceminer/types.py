@@ -99,6 +99,7 @@ class Comment:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source_file: str | None = None
     source_line: int | None = None
+    source_id: str | None = None  # the export's own id of the row (``id`` adds the source), if it has one
 
     def __post_init__(self) -> None:
         if self.created_at is not None:
@@ -125,6 +126,7 @@ class Reject:
     reason: str
     field: str | None = None
     raw: str | None = None
+    source_id: str | None = None  # the row's own id, when its id column could be read
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ def _comment(record: RawRecord, binding: Binding, ctx: RowContext) -> Comment:
     return Comment(
         id=cid, text=text, source=binding.source, created_at=created_at, channel=channel,
         rating=rating, rating_scale=binding.rating_scale, language=_plain(values, binding.language),
-        metadata=_metadata(values, binding), source_file=ctx.path, source_line=record.line,
+        metadata=_metadata(values, binding), source_file=ctx.path, source_line=record.line, source_id=source_id,
     )
 
 
@@ -198,4 +198,5 @@ def to_item(record: RawRecord, binding: Binding, ctx: RowContext) -> Comment | R
     try:
         return _comment(record, binding, ctx)
     except _RowError as exc:
-        return Reject(ctx.path, record.line, exc.reason, exc.field, _raw(record))
+        source_id = _plain(record.values or {}, binding.id) if isinstance(record.values, dict) else None
+        return Reject(ctx.path, record.line, exc.reason, exc.field, _raw(record), source_id)

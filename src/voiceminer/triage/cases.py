@@ -22,19 +22,19 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..config import Settings
-from ..errors import ConflictError, NotFoundError, PermissionDenied, TriageError
+from ..errors import NotFoundError, TriageError
 from ..storage import Store
 from ..storage import schema as t
 from ..storage.store import as_utc, insert_ignore, utcnow
-from .users import User
 
 OPEN = ("new", "acknowledged", "in_progress", "waiting")
 CLOSED = ("resolved", "not_actionable", "duplicate")
@@ -277,17 +277,24 @@ def _where(query: sa.Select, f: CaseFilter, now: datetime) -> sa.Select:
         query = query.where(c.status.in_(OPEN), c.due_at < now)
     elif f.overdue is False:
         query = query.where(sa.or_(c.status.not_in(OPEN), c.due_at >= now))
+    query = comment_filters(query, f)
+    if f.q:
+        like = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cm.text.ilike(f"%{like}%", escape="\\"))
+    if f.comment_ids is not None:
+        query = query.where(c.comment_id.in_(list(f.comment_ids)))
+    return query
+
+
+def comment_filters(query: sa.Select, f: CaseFilter) -> sa.Select:
+    """The filters on the comment itself (channel, date range), shared by the queue and search."""
+    cm = t.comments.c
     if f.channel:
         query = query.where(cm.channel == f.channel)
     if f.since is not None:
         query = query.where(cm.created_at >= f.since)
     if f.until is not None:
         query = query.where(cm.created_at < f.until)
-    if f.q:
-        like = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(cm.text.ilike(f"%{like}%", escape="\\"))
-    if f.comment_ids is not None:
-        query = query.where(c.comment_id.in_(list(f.comment_ids)))
     return query
 
 

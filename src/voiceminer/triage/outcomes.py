@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..aggregate.outcomes import resolved_frame, you_said_we_did as _figures
+from ..aggregate.outcomes import resolved_frame
+from ..aggregate.outcomes import you_said_we_did as _figures
 from ..storage import Store
 
 

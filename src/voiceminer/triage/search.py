@@ -23,7 +23,7 @@ from ..errors import TriageError
 from ..storage import Store
 from ..storage import schema as t
 from ..storage.store import as_utc
-from .cases import CaseFilter
+from .cases import CaseFilter, comment_filters
 
 _WORD = re.compile(r"\w[\w'-]*", re.UNICODE)
 
@@ -67,12 +67,7 @@ def search_comments(store: Store, q: str, filt: CaseFilter | None = None, limit:
 
 def _filtered(query: sa.Select, f: CaseFilter) -> sa.Select:
     cm, c = t.comments.c, t.cases.c
-    if f.channel:
-        query = query.where(cm.channel == f.channel)
-    if f.since is not None:
-        query = query.where(cm.created_at >= f.since)
-    if f.until is not None:
-        query = query.where(cm.created_at < f.until)
+    query = comment_filters(query, f)
     for col, value in ((c.status, f.status), (c.priority, f.priority)):
         if value:
             query = query.where(col.in_([value] if isinstance(value, str) else list(value)))

@@ -103,7 +103,7 @@ def update_user(store: Store, name: str, *, role: str | None = None, active: boo
 
 def authenticate(store: Store, name: str, password: str) -> User | None:
     """The active user with this name and password, else None (same work either way)."""
-    from argon2.exceptions import VerificationError, InvalidHashError
+    from argon2.exceptions import InvalidHashError, VerificationError
 
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).mappings().first()

@@ -55,7 +55,9 @@ def test_segment_splits_lines_and_keeps_short_turns_whole() -> None:
 
 
 def test_every_registered_stage_is_in_a_tested_pipeline() -> None:
-    assert set(stages.names()) == {name for names in PIPELINES.values() for name in names}
+    # stages that test modules register for themselves (tests/engine_stages.py: "test.*") are not the product's
+    shipped = {name for name in stages.names() if not name.startswith("test.")}
+    assert shipped == {name for names in PIPELINES.values() for name in names}
 
 
 def test_stages_keep_order_valid_spans_and_are_deterministic(full_pipeline: Pipeline) -> None:

@@ -9,8 +9,8 @@ scripts/setup.sh
 DATA="${VOICEMINER_DATA_DIR:-voiceminer-data}"
 vm() { .venv/bin/voiceminer --config corpora/demo/voiceminer.toml --data-dir "$DATA" "$@"; }
 vm mine corpora/demo/exports "$@"
-out=/dev/stdout
-case " $* " in *" --json "*|*" --quiet "*|*" -q "*) out=/dev/stderr ;; esac
+exec 3>&1  # the admin note goes to stdout, or to stderr when stdout is JSON or quiet
+case " $* " in *" --json "*|*" --quiet "*|*" -q "*) exec 3>&2 ;; esac
 if ! vm users list --json | grep -q '"name": "demo-admin"'; then
   pw=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
   printf '%s\n' "$pw" | vm --quiet users add demo-admin --role admin --password-stdin
@@ -19,5 +19,5 @@ if ! vm users list --json | grep -q '"name": "demo-admin"'; then
     echo "triage web UI: scripts/serve-demo.sh  (or: .venv/bin/voiceminer --config corpora/demo/voiceminer.toml --data-dir $DATA serve)"
     echo "  open http://127.0.0.1:8000 and log in as demo-admin with the password $pw"
     echo "  (shown only now; set another with: .venv/bin/voiceminer --config corpora/demo/voiceminer.toml --data-dir $DATA users passwd demo-admin)"
-  } > "$out"
+  } >&3
 fi

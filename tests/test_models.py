@@ -103,8 +103,10 @@ def test_mine_caches_vectors_so_reruns_never_reencode(tmp_path: Path, monkeypatc
     jobs.mine(settings, [src])
     companion = json.loads((ROOT / "models" / DEFAULT_SHARED / "config.json").read_text(encoding="utf-8")).get(
         "sentiment_companion")
-    expected = {DEFAULT_SHARED: 3, **({companion["model"]: 3} if companion else {})}
-    assert encoded == expected  # "Late again." once: one pass per unique sentence and encoder
+    # "Late again." once: one pass per unique sentence and encoder (3), plus each two-sentence
+    # comment's whole text (2), which the comment-level sentiment and complaint read
+    expected = {DEFAULT_SHARED: 5, **({companion["model"]: 5} if companion else {})}
+    assert encoded == expected
     store = jobs.open_store(settings)
     from voiceminer.storage import schema as t
 

@@ -332,6 +332,13 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Addres
     _run(ctx, False, work)
 
 
+def read_password(prompt: str, from_stdin: bool) -> str:
+    """The first line of stdin, or a hidden, confirmed prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
 @users_app.command("add")
 def users_add(ctx: typer.Context, name: str = typer.Argument(..., help="Login name."),
               role: str = typer.Option(..., "--role", help="viewer, triager or admin."),
@@ -343,11 +350,7 @@ def users_add(ctx: typer.Context, name: str = typer.Argument(..., help="Login na
         from ..jobs import open_store
         from ..triage import add_user
 
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
-        user = add_user(open_store(settings), name, role, password)
+        user = add_user(open_store(settings), name, role, read_password(f"password for {name}", password_stdin))
         out.line(f"added {user.role} {user.name}")
         return user.as_dict()
 

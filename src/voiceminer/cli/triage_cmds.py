@@ -9,7 +9,7 @@ import typer
 
 from .. import jobs
 from ..config import Settings
-from .main import JsonOpt, _run, app, users_app
+from .main import JsonOpt, _run, app, read_password, users_app
 from .output import Printer
 
 labels_app = typer.Typer(no_args_is_help=True, help="Triagers' corrections (labels).")
@@ -60,15 +60,9 @@ def users_passwd(ctx: typer.Context, name: str = typer.Argument(..., help="Login
     """Set a user's password (from a prompt, or stdin with --password-stdin); their sessions end."""
 
     def work(settings: Settings, printer: Printer) -> Any:
-        import sys
-
         from ..triage import set_password
 
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = typer.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
-        set_password(jobs.open_store(settings), name, password)
+        set_password(jobs.open_store(settings), name, read_password(f"new password for {name}", password_stdin))
         printer.line(f"password of {name} changed")
         return {"name": name}
 

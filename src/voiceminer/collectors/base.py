@@ -17,6 +17,8 @@ import math
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any, Mapping
 
 from ..errors import InputError
@@ -177,14 +179,37 @@ class RawRecord:
 
 @dataclass
 class FileTable:
-    """A file as read: its columns (in order) and records (one per data row)."""
+    """A file as read: its columns (in order) and its records (one per data row).
+
+    ``rows`` is a list, or a function that reads the file again from the start and yields the
+    records one at a time (what the readers give: a file is never held in memory whole, so a
+    caller may pass over it twice, e.g. to decide its date order, in memory bounded by one row).
+
+    >>> t = FileTable("x.csv", "csv", ["a"], lambda: iter([RawRecord(2, {"a": "1"})]))
+    >>> [r.line for r in t.records], [r.line for r in t.records], t.head(5)[0].values
+    ([2], [2], {'a': '1'})
+    """
 
     path: str
     format: str
     columns: list[str]
-    records: list[RawRecord]
+    rows: Sequence[RawRecord] | Callable[[], Iterator[RawRecord]]
     encoding: str | None = None
     delimiter: str | None = None
+
+    @property
+    def records(self) -> Iterator[RawRecord]:
+        """A fresh pass over the records, in file order."""
+        return iter(self.rows()) if callable(self.rows) else iter(self.rows)
+
+    def head(self, n: int) -> list[RawRecord]:
+        """The first ``n`` records."""
+        records = self.records
+        try:
+            return list(islice(records, n))
+        finally:
+            if hasattr(records, "close"):
+                records.close()
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,15 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 
 __all__ = ["FileInfo", "physical_lines", "detect_encoding", "decode_bytes", "read_text",
-           "detect_delimiter", "sniff_file"]
+           "detect_delimiter", "sniff_file", "TextSource", "open_text"]
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +211,185 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
     return text, used
 
 
+# -- streaming: a file is decoded chunk by chunk, never held whole ------------------------------
+CHUNK_BYTES = 1 << 20
+
+
+def _byte_chunks(path: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK_BYTES):
+                yield chunk
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+
+
+def _stream_error(path: Path, encoding: str, count: str | None = None) -> tuple[str | None, int]:
+    """Decode the whole file chunk by chunk: (None, count of ``count``) when it decodes, else
+    (the reason and byte offset of the first bad byte, -1). Raises InputError for an unknown encoding."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}", path=str(path)) from None
+    consumed, found = 0, 0
+    chunks = _byte_chunks(path)
+    for chunk in chunks:
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            chunks.close()
+            return f"cannot decode as {encoding}: {exc.reason} at byte {consumed - pending + exc.start}", -1
+        consumed += len(chunk)
+        if count:
+            found += text.count(count)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return f"cannot decode as {encoding}: {exc.reason} at byte {consumed - len(exc.object) + exc.start}", -1
+    return None, found
+
+
+def _stream_decodes(path: Path, encoding: str) -> bool:
+    try:
+        return _stream_error(path, encoding)[0] is None
+    except InputError:
+        return False
+
+
+def _stream_mixed(path: Path) -> bool:
+    """Whether the file's lines are partly UTF-8 (with non-ASCII) and partly not (see :func:`decode_mixed`)."""
+    utf8 = legacy = False
+    for line in _binary_lines(path):
+        try:
+            line.decode("utf-8")
+            utf8 = utf8 or any(b > 127 for b in line)
+        except UnicodeDecodeError:
+            legacy = True
+        if utf8 and legacy:
+            return True
+    return False
+
+
+def _binary_lines(path: Path) -> Iterator[bytes]:
+    """The file split on ``\\n`` (the newline kept), as :func:`decode_mixed` splits it."""
+    try:
+        with path.open("rb") as fh:
+            yield from fh
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+
+
+def _sample(path: Path, size: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+
+
+def _detect_file_encoding(path: Path) -> str:
+    """:func:`detect_encoding` for a file, reading a sample and streaming the strict checks."""
+    sample = _sample(path, SNIFF_BYTES * 4)
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return name
+    utf16 = _utf16_without_bom(sample[:SNIFF_BYTES])
+    if utf16 and _stream_decodes(path, utf16):
+        return utf16
+    if _stream_decodes(path, "utf-8"):
+        return "utf-8"
+    return _charset_normalizer_file_guess(path, sample) or "cp1252"
+
+
+def _charset_normalizer_file_guess(path: Path, sample: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    non_ascii = sum(1 for b in sample[:SNIFF_BYTES] if b > 127)
+    for match in from_bytes(sample):
+        name = codecs.lookup(match.encoding).name.replace("-", "_")
+        if name in _LATIN_FAMILY:
+            if match.language in _REGIONAL.get(name, ()) or not _stream_decodes(path, "cp1252"):
+                return match.encoding
+            return "cp1252"
+        if name in _ACCEPTED and non_ascii >= (16 if name in _MULTIBYTE else 8):
+            return match.encoding
+    return None
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+@dataclass(frozen=True)
+class TextSource:
+    """A text file whose encoding is known and whose bytes all decode: :meth:`lines` reads it again
+    from the start each time it is called, one line at a time (bounded memory however big the file)."""
+
+    path: Path
+    encoding: str  # the name reported (``utf-8+cp1252`` for a mixed file)
+    quotes: int = 0  # how many ``"`` the file holds (counted only when asked for)
+
+    def lines(self) -> Iterator[str]:
+        """Lines with their terminators (``\\n``, ``\\r\\n`` or ``\\r``), as ``open(newline="")`` gives them."""
+        if self.encoding == MIXED:
+            return self._mixed_lines()
+        return self._plain_lines()
+
+    def _plain_lines(self) -> Iterator[str]:
+        try:
+            with self.path.open("r", encoding=self.encoding, newline="") as fh:
+                yield from fh
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(self.path)) from None
+
+    def _mixed_lines(self) -> Iterator[str]:
+        for raw in _binary_lines(self.path):
+            try:
+                piece = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                piece = raw.decode("cp1252", errors="replace")
+            yield from _LINE.findall(piece)
+
+    def physical(self) -> Iterator[str]:
+        """Lines without terminators, numbered as :func:`physical_lines` numbers them."""
+        for line in self.lines():
+            yield line.rstrip("\r\n") if line.endswith(("\n", "\r")) else line
+
+    def head(self, chars: int) -> str:
+        """The first ``chars`` characters (or the whole text, if shorter)."""
+        parts, size = [], 0
+        lines = self.lines()
+        for line in lines:
+            parts.append(line)
+            size += len(line)
+            if size >= chars:
+                break
+        if hasattr(lines, "close"):
+            lines.close()
+        return "".join(parts)[:chars]
+
+
+def open_text(path: str | Path, encoding: str | None = None, *, count_quotes: bool = False) -> TextSource:
+    """Detect (or check) the encoding of a text file without reading it whole.
+
+    Every byte is decoded once here, so a file that cannot be decoded raises InputError
+    (naming the byte) before any of its rows is read. Same detection as :func:`decode_bytes`.
+    """
+    path = Path(path)
+    chosen = encoding or _detect_file_encoding(path)
+    if encoding is None and chosen not in ("utf-8", "utf-8-sig") and not chosen.startswith(("utf-16", "utf-32")):
+        if _stream_mixed(path):
+            quotes = sum(line.count('"') for line in TextSource(path, MIXED).lines()) if count_quotes else 0
+            log.info("%s: encoding %s", path, MIXED)
+            return TextSource(path, MIXED, quotes)
+    error, quotes = _stream_error(path, chosen, '"' if count_quotes else None)
+    if error is not None:
+        hint = "" if encoding else "; pass the right one with --encoding"
+        raise InputError(error + hint, path=str(path))
+    log.info("%s: encoding %s", path, chosen)
+    return TextSource(path, chosen, quotes)
+
+
 def detect_delimiter(text: str, suffix: str) -> str:
     """Delimiter of delimited ``text`` among ``, ; TAB |``.
 
@@ -257,6 +438,6 @@ def sniff_file(path: str | Path) -> FileInfo:
     fmt = format_of(path)
     if fmt == "xlsx":
         return FileInfo(format=fmt)
-    text, used = read_text(path)
-    delimiter = detect_delimiter(text, path.suffix) if fmt == "csv" else None
-    return FileInfo(format=fmt, encoding=used, delimiter=delimiter)
+    source = open_text(path)
+    delimiter = detect_delimiter(source.head(SNIFF_BYTES + 1), path.suffix) if fmt == "csv" else None
+    return FileInfo(format=fmt, encoding=source.encoding, delimiter=delimiter)

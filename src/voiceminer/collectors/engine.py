@@ -1,8 +1,9 @@
 """collect(): files in, exactly one Comment or Reject per data row out.
 
-Each file is read whole (its rows are needed twice: once to decide day-first
-vs month-first dates for the file, once to convert), then converted row by
-row. Files are processed in :func:`expand_inputs` order; rows in file order.
+Each file is streamed: its rows are read twice from disk (once to decide day-first
+vs month-first dates for the file, once to convert them row by row), never held in
+memory together, so memory does not grow with the file. Files are processed in
+:func:`expand_inputs` order; rows in file order.
 
 >>> import tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "survey.csv")
@@ -49,7 +50,7 @@ def _candidates() -> list[Preset]:
 
 def read_table(path: str | Path, *, encoding: str | None = None,
                delimiter: str | None = None) -> FileTable:
-    """Read one file with the registered reader for its extension."""
+    """Open one file with the registered reader for its extension (its records stream on iteration)."""
     reader = collector_registry.get(format_of(path))
     table = reader(Path(path), encoding=encoding, delimiter=delimiter)
     table.path = str(path)
@@ -60,22 +61,30 @@ def _dayfirst(table: FileTable, binding: Binding, dayfirst: bool | None) -> bool
     if dayfirst is not None or binding.created_at is None:
         return bool(dayfirst)
     column = binding.created_at
-    return guess_dayfirst(r.values.get(column) for r in table.records if r.values)
+    records = table.records
+    try:
+        return guess_dayfirst(r.values.get(column) for r in records if r.values)
+    finally:
+        if hasattr(records, "close"):
+            records.close()
 
 
 def _collect_file(path: Path, preset: Preset | None, candidates: list[Preset], options: dict,
                   ) -> Iterator[Comment | Reject]:
     table = read_table(path, encoding=options["encoding"], delimiter=options["delimiter"])
-    if not table.records:
+    if not table.head(1):
         return
     binding = bind(table, source=options["source"], preset=preset, mapping=options["mapping"],
                    candidates=candidates)
     ctx = RowContext(path=str(path), dayfirst=_dayfirst(table, binding, options["dayfirst"]),
                      tz=options["tz"], channel=options["channel"])
-    log.info("%s: %s, encoding %s, delimiter %r, preset %s, %d rows", path, table.format,
-             table.encoding, table.delimiter, binding.preset, len(table.records))
+    log.info("%s: %s, encoding %s, delimiter %r, preset %s", path, table.format,
+             table.encoding, table.delimiter, binding.preset)
+    rows = 0
     for record in table.records:
+        rows += 1
         yield to_item(record, binding, ctx)
+    log.info("%s: %d rows", path, rows)
 
 
 def collect(inputs: Sequence[str | Path], *, preset: str | None = None,

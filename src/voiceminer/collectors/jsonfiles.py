@@ -1,11 +1,11 @@
 """JSON and JSON Lines readers.
 
-JSON: a top-level array of objects, or an object holding exactly one list of
+JSON (parsed whole: use JSONL for big exports): a top-level array of objects, or an object holding exactly one list of
 objects (under ``data``, ``records``, ``items``, ``results``, ``reviews`` ...,
 or any single list-of-objects value). A record's "line" is its 1-based index
 in that list; a record that is not an object becomes a reject.
 
-JSONL / NDJSON: one object per physical line; a record's line is the physical
+JSONL / NDJSON streams (bounded memory); one object per physical line; a record's line is the physical
 line number. Blank lines are NOT rows and are skipped silently (they carry no
 data, so the ledger ``rows == comments + rejects`` counts non-blank lines).
 Invalid JSON gives a reject "invalid JSON: <message>".
@@ -22,13 +22,14 @@ Columns are the union of the records' keys in order of first appearance.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..registry import collectors
 from .base import FileTable, RawRecord
-from .encoding import physical_lines, read_text
+from .encoding import TextSource, open_text, read_text
 
 __all__ = ["read_json", "read_jsonl", "WRAPPER_KEYS"]
 
@@ -63,7 +64,11 @@ def _records_list(document: Any, path: str) -> list[Any]:
 @collectors.register("json")
 def read_json(path: str | Path, *, encoding: str | None = None,
               delimiter: str | None = None) -> FileTable:
-    """Read a JSON document into a FileTable (see the module docs for the shapes accepted)."""
+    """Read a JSON document into a FileTable (see the module docs for the shapes accepted).
+
+    Limit: a single JSON document is parsed whole, so its size bounds the memory used (about
+    ten times the file); big exports should come as JSON Lines, which stream.
+    """
     path = Path(path)
     text, used = read_text(path, encoding)
     try:
@@ -71,39 +76,52 @@ def read_json(path: str | Path, *, encoding: str | None = None,
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
                          path=str(path), line=exc.lineno) from None
+    del text
     table = FileTable(str(path), "json", [], [], encoding=used)
     seen: set[str] = set()
+    records: list[RawRecord] = []
     for index, item in enumerate(_records_list(document, str(path)), start=1):
         if isinstance(item, dict):
             _add_columns(table.columns, seen, item)
-            table.records.append(RawRecord(index, item))
+            records.append(RawRecord(index, item))
         else:
-            table.records.append(RawRecord(index, None, f"record is a {type(item).__name__}, "
-                                           "not an object", raw=json.dumps(item)[:500]))
+            records.append(RawRecord(index, None, f"record is a {type(item).__name__}, "
+                                     "not an object", raw=json.dumps(item)[:500]))
+    table.rows = records
     return table
+
+
+def _jsonl_items(source: TextSource) -> Iterator[tuple[int, Any, str]]:
+    """(line number, parsed value or a JSONDecodeError, line) per non-blank physical line."""
+    for number, line in enumerate(source.physical(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), line
+        except json.JSONDecodeError as exc:
+            yield number, exc, line
+
+
+def _jsonl_records(source: TextSource) -> Iterator[RawRecord]:
+    for number, item, line in _jsonl_items(source):
+        if isinstance(item, json.JSONDecodeError):
+            yield RawRecord(number, None, f"invalid JSON: {item.msg} (char {item.pos})", raw=line[:500])
+        elif isinstance(item, dict):
+            yield RawRecord(number, item)
+        else:
+            yield RawRecord(number, None, f"record is a {type(item).__name__}, not an object", raw=line[:500])
 
 
 @collectors.register("jsonl")
 def read_jsonl(path: str | Path, *, encoding: str | None = None,
                delimiter: str | None = None) -> FileTable:
-    """Read JSON Lines / NDJSON into a FileTable; blank lines are skipped, not counted."""
+    """Open JSON Lines / NDJSON as a FileTable whose records stream from disk; blank lines are
+    skipped, not counted. The columns (every key, in order of first appearance) take one pass."""
     path = Path(path)
-    text, used = read_text(path, encoding)
-    table = FileTable(str(path), "jsonl", [], [], encoding=used)
+    source = open_text(path, encoding)
+    columns: list[str] = []
     seen: set[str] = set()
-    for number, line in enumerate(physical_lines(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            table.records.append(RawRecord(number, None, f"invalid JSON: {exc.msg} (char {exc.pos})",
-                                           raw=line[:500]))
-            continue
+    for _, item, _ in _jsonl_items(source):
         if isinstance(item, dict):
-            _add_columns(table.columns, seen, item)
-            table.records.append(RawRecord(number, item))
-        else:
-            table.records.append(RawRecord(number, None, f"record is a {type(item).__name__}, "
-                                           "not an object", raw=line[:500]))
-    return table
+            _add_columns(columns, seen, item)
+    return FileTable(str(path), "jsonl", columns, lambda: _jsonl_records(source), encoding=source.encoding)

@@ -94,10 +94,11 @@ def _guess_text(table: FileTable, exclude: set[str]) -> str | None:
     if named:
         return named
     best, best_len = None, 0.0
+    sample = table.head(200)
     for column in table.columns:
         if column in exclude:
             continue
-        lengths = [len(v) for r in table.records[:200] if r.values
+        lengths = [len(v) for r in sample if r.values
                    for v in [r.values.get(column)] if isinstance(v, str) and v.strip()
                    and not _numeric(v)]
         average = sum(lengths) / len(lengths) if lengths else 0.0

@@ -1,4 +1,4 @@
-"""CSV/TSV and XLSX readers.
+"""CSV/TSV and XLSX readers; both stream their records from disk (bounded memory).
 
 CSV: the csv module (quoted fields may hold delimiters and newlines). A
 record's line is the PHYSICAL line where it starts; the header is line 1.
@@ -12,14 +12,13 @@ empty rows are not rows and are skipped.
 >>> import tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "a.csv")
 >>> _ = open(p, "w").write('id,text\\n1,"two\\nlines"\\n2,next\\n')
->>> [(r.line, r.values["id"]) for r in read_csv(p).records]
+>>> [(r.line, r.values["id"]) for r in read_csv(p).records]   # records stream: read on iteration
 [(2, '1'), (4, '2')]
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,7 +26,7 @@ from typing import Any, Iterator
 from ..errors import InputError
 from ..registry import collectors
 from .base import FileTable, RawRecord, cell_text
-from .encoding import detect_delimiter, read_text
+from .encoding import SNIFF_BYTES, TextSource, detect_delimiter, open_text
 
 __all__ = ["read_csv", "read_xlsx", "unique_headers"]
 
@@ -59,71 +58,124 @@ def _record(columns: list[str], row: list[Any], line: int, raw: str) -> RawRecor
     return RawRecord(line, dict(zip(columns, row)))
 
 
-def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str], str | None]]:
-    """(start line, fields, error) per record; a csv.Error ends the file, and so does a quote
-    left open (the csv module would read every later line into one field: that record is
-    rejected instead, naming the line where the quote opened)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+class _Counted:
+    """The lines of a text source, counting the quote characters of the lines handed out so far."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines, self.quotes = lines, 0
+
+    def __iter__(self) -> "_Counted":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.quotes += line.count('"')
+        return line
+
+    def close(self) -> None:
+        if hasattr(self.lines, "close"):
+            self.lines.close()
+
+
+def _csv_rows(source: TextSource, delimiter: str) -> Iterator[tuple[int, list[str], str | None]]:
+    """(start line, fields, error) per record, streamed; a csv.Error ends the file, and so does a
+    quote left open (the csv module would read every later line into one field: that record is
+    rejected instead, naming the line where the quote opened).
+
+    A record that spans several lines has its quote left open when the text from its first line to
+    the end of the file holds an odd number of quotes: the file's total (counted when its encoding
+    was checked) less those of the lines before the record.
+    """
+    lines = _Counted(source.lines())
+    reader = csv.reader(lines, delimiter=delimiter)  # reads one line at a time, never ahead
     start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, [], f"malformed CSV: {exc}"
-            return
-        if reader.line_num > start and _open_quote(text, start):
-            yield start, [], (f"unterminated quote: the field opened on line {start} runs to the end of the "
-                              f"file (lines {start}-{reader.line_num})")
-            return
-        yield start, row, None
-        start = reader.line_num + 1
+    try:
+        while True:
+            before = lines.quotes
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, [], f"malformed CSV: {exc}"
+                return
+            if reader.line_num > start and (source.quotes - before) % 2 == 1:
+                yield start, [], (f"unterminated quote: the field opened on line {start} runs to the end of the "
+                                  f"file (lines {start}-{reader.line_num})")
+                return
+            yield start, row, None
+            start = reader.line_num + 1
+    finally:
+        lines.close()
 
 
-def _open_quote(text: str, start: int) -> bool:
-    """Whether the text from physical line ``start`` to the end holds an odd number of quotes
-    (only checked for a record that spans several lines)."""
-    offset = 0
-    for _ in range(start - 1):
-        offset = text.find("\n", offset) + 1
-        if offset == 0:
-            return False
-    return text.count('"', offset) % 2 == 1
+def _blank(row: list[str]) -> bool:
+    return not row or len(row) == 1 and not row[0].strip()
+
+
+def _csv_header(source: TextSource, delimiter: str) -> list[str]:
+    """The header: the first row that is neither blank nor broken ([] when there is none)."""
+    rows = _csv_rows(source, delimiter)
+    try:
+        for _, row, error in rows:
+            if not error and not _blank(row):
+                return unique_headers(row)
+        return []
+    finally:
+        rows.close()
+
+
+def _csv_records(source: TextSource, delimiter: str, columns: list[str]) -> Iterator[RawRecord]:
+    header_seen = False
+    for line, row, error in _csv_rows(source, delimiter):
+        if error:
+            yield RawRecord(line, None, error)
+        elif _blank(row):
+            continue  # a blank line is not a row
+        elif not header_seen:
+            header_seen = True
+        else:
+            yield _record(columns, row, line, delimiter.join(row))
 
 
 @collectors.register("csv")
 def read_csv(path: str | Path, *, encoding: str | None = None,
              delimiter: str | None = None) -> FileTable:
-    """Read a delimited text file (.csv, .tsv, .tab) into a FileTable."""
+    """Open a delimited text file (.csv, .tsv, .tab) as a FileTable whose records stream from disk.
+
+    The encoding is checked (every byte decoded once) and the delimiter detected from the first
+    64 KB here; the records are read when iterated, one at a time.
+    """
     path = Path(path)
-    text, used = read_text(path, encoding)
-    delim = delimiter or detect_delimiter(text, path.suffix)
-    rows = _csv_rows(text, delim)
-    table = FileTable(str(path), "csv", [], [], encoding=used, delimiter=delim)
-    for line, row, error in rows:
-        if error:
-            table.records.append(RawRecord(line, None, error))
-        elif len(row) == 1 and not row[0].strip() or not row:
-            continue  # a blank line is not a row
-        elif not table.columns:
-            table.columns = unique_headers(row)
-        else:
-            table.records.append(_record(table.columns, row, line, delim.join(row)))
-    return table
+    source = open_text(path, encoding, count_quotes=True)
+    delim = delimiter or detect_delimiter(source.head(SNIFF_BYTES + 1), path.suffix)
+    columns = _csv_header(source, delim)
+    return FileTable(str(path), "csv", columns, lambda: _csv_records(source, delim, columns),
+                     encoding=source.encoding, delimiter=delim)
 
 
 @collectors.register("xlsx")
 def read_xlsx(path: str | Path, *, encoding: str | None = None,
               delimiter: str | None = None) -> FileTable:
-    """Read the first worksheet of an .xlsx workbook into a FileTable.
+    """Open the first worksheet of an .xlsx workbook as a FileTable whose records stream
+    (openpyxl's read-only mode: one row in memory at a time).
 
     ``encoding`` and ``delimiter`` are accepted for a uniform signature and ignored.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
     _check_expansion(path)
+    rows = _xlsx_rows(path)
+    try:
+        header = next(rows, (1, ()))[1]
+    finally:
+        rows.close()
+    columns = unique_headers(_trim(list(header)))
+    return FileTable(str(path), "xlsx", columns, lambda: _xlsx_records(path, columns))
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad file
@@ -131,17 +183,17 @@ def read_xlsx(path: str | Path, *, encoding: str | None = None,
     try:
         sheet = book.active
         sheet.reset_dimensions()
-        table = FileTable(str(path), "xlsx", [], [])
-        for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            cells = list(row)
-            if number == 1:
-                table.columns = unique_headers(_trim(cells))
-            elif any(cell_text(c).strip() for c in cells):
-                raw = " | ".join(cell_text(c) for c in cells)
-                table.records.append(_record(table.columns, _pad(cells, table.columns), number, raw))
-        return table
+        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
     finally:
         book.close()
+
+
+def _xlsx_records(path: Path, columns: list[str]) -> Iterator[RawRecord]:
+    for number, row in _xlsx_rows(path):
+        cells = list(row)
+        if number > 1 and any(cell_text(c).strip() for c in cells):
+            raw = " | ".join(cell_text(c) for c in cells)
+            yield _record(columns, _pad(cells, columns), number, raw)
 
 
 # An .xlsx is a zip: refuse one that would expand past these before parsing it (a zip bomb).

@@ -12,11 +12,12 @@ record's line is its physical line number. The single column is ``text``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..registry import collectors
 from .base import FileTable, RawRecord
-from .encoding import physical_lines, read_text
+from .encoding import TextSource, open_text
 
 __all__ = ["read_txt", "TEXT_COLUMN"]
 
@@ -26,11 +27,13 @@ TEXT_COLUMN = "text"
 @collectors.register("txt")
 def read_txt(path: str | Path, *, encoding: str | None = None,
              delimiter: str | None = None) -> FileTable:
-    """Read a plain-text file into a FileTable with one ``text`` column."""
+    """Open a plain-text file as a FileTable with one ``text`` column, its records streamed."""
     path = Path(path)
-    text, used = read_text(path, encoding)
-    table = FileTable(str(path), "txt", [TEXT_COLUMN], [], encoding=used)
-    for number, line in enumerate(physical_lines(text), start=1):
+    source = open_text(path, encoding)
+    return FileTable(str(path), "txt", [TEXT_COLUMN], lambda: _records(source), encoding=source.encoding)
+
+
+def _records(source: TextSource) -> Iterator[RawRecord]:
+    for number, line in enumerate(source.physical(), start=1):
         if line.strip():
-            table.records.append(RawRecord(number, {TEXT_COLUMN: line}))
-    return table
+            yield RawRecord(number, {TEXT_COLUMN: line})

@@ -15,6 +15,10 @@ Tables:
   lease (pending -> claimed -> done; a dead worker's claim returns to the pool), for the Dask engine.
 - ``pipeline_keys``: the pipeline key last built for a fingerprint of its inputs (code, models, settings),
   so a run with nothing pending knows its key without loading a model.
+- ``web_sessions``: signed-in browsers of the triage service (logout deletes the row);
+  ``login_failures``: failed logins per (name, address), read by the login limit of every worker.
+  Migration 0006 also adds two expression indexes that live outside this metadata: the queue's order
+  (``ix_cases_queue``) and a comment's customer (``ix_comments_customer``).
 """
 
 from __future__ import annotations
@@ -231,4 +235,22 @@ pipeline_keys = sa.Table(
     sa.Column("pipeline", sa.String(64), nullable=False),
     sa.Column("spec", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# -- the triage service (migration 0006): server-side sessions and the login limit's failures -------
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # sha256 of the session id in the cookie
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),  # casefolded
+    sa.Column("address", sa.String(100), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Index("ix_login_failures_key", "name", "address", "at"),
 )

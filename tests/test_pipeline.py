@@ -4,7 +4,7 @@ from typing import ClassVar
 
 import pytest
 
-from voiceminer.config import DEFAULT_PIPELINE, LEXICON_PIPELINE
+from voiceminer.config import DEFAULT_PIPELINE, LEXICAL_PIPELINE, LEXICON_PIPELINE
 from voiceminer.errors import PipelineError
 from voiceminer.pipeline import Analysed, Pipeline
 from voiceminer.pipeline.segment import SentencizerStage
@@ -27,10 +27,11 @@ def comments() -> list[Comment]:
 
 # v1 of the sentiment stage stays registered (configs and stored runs name it); it is tested too.
 V1_PIPELINE = tuple("sentiment.shared.v1" if n == "sentiment.shared.v2" else n for n in DEFAULT_PIPELINE)
-PIPELINES = {"lexicon": LEXICON_PIPELINE, "default": DEFAULT_PIPELINE, "sentiment-v1": V1_PIPELINE}
+PIPELINES = {"lexicon": LEXICON_PIPELINE, "lexical": LEXICAL_PIPELINE, "default": DEFAULT_PIPELINE,
+             "sentiment-v1": V1_PIPELINE}
 
 
-@pytest.fixture(scope="module", params=["lexicon", pytest.param("default", marks=pytest.mark.models),
+@pytest.fixture(scope="module", params=["lexicon", "lexical", pytest.param("default", marks=pytest.mark.models),
                                         pytest.param("sentiment-v1", marks=pytest.mark.models)])
 def full_pipeline(request: pytest.FixtureRequest) -> Pipeline:
     return Pipeline.from_names(PIPELINES[request.param])

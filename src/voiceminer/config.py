@@ -12,6 +12,7 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     batch_size = 256
     pipeline = ["segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v2",
                 "themes.v1", "needs.shared.v1", "complaint.shared.v1"]
+    # or pipeline = "lexical": no encoder (keyword themes + VADER sentiment), for very large runs
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
     redact_pii = true
@@ -49,6 +50,9 @@ from .errors import ConfigError
 DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v2", "themes.v1",
                     "needs.shared.v1", "complaint.shared.v1")
 LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models: fast, for tests and triage
+# pipeline = "lexical": no encoder (VADER sentiment, keyword themes): cheap, for very large runs
+LEXICAL_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1", "themes.keywords.v1")
+PIPELINE_PRESETS = {"default": DEFAULT_PIPELINE, "lexical": LEXICAL_PIPELINE}
 CONFIG_FILENAME = "voiceminer.toml"
 DEFAULT_SLA_HOURS = {"high": 4.0, "medium": 24.0, "low": 72.0}
 
@@ -222,6 +226,8 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
         out["pipeline"] = tuple(p.strip() for p in out["pipeline"].split(",") if p.strip())
     elif "pipeline" in out:
         out["pipeline"] = tuple(out["pipeline"])
+    if "pipeline" in out and len(out["pipeline"]) == 1 and out["pipeline"][0] in PIPELINE_PRESETS:
+        out["pipeline"] = PIPELINE_PRESETS[out["pipeline"][0]]  # pipeline = "lexical" / "default"
     for key in ("taxonomy", "themes_model", "models_dir", "promises"):
         if out.get(key):
             out[key] = Path(out[key])

@@ -44,6 +44,16 @@ counts in README.md and truth.json.
 
 Usage:  python scripts/make_demo_corpus.py [--out corpora/demo]
 
+At scale (for the bounded-memory run, scripts/bench_scale.py)::
+
+    python scripts/make_demo_corpus.py --comments 1000000 [--out /tmp/somewhere]
+
+writes N valid unique comments (plus a few exact duplicates and rejects, counted in
+``scale.json``) as UTF-8 CSV and JSONL parts of 100,000 rows under ``<out>/exports``, streamed
+(memory stays flat). Each block of ~3,650 comments is one run of the demo's generator with its
+own seed (same 14 weeks, themes and planted patterns), ids made unique per block. The output
+goes to a new temporary folder unless --out names one, and never into the repository.
+
 Only the standard library is used; the output is byte-identical between runs
 (random.Random(20260803), no wall-clock, explicit encodings / line endings).
 """
@@ -1892,10 +1902,122 @@ def render_readme(truth):
     return "\n".join(lines) + "\n"
 
 
+SCALE_ROWS_PER_FILE = 100_000
+SCALE_DUPLICATE_EVERY = 500  # every 500th comment is written twice (an exact duplicate row)
+SCALE_EMPTY_EVERY = 1000  # ... and every 1000th is followed by a row with an empty text (a reject)
+
+
+class _Parts:
+    """Numbered output files of at most SCALE_ROWS_PER_FILE data rows each, with a header per file."""
+
+    def __init__(self, folder, stem, suffix, header=None):
+        self.folder, self.stem, self.suffix, self.header = folder, stem, suffix, header
+        self.fh, self.rows, self.files = None, 0, 0
+
+    def write(self, line):
+        if self.fh is None or self.rows >= SCALE_ROWS_PER_FILE:
+            self.close()
+            self.files += 1
+            name = os.path.join(self.folder, "%s_%03d%s" % (self.stem, self.files, self.suffix))
+            self.fh = open(name, "w", encoding="utf-8", newline="")
+            self.rows = 0
+            if self.header:
+                self.fh.write(self.header)
+        self.fh.write(line)
+        self.rows += 1
+
+    def close(self):
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+
+
+def _csv_line(fields):
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(fields)
+    return buf.getvalue()
+
+
+def write_scale(out_dir, n_comments):
+    """Write ``n_comments`` valid unique comments (see the module docs); returns the counts."""
+    exports = os.path.join(out_dir, "exports")
+    os.makedirs(exports, exist_ok=True)
+    reviews = _Parts(exports, "scale_reviews", ".csv",
+                     _csv_line(["review_id", "date", "rating", "title", "review_text", "product", "region", "plan"]))
+    tickets = _Parts(exports, "scale_tickets", ".jsonl")
+    counts = Counter()
+    block = 0
+    while counts["valid_unique_comments"] < n_comments:
+        block += 1
+        rng = random.Random(SEED + block)
+        records, _ = build(rng)
+        for i, rec in enumerate(records):
+            if counts["valid_unique_comments"] >= n_comments:
+                break
+            if not rec["text"].strip():
+                continue
+            if rec["source"] == "tickets":
+                rec["channel"] = rng.choices(["email", "chat", "phone"], weights=[50, 35, 15])[0]
+                subject, desc, prio = ticket_fields(rng, rec)
+                obj = {"ticket_id": "T-S%d-%d" % (block, i),
+                       "created_at": dt.datetime.combine(rec["date"], rec["time"]).strftime("%Y-%m-%dT%H:%M:00+00:00"),
+                       "subject": subject, "description": desc, "channel": rec["channel"], "priority": prio,
+                       "customer_id": "C-%04d" % rng.randint(1000, 9999), "region": rec["region"]}
+                parts, line = tickets, json.dumps(obj, ensure_ascii=False) + "\n"
+                empty = json.dumps({**obj, "ticket_id": obj["ticket_id"] + "-E", "description": ""}) + "\n"
+            else:
+                score = rec["score"] if rec["source"] != "nps" else max(1, min(5, round(rec["score"] / 2)))
+                fields = ["RV-S%d-%d" % (block, i), rec["date"].isoformat(), score, title_for(rng, rec), rec["text"],
+                          rec["category"], rec["region"], rec["plan"]]
+                parts, line = reviews, _csv_line(fields)
+                empty = _csv_line([fields[0] + "-E", fields[1], score, "", "", "", rec["region"], rec["plan"]])
+            parts.write(line)
+            counts["valid_unique_comments"] += 1
+            counts["data_rows"] += 1
+            n = counts["valid_unique_comments"]
+            if n % SCALE_DUPLICATE_EVERY == 0:
+                parts.write(line)
+                counts["exact_duplicate_rows"] += 1
+                counts["data_rows"] += 1
+            if n % SCALE_EMPTY_EVERY == 0:
+                parts.write(empty)
+                counts["empty_text_rows"] += 1
+                counts["data_rows"] += 1
+    reviews.close()
+    tickets.close()
+    out = dict(counts, blocks=block, files=reviews.files + tickets.files, weeks=N_WEEKS)
+    with open(os.path.join(out_dir, "scale.json"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    return out
+
+
+def _inside_repo(path):
+    repo = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    target = os.path.realpath(path)
+    return target == repo or target.startswith(repo + os.sep)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join("corpora", "demo"))
+    ap.add_argument("--out", default=None, help="output folder (default: corpora/demo; with --comments a new "
+                                                "temporary folder)")
+    ap.add_argument("--comments", "--scale", type=int, default=None, metavar="N",
+                    help="write N valid unique comments at scale (streamed CSV/JSONL parts) instead of the demo")
     args = ap.parse_args(argv)
+    if args.comments is not None:
+        if args.comments < 1:
+            ap.error("--comments must be at least 1")
+        import tempfile
+
+        out = args.out or tempfile.mkdtemp(prefix="vm-scale-")
+        if _inside_repo(out):
+            ap.error("--comments writes a big corpus: give an --out outside the repository (%s)" % out)
+        counts = write_scale(out, args.comments)
+        print("wrote %s: %d valid unique comments, %d data rows (%d duplicates, %d empty texts) in %d files" % (
+            os.path.join(out, "exports"), counts["valid_unique_comments"], counts["data_rows"],
+            counts["exact_duplicate_rows"], counts["empty_text_rows"], counts["files"]))
+        return
+    args.out = args.out or os.path.join("corpora", "demo")
     exports = os.path.join(args.out, "exports")  # only the exports: a folder `voiceminer mine` can read whole
     os.makedirs(exports, exist_ok=True)
     records, quotas, truth_files = write_all(exports)

@@ -19,7 +19,7 @@ import pandas as pd
 from ..aggregate import assign_period, channel_breakdown, overall, period_sentiment
 from ..aggregate.causes import root_causes
 from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
-from ..aggregate.frames import comment_frame, mention_frame, need_frame, sentence_frame, stored_vectors
+from ..aggregate.frames import Interner, comment_frame, mention_frame, need_frame, sentence_frame, stored_vectors
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
@@ -54,12 +54,14 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                     period: str) -> dict[str, Any]:
     tz = settings.timezone
     lo, hi = _bound(since, tz), _bound(until, tz)
-    comments = comment_frame(store, lo, hi)
+    same = Interner()  # the frames share one object per comment id, label and repeated value
+    comments = comment_frame(store, lo, hi, interner=same)
     comments["period"] = assign_period(comments["created_at"], period, tz)
-    mentions = mention_frame(store, lo, hi)
-    sentences = sentence_frame(store, lo, hi)
+    mentions = mention_frame(store, lo, hi, interner=same)
+    sentences = sentence_frame(store, lo, hi, interner=same)
     vectors = stored_vectors(store, sentences["text_hash"].tolist(), shared_key(settings.models_dir, settings.shared_model))
-    needs = need_frame(store, lo, hi, sentences)
+    needs = need_frame(store, lo, hi, sentences, interner=same)
+    same.clear()
     labels = _labels(settings)
     periods = sorted(comments["period"].dropna().unique())
     current = periods[-1] if periods else None

@@ -433,18 +433,22 @@ def test_secret_file_is_private_and_reused(service: dict[str, Any]) -> None:
 
 
 def test_login_attempts_are_rate_limited(service: dict[str, Any]) -> None:
-    app = create_app(service["settings"], store=service["store"], limiter=LoginLimiter(max_failures=3, window=60))
-    client = TestClient(app)
+    # two apps over one store stand for two worker processes of one service: the limit is the store's
+    apps = [create_app(service["settings"], store=service["store"],
+                       limiter=LoginLimiter(service["store"], max_failures=3, window=60)) for _ in range(2)]
+    workers = [TestClient(app) for app in apps]
 
-    def attempt(password: str) -> Any:
+    def attempt(client: TestClient, password: str) -> Any:
         page = client.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         return client.post("/login", data={"name": "tia", "password": password, "csrf": token},
                            follow_redirects=False)
 
-    assert [attempt("wrong password").status_code for _ in range(3)] == [401, 401, 401]
-    blocked = attempt(PASSWORD)  # even the right password waits
-    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert [attempt(workers[i % 2], "wrong password").status_code for i in range(3)] == [401, 401, 401]
+    for client in workers:  # both workers see the three failures; even the right password waits
+        blocked = attempt(client, PASSWORD)
+        assert blocked.status_code == 429 and 0 < int(blocked.headers["retry-after"]) <= 60
+    client = workers[1]
     page = client.get("/login")  # another name from the same address is not blocked
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     assert client.post("/login", data={"name": "vic", "password": PASSWORD, "csrf": token},
@@ -563,6 +567,20 @@ def test_a_busy_store_is_a_503_not_a_traceback(service: dict[str, Any], monkeypa
     headers = {"authorization": f"Bearer {create_token(service['store'], 'vic')}"}
     resp = client.get("/api/queue", headers=headers)
     assert resp.status_code == 503 and "locked" not in resp.text and resp.headers["retry-after"] == "2"
+
+
+def test_logout_ends_the_session_on_the_server(service: dict[str, Any]) -> None:
+    browser = TestClient(service["app"])
+    csrf = login(browser, "tia")
+    other = TestClient(service["app"])
+    login(other, "tia")  # the same user in a second browser
+    copied = TestClient(service["app"], cookies={"vm_session": browser.cookies["vm_session"]})
+    assert copied.get("/api/me").json()["name"] == "tia"  # a copy of the cookie works while the session lives
+    out = browser.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert copied.get("/api/me").status_code == 401  # the copy died with the session, on the server
+    assert copied.get("/queue", follow_redirects=False).headers["location"].startswith("/login")
+    assert other.get("/api/me").json()["name"] == "tia"  # the other browser's session lives on
 
 
 def test_sessions_end_when_the_password_changes_or_the_account_is_off(service: dict[str, Any]) -> None:

@@ -315,19 +315,19 @@ app.add_typer(tokens_app, name="tokens")
 def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
           access_log: bool = typer.Option(False, "--access-log", help="Log every request (paths and query "
-                                                                      "strings, which may hold search words).")
+                                                                      "strings, which may hold search words)."),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
+                                                help="Worker processes (default: one per CPU core, at most 8).")
           ) -> None:
     """Serve the triage web UI and JSON API (uvicorn) on the configured store."""
 
     def work(settings: Settings, out: Printer) -> Any:
-        import uvicorn
+        from ..service import default_workers, serve as run_service
 
-        from ..service import create_app
-
-        service = create_app(settings)
-        out.line(f"serving {settings.database_url.split('@')[-1]} on http://{host}:{port} (Ctrl+C stops)")
-        uvicorn.run(service, host=host, port=port, access_log=access_log, log_level="info",
-                    proxy_headers=True, server_header=False)
+        count = workers or default_workers()
+        out.line(f"serving {settings.database_url.split('@')[-1]} on http://{host}:{port} with {count} "
+                 f"worker{'s' if count > 1 else ''} (Ctrl+C stops)")
+        run_service(settings, host=host, port=port, workers=count, access_log=access_log)
 
     _run(ctx, False, work)
 

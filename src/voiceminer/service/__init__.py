@@ -1,8 +1,8 @@
 """The triage web service: a FastAPI app (JSON API + server-rendered UI) over the store.
 
-``create_app(settings)`` builds it; ``voiceminer serve`` runs it with uvicorn.
+``create_app(settings)`` builds it; ``serve(settings)`` (``voiceminer serve``) runs it with uvicorn.
 """
 
-from .app import create_app
+from .app import create_app, default_workers, serve
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "default_workers", "serve"]

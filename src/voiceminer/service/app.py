@@ -1,11 +1,16 @@
 """``create_app(settings)``: the triage service (JSON API + web UI) over the configured store.
 
 No module state: the store, the session signer, the login limiter and the templates belong to the
-app (``app.state.vm``). Run it with ``voiceminer serve`` (uvicorn) or any ASGI server.
+app (``app.state.vm``). Run it with ``voiceminer serve`` (:func:`serve`: uvicorn, one worker process
+per CPU core by default; sessions and login limits live in the store, so workers share them) or any
+ASGI server (:func:`app_from_environment` is a factory for servers that start their own workers).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +31,7 @@ from ..storage import Store
 from .auth import CurrentUser, NotAuthenticated, ServiceContext, ctx, wants_json
 from .security import BodyLimit, LoginLimiter, SecurityHeaders, Sessions, install_secret
 
+SETTINGS_ENV = "VOICEMINER_SERVICE_SETTINGS"  # the settings, as JSON, handed to worker processes
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -64,7 +70,7 @@ def create_app(settings: Settings, *, store: Store | None = None, secret: bytes 
                   "(voiceminer tokens create --user NAME).")
     app.state.vm = ServiceContext(settings=settings, store=store,
                                   sessions=Sessions(secret or install_secret(settings.data_dir)),
-                                  limiter=limiter or LoginLimiter(), templates=_templates(),
+                                  limiter=limiter or LoginLimiter(store), templates=_templates(),
                                   labels=_labels(settings))
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
@@ -89,6 +95,56 @@ def create_app(settings: Settings, *, store: Store | None = None, secret: bytes 
         return request.app.openapi()
 
     return app
+
+
+def default_workers() -> int:
+    """Worker processes for ``voiceminer serve``: one per CPU core this process may use, 1 to 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def settings_to_json(settings: Settings) -> str:
+    return json.dumps({f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}, default=str)
+
+
+def settings_from_json(text: str) -> Settings:
+    from ..config import _coerce
+
+    return Settings(**_coerce(json.loads(text)))
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process: settings from ``VOICEMINER_SERVICE_SETTINGS`` (set by :func:`serve`),
+    else from the usual config file and environment."""
+    text = os.environ.get(SETTINGS_ENV)
+    settings = settings_from_json(text) if text else Settings.load()
+    return create_app(settings, store=Store.open(settings.database_url, migrate=False))
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          access_log: bool = False, log_level: str = "info") -> None:
+    """Run the service under uvicorn until interrupted. The store is migrated and the install's secret
+    created here, once, before ``workers`` processes (default :func:`default_workers`) start serving."""
+    import uvicorn
+
+    from ..jobs import open_store
+
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    store = open_store(settings)  # migrates
+    install_secret(settings.data_dir)
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log, "log_level": log_level,
+                               "proxy_headers": True, "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings, store=store), **options)
+        return
+    store.close()
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    uvicorn.run("voiceminer.service.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 def _errors(app: FastAPI) -> None:

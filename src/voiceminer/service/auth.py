@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from ..config import Settings
-from ..errors import NotFoundError, PermissionDenied
+from ..errors import PermissionDenied
 from ..storage import Store
-from ..triage.users import User, get_user, user_for_token
-from .security import SESSION_COOKIE, LoginLimiter, Sessions, password_stamp, same_token
+from ..triage.users import User, user_for_token
+from .security import SESSION_COOKIE, LoginLimiter, Sessions, password_stamp, same_token, session_account
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -83,16 +83,16 @@ def _authenticate(request: Request) -> User:
     data = vm.sessions.read(request.cookies.get(SESSION_COOKIE))
     if data is None:
         raise NotAuthenticated("log in first")
-    try:
-        user = get_user(vm.store, int(data["u"]))
-    except NotFoundError:
-        raise NotAuthenticated("log in again") from None
-    if not user.active:
+    session_id = data.get("s")
+    account = session_account(vm.store, session_id, data["u"]) if isinstance(session_id, str) else None
+    if account is None:  # logged out, expired, or a cookie from before server-side sessions
+        raise NotAuthenticated("log in again")
+    if not account["active"]:
         raise NotAuthenticated("this account is switched off")
-    if not same_token(stamp_of(vm.store, user.id), data.get("p")):
+    if not same_token(password_stamp(account["password_hash"]), data.get("p")):
         raise NotAuthenticated("the password changed: log in again")
-    request.state.via, request.state.csrf = "session", data.get("c")
-    return user
+    request.state.via, request.state.csrf, request.state.session_id = "session", data.get("c"), session_id
+    return User(id=int(account["id"]), name=account["name"], role=account["role"], active=True)
 
 
 def current_user(request: Request) -> User:

@@ -1,17 +1,21 @@
 """Sessions, CSRF tokens, the per-install secret, login rate limits and security headers.
 
-Everything here is owned by one app object (no module state): :class:`Sessions` signs the
-session cookie with the install's secret (itsdangerous), :class:`LoginLimiter` counts failed
-logins per (name, client address), :class:`SecurityHeaders` adds the headers every response
-carries.
+:class:`Sessions` signs the session cookie with the install's secret (itsdangerous); the cookie names
+a server-side session (a ``web_sessions`` row, stored as the sha256 of its id) that logout deletes, so
+a copied cookie stops working at logout. :class:`LoginLimiter` counts failed logins per (name, client
+address) in the store (``login_failures``), so the limit holds across the service's worker processes.
+:class:`SecurityHeaders` adds the headers every response carries. No module state: each app owns its
+objects.
 
 >>> s = Sessions(b"k" * 32)
->>> value, csrf = s.issue(7, "stamp")
->>> s.read(value)["u"], s.read(value)["c"] == csrf, s.read(value + "x")
-(7, True, None)
->>> lim = LoginLimiter(max_failures=2, window=60)
->>> lim.fail("ana", "1.2.3.4", now=0); lim.fail("ana", "1.2.3.4", now=1)
->>> lim.wait("ana", "1.2.3.4", now=2), lim.wait("bob", "1.2.3.4", now=2)
+>>> value, csrf = s.issue(7, "stamp", "sid")
+>>> s.read(value)["u"], s.read(value)["c"] == csrf, s.read(value)["s"], s.read(value + "x")
+(7, True, 'sid', None)
+>>> from voiceminer.storage import Store
+>>> lim = LoginLimiter(Store.open("sqlite://"), max_failures=2, window=60)
+>>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+>>> lim.fail("ana", "1.2.3.4", now=t0); lim.fail("Ana", "1.2.3.4", now=t0 + timedelta(seconds=1))
+>>> lim.wait("ana", "1.2.3.4", now=t0 + timedelta(seconds=2)), lim.wait("bob", "1.2.3.4", now=t0)
 (58, 0)
 """
 
@@ -19,13 +23,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
-import threading
-import time
-from collections import deque
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
+
+from ..storage import Store
+from ..storage import schema as t
 
 SESSION_COOKIE = "vm_session"
 LOGIN_COOKIE = "vm_login"  # signed pre-session CSRF token of the login form
@@ -70,10 +78,11 @@ class Sessions:
         self._session = URLSafeTimedSerializer(secret, salt="voiceminer-session")
         self._login = URLSafeTimedSerializer(secret, salt="voiceminer-login-form")
 
-    def issue(self, user_id: int, stamp: str) -> tuple[str, str]:
-        """A new cookie value and its CSRF token; ``stamp`` ties it to the password it was opened with."""
+    def issue(self, user_id: int, stamp: str, session_id: str) -> tuple[str, str]:
+        """A new cookie value and its CSRF token; ``stamp`` ties it to the password it was opened with,
+        ``session_id`` to its server-side session (:func:`open_session`)."""
         csrf = secrets.token_urlsafe(24)
-        return self._session.dumps({"u": int(user_id), "c": csrf, "p": stamp}), csrf
+        return self._session.dumps({"u": int(user_id), "c": csrf, "p": stamp, "s": session_id}), csrf
 
     def read(self, value: str | None) -> dict[str, Any] | None:
         """The session's data, or None when missing, tampered with or expired."""
@@ -114,43 +123,88 @@ def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def open_session(store: Store, user_id: int, max_age: int = SESSION_MAX_AGE, now: datetime | None = None) -> str:
+    """A new server-side session for this user (its id goes into the signed cookie; the store keeps
+    only its sha256); expired sessions are swept out on the way."""
+    now = now or _utcnow()
+    session_id = secrets.token_urlsafe(32)
+    ws = t.web_sessions
+    with store.engine.begin() as conn:
+        conn.execute(ws.delete().where(ws.c.expires_at <= now))
+        conn.execute(ws.insert().values(id_hash=_session_hash(session_id), user_id=int(user_id), created_at=now,
+                                        expires_at=now + timedelta(seconds=max_age)))
+    return session_id
+
+
+def session_account(store: Store, session_id: str, user_id: int, now: datetime | None = None) -> Any:
+    """The account row (users columns) of a live session of this user, else None; one indexed read."""
+    ws = t.web_sessions
+    query = (sa.select(t.users).join(ws, ws.c.user_id == t.users.c.id)
+             .where(ws.c.id_hash == _session_hash(session_id), ws.c.user_id == int(user_id),
+                    ws.c.expires_at > (now or _utcnow())))
+    with store.engine.connect() as conn:
+        return conn.execute(query).mappings().first()
+
+
+def end_session(store: Store, session_id: str) -> bool:
+    """Delete a server-side session (logout): its cookie, wherever copied, no longer signs anyone in."""
+    ws = t.web_sessions
+    with store.engine.begin() as conn:
+        return bool(conn.execute(ws.delete().where(ws.c.id_hash == _session_hash(session_id))).rowcount)
+
+
 class LoginLimiter:
-    """At most ``max_failures`` failed logins per (name, address) in ``window`` seconds."""
+    """At most ``max_failures`` failed logins per (name, address) in ``window`` seconds.
 
-    def __init__(self, max_failures: int = 5, window: int = 300, max_keys: int = 10_000) -> None:
-        self.max_failures, self.window, self.max_keys = max_failures, window, max_keys
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+    The failures are rows of ``login_failures`` in the store, so every worker process of the service
+    counts the same ones (two attempts racing in separate workers may each pass the last free slot).
+    Rows older than the window are deleted whenever a failure is recorded: the table stays bounded."""
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def __init__(self, store: Store, max_failures: int = 5, window: int = 300) -> None:
+        if max_failures < 1 or window < 1:
+            raise ValueError("max_failures and window must be at least 1")
+        self.store, self.max_failures, self.window = store, max_failures, window
 
-    def wait(self, name: str, address: str, now: float | None = None) -> int:
+    @staticmethod
+    def _key(name: str, address: str) -> tuple[str, str]:
+        return name.casefold()[:100], address[:100]
+
+    def wait(self, name: str, address: str, now: datetime | None = None) -> int:
         """Seconds until this name may try again from this address (0: now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._recent((name.casefold(), address), now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, int(times[0] + self.window - now + 0.999))
+        now = now or _utcnow()
+        lf = t.login_failures.c
+        key = self._key(name, address)
+        query = (sa.select(sa.func.count(), sa.func.min(lf.at))
+                 .where(lf.name == key[0], lf.address == key[1], lf.at > now - timedelta(seconds=self.window)))
+        with self.store.engine.connect() as conn:
+            count, first = conn.execute(query).one()
+        if count < self.max_failures:
+            return 0
+        if first.tzinfo is None:  # SQLite hands back naive UTC
+            first = first.replace(tzinfo=UTC)
+        return max(1, math.ceil((first + timedelta(seconds=self.window) - now).total_seconds()))
 
-    def fail(self, name: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        key = (name.casefold(), address)
-        with self._lock:
-            if len(self._failures) >= self.max_keys:  # bounded memory: forget keys with no recent failure
-                for k in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
-                    del self._failures[k]
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
+    def fail(self, name: str, address: str, now: datetime | None = None) -> None:
+        now = now or _utcnow()
+        key = self._key(name, address)
+        lf = t.login_failures
+        with self.store.engine.begin() as conn:
+            conn.execute(lf.delete().where(lf.c.at <= now - timedelta(seconds=self.window)))
+            conn.execute(lf.insert().values(name=key[0], address=key[1], at=now))
 
     def reset(self, name: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((name.casefold(), address), None)
+        key = self._key(name, address)
+        lf = t.login_failures
+        with self.store.engine.begin() as conn:
+            conn.execute(lf.delete().where(lf.c.name == key[0], lf.c.address == key[1]))
 
 
 class SecurityHeaders:

@@ -19,10 +19,11 @@ from ..triage import users as accounts
 from ..triage.users import User
 from . import views
 from .auth import Admin, Reader, Triager, client_address, ctx, stamp_of
-from .security import LOGIN_COOKIE, SESSION_COOKIE
+from .security import LOGIN_COOKIE, SESSION_COOKIE, end_session, open_session
 
 router = APIRouter(tags=["web"], default_response_class=HTMLResponse)
 STATUS_KEYS = ("new", "acknowledged", "in_progress", "waiting", "resolved")  # keys 1-5 in the UI
+QUEUE_COUNT_CAP = 1000  # the queue page counts its cases up to this many ('more than 1,000 cases')
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -63,18 +64,19 @@ async def login(request: Request, name: str = Form(..., max_length=100), passwor
     if not vm.sessions.login_token_ok(request.cookies.get(LOGIN_COOKIE), csrf):
         return _login_form(request, next, "The form expired; please log in again.", 403, name)
     address = client_address(request)
-    wait = vm.limiter.wait(name, address)
+    wait = await run_in_threadpool(vm.limiter.wait, name, address)
     if wait:
         response = _login_form(request, next, f"Too many failed logins; try again in {wait} s.", 429, name)
         response.headers["retry-after"] = str(wait)
         return response
     user = await run_in_threadpool(accounts.authenticate, vm.store, name, password)
     if user is None:
-        vm.limiter.fail(name, address)
+        await run_in_threadpool(vm.limiter.fail, name, address)
         return _login_form(request, next, "Wrong name or password.", 401, name)
-    vm.limiter.reset(name, address)
+    await run_in_threadpool(vm.limiter.reset, name, address)
     stamp = await run_in_threadpool(stamp_of, vm.store, user.id)
-    value, _ = vm.sessions.issue(user.id, stamp or "")
+    session_id = await run_in_threadpool(open_session, vm.store, user.id, vm.sessions.max_age)
+    value, _ = vm.sessions.issue(user.id, stamp or "", session_id)
     response = RedirectResponse(_local_target(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, value, max_age=vm.sessions.max_age, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
@@ -82,8 +84,11 @@ async def login(request: Request, name: str = Form(..., max_length=100), passwor
     return response
 
 
-@router.post("/logout", summary="Log out")
+@router.post("/logout", summary="Log out (ends the session on the server too)")
 def logout(request: Request, user: Reader) -> Response:
+    session_id = getattr(request.state, "session_id", None)
+    if session_id:  # a bearer-token request has no session to end
+        end_session(ctx(request).store, session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -104,10 +109,11 @@ def queue_page(request: Request, user: Reader, cursor: str | None = None) -> Res
     vm = ctx(request)
     filt = views.filters_from(request.query_params)
     items, nxt = triage.list_cases(vm.store, filt, limit=50, cursor=cursor)
-    total = triage.count_cases(vm.store, filt)
+    total = triage.count_cases(vm.store, filt, cap=QUEUE_COUNT_CAP)  # capped: counting stops past it
     state = _filter_state(request)
     next_url = "/queue?" + urlencode({**{k: v for k, v in state.items() if v}, "cursor": nxt}) if nxt else None
-    return render(request, "queue.html", cases=items, total=total, f=state, next_url=next_url,
+    total_text = f"more than {QUEUE_COUNT_CAP:,}" if total > QUEUE_COUNT_CAP else f"{total:,}"
+    return render(request, "queue.html", cases=items, total=total, total_text=total_text, f=state, next_url=next_url,
                   teams=accounts.list_teams(vm.store), users=accounts.list_users(vm.store),
                   periods=list(views.PERIODS))
 

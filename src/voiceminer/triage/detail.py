@@ -24,7 +24,8 @@ def case_detail(store: Store, case_id: int, now: datetime | None = None) -> dict
     and the audit log."""
     case = get_case(store, case_id, now)
     with store.engine.connect() as conn:
-        comment = conn.execute(sa.select(t.comments).where(t.comments.c.id == case.comment_id)).mappings().first()
+        comment = conn.execute(sa.select(t.comments, customer_key(conn.dialect.name).label("customer_key"))
+                               .where(t.comments.c.id == case.comment_id)).mappings().first()
         if comment is None:
             raise NotFoundError(f"the comment of case {case_id} is gone")
         sentences = [{"index": r.idx, "start": r.start, "end": r.end} for r in conn.execute(
@@ -81,17 +82,33 @@ def customer_of(meta: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def customer_key(dialect: str) -> sa.ColumnElement:
+    """SQL for the customer a comment belongs to, as ``key=value`` (the first of :data:`CUSTOMER_KEYS`
+    with a non-empty value in its metadata; NULL when none), the expression of the index
+    ``ix_comments_customer`` (migration 0006): written out as literal SQL so that the planner matches it."""
+    whens = []
+    for key in CUSTOMER_KEYS:
+        value = (f"json_extract(comments.meta, '$.{key}')" if dialect == "sqlite"
+                 else f"(comments.meta ->> '{key}')")
+        whens.append(f"WHEN {value} <> '' THEN '{key}=' || {value}")
+    return sa.literal_column("(CASE " + " ".join(whens) + " END)", sa.String)
+
+
 def other_comments(store: Store, comment: Any, limit: int = 20) -> list[dict[str, Any]]:
-    """The same customer's other comments, newest first (empty when no customer id links them)."""
-    found = customer_of(comment["meta"] or {})
-    if found is None:
-        return []
-    key, value = found
+    """The same customer's other comments, newest first (empty when no customer id links them).
+
+    ``comment`` is a comments row; one read with its ``customer_key`` (as :func:`case_detail` does)
+    saves a query."""
     cm = t.comments.c
-    query = (sa.select(t.comments, t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"))
-             .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
-             .where(cm.meta[key].as_string() == value, cm.id != comment["id"])
-             .order_by(cm.created_at.desc()).limit(limit))
     with store.engine.connect() as conn:
+        key = customer_key(conn.dialect.name)
+        value = comment.get("customer_key") if "customer_key" in comment else conn.execute(
+            sa.select(key).where(cm.id == comment["id"])).scalar()
+        if value is None:
+            return []
+        query = (sa.select(t.comments, t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"))
+                 .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
+                 .where(key == value, cm.id != comment["id"])
+                 .order_by(key, cm.created_at.desc()).limit(limit))
         return [{**_comment(r), "case_id": r["case_id"], "case_status": r["case_status"]}
                 for r in conn.execute(query).mappings()]

@@ -1,6 +1,8 @@
 """Full-text search over stored comments, with the queue's filters.
 
-SQLite uses the FTS5 index of migration 0004 (porter stemming, ranked by bm25); PostgreSQL
+SQLite uses the FTS5 index of migration 0004 (porter stemming, ranked by bm25; without filters the
+page is cut from the index's ranking before any join, so a common word does not join every match);
+PostgreSQL
 the English tsvector with ``websearch_to_tsquery`` (ranked by ts_rank). The query is passed
 as a bound parameter; on SQLite every word becomes a quoted FTS5 phrase, so operators in the
 user's text are searched as words, never run.
@@ -42,27 +44,44 @@ def search_comments(store: Store, q: str, filt: CaseFilter | None = None, limit:
     if not q or not _WORD.search(q):
         raise TriageError("give some words to search for")
     offset = _offset(cursor)
+    filt = filt or CaseFilter()
     cm = t.comments.c
-    dialect = store.engine.dialect.name
-    if dialect == "sqlite":
-        fts = sa.table("comments_fts", sa.column("rowid"), sa.column("rank"))
-        rank = sa.literal_column("comments_fts.rank")
-        query = (sa.select(t.comments, rank.label("relevance"))
-                 .select_from(t.comments.join(fts, fts.c.rowid == sa.literal_column("comments.rowid")))
-                 .where(sa.text("comments_fts MATCH :match").bindparams(match=fts5_query(q)))
-                 .order_by(rank, cm.id))
+    extra = (t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"),
+             t.cases.c.priority.label("case_priority"))
+    if store.engine.dialect.name == "sqlite":
+        if _unfiltered(filt):  # rank in the full-text index alone and join only the page's rows
+            hits = (sa.select(sa.literal_column("rowid").label("rid"), sa.literal_column("rank").label("relevance"))
+                    .select_from(sa.text("comments_fts"))
+                    .where(sa.text("comments_fts MATCH :match").bindparams(match=fts5_query(q)))
+                    .order_by(sa.literal_column("rank"), sa.literal_column("rowid"))
+                    .limit(offset + limit + 1).subquery("hits"))
+            query = (sa.select(t.comments, hits.c.relevance, *extra)
+                     .select_from(hits.join(t.comments, sa.literal_column("comments.rowid") == hits.c.rid)
+                                  .outerjoin(t.cases, t.cases.c.comment_id == cm.id))
+                     .order_by(hits.c.relevance, hits.c.rid))
+        else:
+            fts = sa.table("comments_fts", sa.column("rowid"), sa.column("rank"))
+            rank = sa.literal_column("comments_fts.rank")
+            query = _filtered(
+                sa.select(t.comments, rank.label("relevance"), *extra)
+                .select_from(t.comments.join(fts, fts.c.rowid == sa.literal_column("comments.rowid"))
+                             .outerjoin(t.cases, t.cases.c.comment_id == cm.id))
+                .where(sa.text("comments_fts MATCH :match").bindparams(match=fts5_query(q)))
+                .order_by(rank, sa.literal_column("comments.rowid")), filt)
     else:
         vector = sa.func.to_tsvector("english", cm.text)
         tsq = sa.func.websearch_to_tsquery("english", q)
-        query = (sa.select(t.comments, sa.func.ts_rank(vector, tsq).label("relevance"))
-                 .where(vector.op("@@")(tsq)).order_by(sa.desc("relevance"), cm.id))
-    query = _filtered(query.add_columns(t.cases.c.id.label("case_id"), t.cases.c.status.label("case_status"),
-                                        t.cases.c.priority.label("case_priority"))
-                      .outerjoin(t.cases, t.cases.c.comment_id == cm.id), filt or CaseFilter())
+        query = _filtered(sa.select(t.comments, sa.func.ts_rank(vector, tsq).label("relevance"), *extra)
+                          .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
+                          .where(vector.op("@@")(tsq)).order_by(sa.desc("relevance"), cm.id), filt)
     with store.engine.connect() as conn:
         rows = list(conn.execute(query.limit(limit + 1).offset(offset)).mappings())
     out = [_row(r) for r in rows[:limit]]
     return out, (_encode(offset + limit) if len(rows) > limit else None)
+
+
+def _unfiltered(f: CaseFilter) -> bool:
+    return not any((f.channel, f.since, f.until, f.status, f.priority, f.team, f.assignee, f.theme))
 
 
 def _filtered(query: sa.Select, f: CaseFilter) -> sa.Select:

@@ -3,7 +3,8 @@
 
 For each backend: fill a fresh store with N comments (texts from the demo corpus, with complaint,
 cue and theme annotations as the pipeline writes them, so the case rules open cases), start
-``voiceminer serve``'s app under uvicorn on 127.0.0.1 in a child process, start a writer process
+``voiceminer serve`` on 127.0.0.1 in a child process (its default worker count, one per core, unless
+--workers), start a writer process
 that keeps ingesting and analysing new comments (a mining job writing: comments, annotations and
 new cases), and run C concurrent clients for S seconds against the queue, case and search
 endpoints with a bearer token (each client waits --think seconds between its requests, as a person
@@ -12,6 +13,7 @@ what the writer wrote. Target on 2 cores: p95 under 200 ms, zero errors.
 
     .venv/bin/python scripts/load_test.py                        # SQLite and PostgreSQL, 100,000 comments
     .venv/bin/python scripts/load_test.py --backend sqlite --comments 20000 --seconds 20
+    .venv/bin/python scripts/load_test.py --backend sqlite --workers 1    # a single server process
 
 PostgreSQL: a throwaway database is created on the server of --pg-admin-url (loopback only) and
 dropped at the end.
@@ -27,6 +29,7 @@ import os
 import random
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,14 +88,13 @@ def fill(store, texts: list[str], n: int, prefix: str, seed: int, run_kind: str 
     return ids
 
 
-def serve(url: str, data_dir: str, port: int) -> None:
-    import uvicorn
-
-    from voiceminer.config import Settings
-    from voiceminer.service import create_app
-
-    app = create_app(Settings(data_dir=Path(data_dir), database_url=url))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def serve(url: str, data_dir: str, port: int, workers: int | None) -> subprocess.Popen:
+    """``voiceminer serve`` on the store, as an operator starts it (its output goes to serve.log)."""
+    env = {**os.environ, "VOICEMINER_DATABASE_URL": url}
+    log = open(Path(data_dir) / "serve.log", "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
+    command = [sys.executable, "-m", "voiceminer.cli.main", "--data-dir", data_dir, "serve", "--port", str(port)]
+    return subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=data_dir)
 
 
 def writer(url: str, data_dir: str, texts: list[str], stop_at: float, out: "mp.Queue") -> None:
@@ -158,12 +160,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(port: int, proc: mp.Process, timeout: float = 60) -> None:
+def wait_up(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     import httpx
 
     end = time.time() + timeout
     while time.time() < end:
-        if not proc.is_alive():
+        if proc.poll() is not None:
             raise SystemExit("the service process died while starting")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
@@ -203,6 +205,7 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
     url = f"sqlite:///{tmp}/voiceminer.db"
     if backend == "postgres":
         url, pg_name = pg_database(args.pg_admin_url)
+    server = None
     try:
         store = Store.open(url)
         t0 = time.perf_counter()
@@ -216,9 +219,10 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
         store.close()
         port = free_port()
         ctx = mp.get_context("spawn")
-        server = ctx.Process(target=serve, args=(url, tmp, port), daemon=True)
-        server.start()
+        server = serve(url, tmp, port, args.workers)
         wait_up(port, server)
+        workers = next((line.split(" with ")[1].split(" worker")[0] for line in
+                        (Path(tmp) / "serve.log").read_text(encoding="utf-8").splitlines() if " with " in line), "?")
         out = ctx.Queue()
         stop_at = time.time() + args.seconds
         job = ctx.Process(target=writer, args=(url, tmp, texts, stop_at, out), daemon=True)
@@ -226,12 +230,16 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
         results = asyncio.run(clients(port, token, case_ids, args.clients, args.seconds, args.think))
         job.join(timeout=60)
         wrote = out.get(timeout=10) if not out.empty() else {"comments": 0, "cases_opened": 0, "errors": "?"}
-        server.terminate()
-        server.join(timeout=10)
         return {"backend": backend, "comments": args.comments, "cases": opened, "clients": args.clients,
-                "think": args.think,
+                "think": args.think, "workers": workers,
                 "seconds": args.seconds, "writer": wrote, "endpoints": summarise(results)}
     finally:
+        if server is not None:
+            server.terminate()  # uvicorn stops its workers on SIGTERM
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if pg_name:
             drop_pg(args.pg_admin_url, pg_name)
 
@@ -254,6 +262,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds a client waits between requests")
+    ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: voiceminer "
+                                                               "serve's, one per core)")
     ap.add_argument("--pg-admin-url", default=os.environ.get("VOICEMINER_TEST_PG_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
@@ -262,7 +272,8 @@ def main() -> None:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     report = [run_backend(b, args, texts) for b in backends]
     for r in report:
-        print(f"\n{r['backend']}: {r['comments']:,} comments, {r['cases']:,} cases, {r['clients']} clients for "
+        print(f"\n{r['backend']}: {r['comments']:,} comments, {r['cases']:,} cases, {r['workers']} server worker(s), "
+              f"{r['clients']} clients for "
               f"{r['seconds']:.0f} s (think {r['think']:g} s); the writer stored {r['writer']['comments']:,} comments and opened "
               f"{r['writer']['cases_opened']:,} cases meanwhile ({r['writer']['errors']} writer errors)")
         print(f"  {'endpoint':<8} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")

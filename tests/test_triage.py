@@ -200,3 +200,107 @@ def test_search_is_full_text_and_safe(store: Store) -> None:
     assert search_comments(store, "') OR 1=1 --")[0] == []  # operators and quotes are words, not syntax
     with pytest.raises(TriageError, match="give some words"):
         search_comments(store, "  ")
+
+
+# -- the reads the service makes on every page use their indexes (migration 0006) ------------------
+def _plan(store: Store, run) -> str:
+    """The query plan of the last statement ``run()`` sends, as the database would run it. On PostgreSQL
+    sequential scans and sorts are priced out, so the plan shows whether an index *can* serve the query
+    (a few test rows would otherwise always be scanned)."""
+    import sqlalchemy as sa
+
+    sent = []
+
+    def capture(conn, cursor, statement, params, context, executemany) -> None:
+        sent.append((statement, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    statement, params = sent[-1]
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            return "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+
+
+def test_queue_page_reads_the_queue_index_in_order(store: Store) -> None:
+    for i, priority in enumerate(["low", "high", "medium", "high", "medium"]):
+        _analysed(store, f"q{i}", f"Late delivery {i}.", priority, cues=("churn",) if priority == "low" else ())
+    open_cases(store, _settings(), store.begin_run("analyse", {}), now=T0)
+    for filt in (CaseFilter(), CaseFilter(status="new"), CaseFilter(theme="delivery"), CaseFilter(channel="email")):
+        plan = _plan(store, lambda f=filt: list_cases(store, f, limit=2, now=T0))
+        assert "ix_cases_queue" in plan, (filt, plan)
+        if store.engine.dialect.name == "sqlite":
+            assert "TEMP B-TREE" not in plan, (filt, plan)  # read in order, not sorted
+    cases, _ = list_cases(store, now=T0)
+    assert [c.priority for c in cases] == ["high", "high", "medium", "medium", "low"]
+
+
+def test_queue_count_stops_at_its_cap(store: Store) -> None:
+    from voiceminer.triage import count_cases
+
+    for i in range(5):
+        _analysed(store, f"n{i}", f"Late delivery {i}.", "high")
+    open_cases(store, _settings(), store.begin_run("analyse", {}), now=T0)
+    assert count_cases(store, now=T0) == 5
+    assert count_cases(store, cap=2, now=T0) == 3  # 'more than 2': counting stopped there
+    assert count_cases(store, cap=5, now=T0) == 5 and count_cases(store, cap=10, now=T0) == 5
+    assert count_cases(store, CaseFilter(channel="chat"), cap=2, now=T0) == 0
+    with pytest.raises(TriageError, match="cap"):
+        count_cases(store, cap=-1)
+
+
+def test_customer_other_comments_use_the_customer_index(store: Store) -> None:
+    _analysed(store, "a", "Late again.", "high", meta={"customer_id": "C-9"})
+    _analysed(store, "b", "Still late.", "low", meta={"customer_id": "C-9"})
+    _analysed(store, "c", "Numeric id.", "low", meta={"customer_id": 9})
+    _analysed(store, "d", "Same value, another key.", "low", meta={"account_id": "C-9"})
+    _analysed(store, "e", "Empty id, then an email.", "low", meta={"customer_id": "", "email": "x@example.com"})
+    _analysed(store, "f", "Same email.", "low", meta={"email": "x@example.com"})
+    _analysed(store, "g", "Another numeric.", "low", meta={"customer_id": 9})
+    import sqlalchemy as sa
+
+    from voiceminer.storage import schema as t
+    from voiceminer.triage.detail import other_comments
+
+    def row(cid: str):
+        with store.engine.connect() as conn:
+            return conn.execute(sa.select(t.comments).where(t.comments.c.id == cid)).mappings().first()
+
+    def others(cid: str) -> list[str]:
+        return [o["id"] for o in other_comments(store, row(cid))]
+
+    assert others("a") == ["b"]  # same key and value; account_id C-9 is another customer
+    assert others("c") == ["g"]  # numeric ids link too
+    assert others("e") == ["f"]  # an empty customer_id falls through to the email
+    assert others("d") == []
+    first = row("a")
+    plan = _plan(store, lambda: other_comments(store, first))
+    assert "ix_comments_customer" in plan, plan
+
+
+def test_search_pages_agree_with_and_without_filters(store: Store) -> None:
+    for i in range(7):
+        _analysed(store, f"s{i}", "The refund is late. " + "refund " * (i % 3) + f"case {i}.", "high")
+    open_cases(store, _settings(), store.begin_run("analyse", {}), now=T0)
+
+    def walk(filt: CaseFilter | None) -> list[str]:
+        ids, cursor = [], None
+        while True:
+            page, cursor = search_comments(store, "refund", filt, limit=2, cursor=cursor)
+            ids += [r["id"] for r in page]
+            if cursor is None:
+                return ids
+
+    plain, filtered = walk(None), walk(CaseFilter(channel="email"))  # every comment is an email
+    assert sorted(plain) == [f"s{i}" for i in range(7)] and len(set(plain)) == 7
+    assert plain == filtered  # the same order either way, every match once
+    assert plain[:2] == ["s2", "s5"]  # the most mentions of the word rank first
+    if store.engine.dialect.name == "sqlite":  # unfiltered: ranked inside the index, then joined
+        plan = _plan(store, lambda: search_comments(store, "refund", limit=2))
+        assert "hits" in plan and plan.index("comments_fts") < plan.index("comments USING"), plan

@@ -231,27 +231,30 @@ def analyse(settings: Settings, *, store: Store | None = None, progress: Progres
     fingerprint = pipeline_fingerprint(settings)
     known = remembered_key(store, fingerprint)
     if known is not None and store.count_pending(known[0]) == 0:
-        return _in_run(store, run_id, {"pipeline": known[1], "engine": engine}, known[1], lambda result: None)
+        return _in_run(settings, store, run_id, {"pipeline": known[1], "engine": engine}, known[1],
+                       lambda result: None)
     if engine == "dask":
-        return _in_run(store, run_id, {"pipeline": known[1] if known else None, "engine": engine},
+        return _in_run(settings, store, run_id, {"pipeline": known[1] if known else None, "engine": engine},
                        known[1] if known else [],
                        lambda result: _analyse_dask(settings, store, result, progress, scheduler, workers))
     pipeline = build_pipeline(settings, store)
     remember_key(store, fingerprint, pipeline.key, pipeline.spec)
-    return _in_run(store, run_id, {"pipeline": pipeline.spec, "engine": engine}, pipeline.spec,
+    return _in_run(settings, store, run_id, {"pipeline": pipeline.spec, "engine": engine}, pipeline.spec,
                    lambda result: _analyse_local(settings, store, pipeline, result, progress))
 
 
 ENGINES = ("local", "dask")
 
 
-def _in_run(store: Store, run_id: str | None, params: dict[str, Any], spec: list[str],
+def _in_run(settings: Settings, store: Store, run_id: str | None, params: dict[str, Any], spec: list[str],
             work: Callable[[AnalyseResult], None]) -> AnalyseResult:
-    """Do ``work`` inside the given run, or inside a new ``analyse`` run recorded in the store."""
+    """Do ``work`` inside the given run, or inside a new ``analyse`` run recorded in the store, after
+    opening the cases that dead runs left unopened (:func:`_open_cases_of_dead_runs`)."""
     own_run = run_id is None
     run_id = run_id or store.begin_run("analyse", params)
     result = AnalyseResult(run_id, spec, 0)
     try:
+        result.cases_opened += _open_cases_of_dead_runs(settings, store, run_id)
         work(result)
     except BaseException as exc:
         if own_run:
@@ -260,6 +263,37 @@ def _in_run(store: Store, run_id: str | None, params: dict[str, Any], spec: list
     if own_run:
         store.finish_run(run_id, "completed", result.as_dict())
     return result
+
+
+def _open_cases_of_dead_runs(settings: Settings, store: Store, run_id: str) -> int:
+    """Open the cases that runs which died (killed, or failed) between saving a batch's analysis and
+    opening its cases left unopened: the comments they analysed are no longer pending, so nothing else
+    would. Each dead run is settled once (``cases_settled`` in its counts); opening is idempotent, so a
+    run killed while settling is settled again by the next. Returns how many cases it opened."""
+    import sqlalchemy as sa
+
+    from .storage import schema as t
+    from .triage import open_cases
+
+    r, a = t.runs.c, t.analyses.c
+    dead = store.query(sa.select(r.id, r.counts).where(r.status.in_(("interrupted", "failed")),
+                                                        r.kind.in_(("mine", "analyse")), r.id != run_id))
+    opened = 0
+    for run in dead:
+        counts = run["counts"] if isinstance(run["counts"], dict) else {}
+        if counts.get("cases_settled"):
+            continue
+        last = ""
+        while True:  # keyset pages of the comments whose current analysis that run saved
+            ids = [x["comment_id"] for x in store.query(sa.select(a.comment_id).where(
+                a.run_id == run["id"], a.comment_id > last).order_by(a.comment_id).limit(500))]
+            if not ids:
+                break
+            opened += open_cases(store, settings, run_id, comment_ids=ids)
+            last = ids[-1]
+        with store.engine.begin() as conn:
+            conn.execute(t.runs.update().where(r.id == run["id"]).values(counts={**counts, "cases_settled": True}))
+    return opened
 
 
 def _analyse_local(settings: Settings, store: Store, pipeline: "Pipeline", result: AnalyseResult,

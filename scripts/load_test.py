@@ -154,6 +154,29 @@ async def clients(port: int, token: str, case_ids: list[int], n: int, seconds: f
     return results
 
 
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its descendants (Linux /proc; None
+    elsewhere): the server's CPU per request is a figure that other load on the machine hardly moves."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    except (OSError, ValueError, AttributeError):
+        return None
+    tree, total = {root}, 0.0
+    for _ in range(4):  # the server, its uvicorn workers (and anything they start)
+        tree |= {pid for pid, (ppid, _) in stats.items() if ppid in tree}
+    for pid in tree:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -227,11 +250,17 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
         stop_at = time.time() + args.seconds
         job = ctx.Process(target=writer, args=(url, tmp, texts, stop_at, out), daemon=True)
         job.start()
+        cpu_before = tree_cpu_seconds(server.pid)
         results = asyncio.run(clients(port, token, case_ids, args.clients, args.seconds, args.think))
+        cpu_after = tree_cpu_seconds(server.pid)
+        served = sum(len(rows) for rows in results.values())
+        cpu_ms = round((cpu_after - cpu_before) * 1000 / served, 1) if served and cpu_before is not None \
+            and cpu_after is not None else None
         job.join(timeout=60)
         wrote = out.get(timeout=10) if not out.empty() else {"comments": 0, "cases_opened": 0, "errors": "?"}
         return {"backend": backend, "comments": args.comments, "cases": opened, "clients": args.clients,
-                "think": args.think, "workers": workers,
+                "think": args.think, "workers": workers, "server_cpu_ms_per_request": cpu_ms,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
                 "seconds": args.seconds, "writer": wrote, "endpoints": summarise(results)}
     finally:
         if server is not None:
@@ -276,6 +305,8 @@ def main() -> None:
               f"{r['clients']} clients for "
               f"{r['seconds']:.0f} s (think {r['think']:g} s); the writer stored {r['writer']['comments']:,} comments and opened "
               f"{r['writer']['cases_opened']:,} cases meanwhile ({r['writer']['errors']} writer errors)")
+        print(f"  server CPU per request: {r['server_cpu_ms_per_request']} ms; load average at the end "
+              f"{' '.join(str(x) for x in r['load_average'])} on {os.cpu_count()} cores")
         print(f"  {'endpoint':<8} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         for kind, s in r["endpoints"].items():
             print(f"  {kind:<8} {s['requests']:>8} {s['errors']:>6} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f} "

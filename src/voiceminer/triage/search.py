@@ -1,11 +1,10 @@
 """Full-text search over stored comments, with the queue's filters.
 
-SQLite uses the FTS5 index of migration 0004 (porter stemming, ranked by bm25; without filters the
-page is cut from the index's ranking before any join, so a common word does not join every match);
-PostgreSQL
-the English tsvector with ``websearch_to_tsquery`` (ranked by ts_rank). The query is passed
-as a bound parameter; on SQLite every word becomes a quoted FTS5 phrase, so operators in the
-user's text are searched as words, never run.
+SQLite uses the FTS5 index of migration 0004 (porter stemming, ranked by bm25); PostgreSQL the
+stored English tsvector of migration 0006 with ``websearch_to_tsquery`` (ranked by ts_rank). Without
+filters the page is cut from the ranking of the matches before any join, so a common word does not
+join every match. The query is passed as a bound parameter; on SQLite every word becomes a quoted
+FTS5 phrase, so operators in the user's text are searched as words, never run.
 
 >>> fts5_query('refund "late" OR drop')
 '"refund" "late" "OR" "drop"'
@@ -68,12 +67,21 @@ def search_comments(store: Store, q: str, filt: CaseFilter | None = None, limit:
                              .outerjoin(t.cases, t.cases.c.comment_id == cm.id))
                 .where(sa.text("comments_fts MATCH :match").bindparams(match=fts5_query(q)))
                 .order_by(rank, sa.literal_column("comments.rowid")), filt)
-    else:
-        vector = sa.func.to_tsvector("english", cm.text)
+    else:  # the stored tsvector of migration 0006 (GIN-indexed): ranking does not parse the texts again
+        vector = sa.literal_column("comments.search_vector")
         tsq = sa.func.websearch_to_tsquery("english", q)
-        query = _filtered(sa.select(t.comments, sa.func.ts_rank(vector, tsq).label("relevance"), *extra)
-                          .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
-                          .where(vector.op("@@")(tsq)).order_by(sa.desc("relevance"), cm.id), filt)
+        rank = sa.func.ts_rank(vector, tsq)
+        if _unfiltered(filt):
+            hits = (sa.select(cm.id.label("hit_id"), rank.label("relevance")).where(vector.op("@@")(tsq))
+                    .order_by(rank.desc(), cm.id).limit(offset + limit + 1).subquery("hits"))
+            query = (sa.select(t.comments, hits.c.relevance, *extra)
+                     .select_from(hits.join(t.comments, cm.id == hits.c.hit_id)
+                                  .outerjoin(t.cases, t.cases.c.comment_id == cm.id))
+                     .order_by(hits.c.relevance.desc(), cm.id))
+        else:
+            query = _filtered(sa.select(t.comments, rank.label("relevance"), *extra)
+                              .outerjoin(t.cases, t.cases.c.comment_id == cm.id)
+                              .where(vector.op("@@")(tsq)).order_by(rank.desc(), cm.id), filt)
     with store.engine.connect() as conn:
         rows = list(conn.execute(query.limit(limit + 1).offset(offset)).mappings())
     out = [_row(r) for r in rows[:limit]]

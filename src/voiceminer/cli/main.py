@@ -254,8 +254,17 @@ def train_themes(ctx: typer.Context,
             out_.corrections_summary(metrics)
         else:
             metrics = jobs.train_themes(settings, labeled, out, taxonomy=taxonomy, progress=RichProgress(out_),
-                                        lexical=lexical, command=command)
+                                        lexical=lexical, command=command, fine_tune=mode, fine_tune_config=ft_config)
+            tuned = metrics.pop("fine_tune", None)
             out_.train_themes_summary(metrics, out)
+            if tuned is not None:
+                metrics["fine_tune"] = tuned
+                for line in comparison_lines(tuned["comparison"]) if "comparison" in tuned else []:
+                    out_.line(line)
+                out_.line("encoder fine-tuned on the file (adapter saved with the model)" if tuned["used"] else
+                          "encoder not fine-tuned: the frozen vectors won out of fold")
+        metrics["seconds"] = round(time.perf_counter() - started, 1)
+        out_.line(f"train-themes took {metrics['seconds']:.0f} s")
         return {"out": str(out), **metrics}
 
     _run(ctx, as_json, work)

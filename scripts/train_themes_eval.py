@@ -5,6 +5,9 @@
     .venv/bin/python scripts/train_themes_eval.py zeroshot    # zero-shot on the VAL split
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
                                                               # (first: the lexical block off / on)
+    .venv/bin/python scripts/train_themes_eval.py trained --fine-tune [--only semeval14|airline] [--max-train N]
+                                          # frozen vs contrastively fine-tuned encoder: out-of-fold inside
+                                          # TRAIN, then VAL once (see trained_fine_tune for the options)
     .venv/bin/python scripts/train_themes_eval.py discover    # NMI / unclustered / determinism / time
     .venv/bin/python scripts/train_themes_eval.py calibrate-bare [--max-train N] [--write]
                                           # bare-taxonomy constants (z-scores), TRAIN splits only
@@ -360,6 +363,75 @@ def trained() -> None:
               f"(C={m.C_}, cv {m.cv_scores_}, {time.time() - t:.0f}s)", flush=True)
 
 
+def _arg(name: str, default: str | None = None) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def trained_fine_tune() -> None:
+    """``trained --fine-tune``: train-themes' recipe on frozen vs contrastively fine-tuned vectors.
+
+    Per dataset: the out-of-fold comparison inside the TRAIN split (what ``--fine-tune auto`` prints;
+    hyperparameters are judged here), then, unless ``--no-val``, the head fitted on the whole train
+    split and scored once on VAL, frozen and fine-tuned. Options: ``--only semeval14|airline``,
+    ``--max-train N`` (a fixed random subset of the train split), ``--epochs E``, ``--folds K``,
+    ``--top-layers N``, ``--rank R``, ``--lr X``, ``--max-length T``, ``--no-cv``, ``--no-val``.
+    """
+    from voiceminer.evaluation.themes_eval import macro_f1, multilabel_micro_f1
+    from voiceminer.themes.finetune import (
+        FineTuneConfig,
+        adapted,
+        adapter_key,
+        compare_oof,
+        comparison_lines,
+        encode_with,
+        fine_tune,
+    )
+
+    defaults = FineTuneConfig()
+    cfg = FineTuneConfig(epochs=float(_arg("--epochs", str(defaults.epochs))),
+                         folds=int(_arg("--folds", str(defaults.folds))),
+                         top_layers=int(_arg("--top-layers", str(defaults.top_layers))),
+                         rank=int(_arg("--rank", str(defaults.rank))), lr=float(_arg("--lr", str(defaults.lr))),
+                         max_length=int(_arg("--max-length", str(defaults.max_length))))
+    cap = int(_arg("--max-train", "0")) or None
+    print(f"fine-tune config: {cfg}", flush=True)
+    tr, va = data("train"), data("val")
+    sets = {"semeval14": ("rest", lambda ys: [sorted(_slug(y) for y in g) for g in ys], True),
+            "airline": ("air", lambda ys: [[_slug(y)] for y in ys], False)}
+    for name, (key, labels_of, multi) in sets.items():
+        if _arg("--only") not in (None, name):
+            continue
+        texts, labels = tr[f"{key}_t"], labels_of(tr[f"{key}_y"])
+        if cap and cap < len(texts):
+            keep = sorted(np.random.default_rng(0).choice(len(texts), cap, replace=False))
+            texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+        X = features(texts, "mean")
+        print(f"{name}: {len(texts)} train rows", flush=True)
+        if "--no-cv" not in sys.argv:
+            result = compare_oof(encoder(), X, texts, labels, cfg)
+            for line in comparison_lines(result):
+                print(f"  {line}", flush=True)
+        if "--no-val" in sys.argv:
+            continue
+        vt, vy = va[f"{key}_t"], labels_of(va[f"{key}_y"])
+        t = time.time()
+        state, lora = fine_tune(encoder(), texts, labels, cfg)
+        t_ft = time.time() - t
+        enc = adapted(encoder(), state, lora, adapter_key(encoder().key, "eval"))
+        t = time.time()
+        Xt = encode_with(enc, texts)
+        t_enc = time.time() - t
+        Xv = encode_with(enc, vt)
+        for arm, A, B in (("frozen", X, features(vt, "mean")), ("fine-tuned", Xt, Xv)):
+            m = ThemeModel().fit(A, labels, texts=texts)
+            pred = m.predict(B, vt)
+            score = (multilabel_micro_f1(vy, pred) if multi else macro_f1([y[0] for y in vy], [p[0] for p in pred]))
+            print(f"  val {name} {arm}: {'micro' if multi else 'macro'}-F1 {score:.4f} (cv {m.cv_scores_})",
+                  flush=True)
+        print(f"  fine-tune {t_ft:.0f} s for {len(texts)} rows ({cfg.steps(len(texts))} steps), encode "
+              f"{t_enc:.0f} s", flush=True)
+
+
 def lexical_block(tr: dict, va: dict, fix) -> None:
     """The train-themes recipe (mean vector, defaults) without and with the word n-gram block."""
     for lexical in (0.0, 1.0):
@@ -403,7 +475,8 @@ def discovery() -> None:
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    steps = {"calibrate": [calibrate], "zeroshot": [zeroshot], "trained": [trained], "discover": [discovery],
+    steps = {"calibrate": [calibrate], "zeroshot": [zeroshot],
+             "trained": [trained_fine_tune if "--fine-tune" in sys.argv else trained], "discover": [discovery],
              "calibrate-bare": [calibrate_bare], "bare": [bare],
              "all": [calibrate, zeroshot, trained, discovery, calibrate_bare, bare]}
     for step in steps[what]:

@@ -1,7 +1,8 @@
 """``themes.v1``: themes and their causes per sentence, from the shared vectors.
 
 With a trained themes model (``voiceminer train-themes``; ``themes_model`` setting or
-``--themes-model``) the stage uses it; otherwise it scores sentences zero-shot against
+``--themes-model``) the stage uses it (a fine-tuned one with its own encoder: the shared encoder
+with the model's adapter merged, its vectors cached under that encoder's key); otherwise it scores sentences zero-shot against
 the taxonomy's text. Either way the lower taxonomy level is the cause, and causal cue
 clauses ("because ...", "since ...", "after ...") are kept as evidence spans.
 """
@@ -35,6 +36,8 @@ class ThemesStage:
         self.taxonomy_: Any = None
         self.model_: Any = None
         self.kind_ = ""
+        self.encoder_: Any = None  # a fine-tuned themes model's own encoder (None: the shared vectors serve)
+        self.cache_: Any = None
 
     def load(self) -> ThemesStage:
         from ..themes import ThemeModel, ZeroShotThemes, calibration_for, load_taxonomy
@@ -43,7 +46,15 @@ class ThemesStage:
         encoder = shared.encoder_
         self.taxonomy_ = load_taxonomy(self.context.taxonomy)
         calibration = ""
+        self.encoder_, self.cache_ = None, None
         if self.context.themes_model:
+            from ..themes.finetune import themes_encoder
+
+            tuned = themes_encoder(self.context.themes_model, encoder)  # a fine-tuned model: its adapter merged
+            if tuned is not encoder:  # it reads its own vectors, cached under the adapted encoder's key
+                encoder, self.encoder_ = tuned, tuned
+                if self.context.vector_cache is not None:
+                    self.cache_ = self.context.vector_cache(tuned.key)
             self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
             self.kind_ = "trained"
             calibration = ":" + artifact_sha256(self.context.themes_model)[:6]  # a retrained model redoes results
@@ -84,6 +95,16 @@ class ThemesStage:
             out.append(hits)
         return out
 
+    def _vectors(self, scored: Sequence[Analysed], texts: list[str]) -> np.ndarray:
+        """The sentences' vectors: the shared ones, or a fine-tuned model's own (cached by its key)."""
+        if self.encoder_ is None:
+            return np.concatenate([a.vectors for a in scored])
+        from ..types import text_hash
+        from .encode import cached_vectors
+
+        found = cached_vectors(self.encoder_, self.cache_, texts)
+        return np.stack([found[text_hash(t)] for t in texts])
+
     def label(self, theme_id: str | None) -> str | None:
         if theme_id is None:
             return None
@@ -94,8 +115,7 @@ class ThemesStage:
 
         scored = [a for a in batch if a.vectors is not None and len(a.vectors)]
         texts = [s.text for a in scored for s in a.sentences]
-        all_hits = iter(self.hits(np.concatenate([a.vectors for a in scored]), texts)
-                        if scored else [])  # one scoring pass per batch
+        all_hits = iter(self.hits(self._vectors(scored, texts), texts) if scored else [])  # one pass per batch
         out = []
         for a in batch:
             anns = []

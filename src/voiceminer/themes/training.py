@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -103,6 +104,7 @@ def _card(c: dict[str, Any]) -> str:
             f"## Training data\n\n- rows: {c.get('rows', '?')}\n- sha256: {c.get('data_sha256', '?')}\n"
             f"- source: {c.get('data_source', '?')}\n- trained: {c.get('trained_at', '?')}\n"
             f"- command: `{c.get('command', 'ThemeModel.fit')}`\n\n"
+            + _fine_tune_section(c) +
             f"## Cross-validated scores on the training data\n\n{scores}\n\n"
             + _per_theme_table(c.get("per_theme") or {})
             + "".join(f"- warning: {w}\n" for w in c.get("warnings", [])) + ("\n" if c.get("warnings") else "")
@@ -111,6 +113,33 @@ def _card(c: dict[str, Any]) -> str:
             + ("Every training row had a theme, so every prediction gets at least one (the theme closest to "
                "its threshold when none passes).\n\n" if c.get("min_labels") and c["mode"] == "multi" else "")
             + "Reload with `ThemeModel.load(dir, encoder_key=...)`; it refuses another encoder.\n")
+
+
+def _fine_tune_section(c: dict[str, Any]) -> str:
+    tuned, adapter = c.get("fine_tune") or {}, c.get("adapter")
+    if not tuned and not adapter:
+        return ""
+    text = "## Encoder fine-tuning\n\n"
+    if adapter:
+        lora, tr = adapter["lora"], adapter.get("training", {})
+        text += (f"The shared encoder `{adapter['base_encoder_key']}` was fine-tuned contrastively on this file "
+                 f"(peft LoRA rank {lora['r']} on layers {lora['layers_to_transform']}, {tr.get('epochs')} epoch(s), "
+                 f"max length {tr.get('max_length')}); the adapter `{adapter['file']}` is merged at load and its "
+                 "vectors are cached under the encoder key above. The cross-validated scores below were computed "
+                 "on vectors of an encoder that saw every row's label, so they lean optimistic; the out-of-fold "
+                 "comparison is the honest one.\n\n")
+    else:
+        text += "Fine-tuning was measured and not used: the frozen encoder won out of fold.\n\n"
+    comp = tuned.get("comparison")
+    if comp:
+        m = comp["metric"]
+        text += (f"Out of fold ({comp['folds']} folds, seed {comp['seed']}, adapters trained on the other folds): "
+                 f"{m} frozen {comp['frozen'][m]:.3f}, fine-tuned {comp['fine_tuned'][m]:.3f}.\n\n"
+                 "| theme | F1 frozen | F1 fine-tuned | rows |\n|---|---|---|---|\n"
+                 + "".join(f"| `{t}` | {s['f1']:.3f} | {comp['fine_tuned']['per_theme'][t]['f1']:.3f} | "
+                           f"{s['support']} |\n" for t, s in sorted(comp["frozen"]["per_theme"].items()))
+                 + "\n")
+    return text
 
 
 # A theme whose out-of-fold F1 is under WEAK_F1, or that has fewer than FEW_EXAMPLES training rows,
@@ -160,9 +189,11 @@ def read_artifact(cls: type, folder: Path, encoder_key: str | None) -> Any:
     if config.get("factory") not in FACTORIES:
         raise ConfigError(f"{path}: factory is {config.get('factory')!r}, expected one of {', '.join(FACTORIES)}")
     if encoder_key is not None and config.get("encoder_key") != encoder_key:
+        hint = ("; it was fine-tuned: load its encoder with voiceminer.themes.finetune.themes_encoder"
+                if config.get("adapter") else "")
         raise ConfigError(f"{folder} was trained on encoder {config.get('encoder_key')!r} but the loaded "
                           f"encoder is {encoder_key!r}; retrain it with `voiceminer train-themes` "
-                          "or load the matching encoder")
+                          f"or load the matching encoder{hint}")
     p = config["params"]
     model = cls(head=p["head"], C=p["C"], hidden=p["hidden"], alpha=p["alpha"], class_weight=p["class_weight"],
                 cv_folds=p["cv_folds"], random_state=p["random_state"], features=config["features"],
@@ -234,7 +265,8 @@ def read_labeled_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
 def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, encoder: Any, *,
                    features: str = "mean", head: str = "logreg",
                    encode: Callable[[list[str]], np.ndarray] | None = None, progress: Any = None,
-                   command: str | None = None, **params: Any) -> dict:
+                   command: str | None = None, fine_tune: str = "off", fine_tune_config: Any = None,
+                   **params: Any) -> dict:
     """Train a ThemeModel on a labeled CSV and save it to ``out_dir``; return its metrics.
 
     ``taxonomy`` is a Taxonomy, a YAML path, or None (ids are then free-form). ``encode`` turns
@@ -244,7 +276,24 @@ def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, 
     The metrics hold the CV scores, each theme's out-of-fold scores (``per_theme``) and the
     training data's warnings (``warnings``: ids not in the taxonomy, themes with few examples),
     which the model card repeats. ``command`` is recorded on the card as how it was trained.
+
+    ``fine_tune`` (:mod:`voiceminer.themes.finetune`): ``"off"`` fits the head on the frozen shared
+    vectors; ``"on"`` first fine-tunes low-rank adapters of the encoder contrastively on the file
+    (``fine_tune_config``: a FineTuneConfig) and fits the head on the adapted vectors, saving the
+    adapter in ``out_dir``; ``"auto"`` measures both out of fold (k folds inside the file) and keeps
+    the winner. The metrics then carry ``fine_tune`` (mode, whether it was used, the comparison).
     """
+    from .finetune import (
+        ADAPTER_FILE,
+        MODES,
+        FineTuneConfig,
+        adapted,
+        compare_oof,
+        encode_with,
+        load_adapter,
+        save_adapter,
+    )
+    from .finetune import fine_tune as run_fine_tune
     from .taxonomy import Taxonomy, load_taxonomy
     from .trained import ThemeModel
 
@@ -252,19 +301,47 @@ def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, 
     texts, labels = read_labeled_csv(labeled_csv)
     if encode is not None and features != "mean":
         raise ConfigError(f"a custom encode gives the sentence vector; feature set {features!r} needs features_of")
+    if fine_tune not in MODES:
+        raise ConfigError(f"fine_tune must be one of {', '.join(MODES)}, got {fine_tune!r}")
+    if fine_tune != "off" and features != "mean":
+        raise ConfigError(f"fine-tuning trains the sentence vector; feature set {features!r} cannot use it")
     X = encode(texts) if encode is not None else features_of(encoder, texts, features)
+    cfg = fine_tune_config or FineTuneConfig()
+    tuned: dict[str, Any] = {"mode": fine_tune, "used": fine_tune == "on"}
+    if fine_tune == "auto":
+        tuned["comparison"] = compare_oof(encoder, X, texts, labels, cfg, head_params={"head": head, **params},
+                                          progress=progress)
+        tuned["used"] = tuned["comparison"]["winner"] == "fine_tuned"
+    out_path = Path(out_dir)
+    encoder_key, adapter = encoder.key, None
+    if tuned["used"]:
+        started = time.perf_counter()
+        state, lora = run_fine_tune(encoder, texts, labels, cfg, progress=progress)
+        adapter = save_adapter(out_path, state, lora, encoder.key, cfg)
+        saved, _ = load_adapter(out_path, adapter)  # the head reads exactly what tagging will merge
+        tuned_encoder = adapted(encoder, saved, lora, adapter["encoder_key"])
+        X = encode_with(tuned_encoder, texts, progress, task="encode (fine-tuned)")
+        encoder_key = tuned_encoder.key
+        tuned["seconds"] = round(time.perf_counter() - started, 1)
+        del tuned_encoder
+    else:
+        (out_path / ADAPTER_FILE).unlink(missing_ok=True)  # a frozen retrain leaves no stale adapter
     meta = {"rows": len(texts), "data_sha256": _sha256_file(Path(labeled_csv)), "data_source": str(labeled_csv),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "taxonomy": None if tax is None else {"name": tax.name, "sha256": tax.sha256}}
     if command:
         meta["command"] = command
+    if adapter is not None:
+        meta["adapter"] = adapter
+    if fine_tune != "off":
+        meta["fine_tune"] = tuned
     if progress is not None:
         progress.start("cross-validate and fit", None)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThemeDataWarning)
             model = ThemeModel(head=head, features=features, **params).fit(X, labels, tax, texts=texts,
-                                                                          encoder_key=encoder.key, meta=meta)
+                                                                          encoder_key=encoder_key, meta=meta)
     finally:
         if progress is not None:
             progress.finish()
@@ -275,7 +352,8 @@ def train_from_csv(labeled_csv: str | Path, taxonomy: Any, out_dir: str | Path, 
     model.meta_["warnings"] = notes
     model.save(out_dir)
     return {"rows": len(texts), "labels": len(model.labels_), **model.cv_scores_,
-            "per_theme": model.cv_per_theme_, "warnings": notes}
+            "per_theme": model.cv_per_theme_, "warnings": notes,
+            **({"fine_tune": tuned} if fine_tune != "off" else {})}
 
 
 def _sha256_file(path: Path) -> str:

@@ -1,0 +1,403 @@
+"""Contrastive fine-tuning of the shared encoder for one team's themes (``train-themes --fine-tune``).
+
+SetFit's recipe on the project's encoder: low-rank adapters (peft LoRA) on the top layers of the
+shared encoder are trained so that sentences of the same theme move together and sentences of
+different themes apart (pairs scored by sentence-transformers' ``CosineSimilarityLoss``, target
+1 for a pair that shares a theme and 0 for one that shares none), then the usual head
+(:class:`~voiceminer.themes.trained.ThemeModel`) is fitted on the adapted vectors.
+
+Pairs are drawn inside class-balanced batches: each step picks ``batch_size / per_theme`` themes
+at random (rare themes as often as common ones) and ``per_theme`` sentences of each, encodes the
+batch once and scores every pair in it, so one forward pass serves ``n (n - 1) / 2`` pairs.
+
+The result is a small adapter delta saved in the themes model folder
+(``encoder_adapter.safetensors``: the LoRA ``A``/``B`` matrices, a few hundred KB) with its
+peft configuration in ``config.json``. At load (:func:`themes_encoder`) it is merged into a copy
+of the shared encoder's weights, so tagging costs one more plain encoder pass, and the adapted
+encoder's key (``<shared key>+lora@<adapter sha256>``) keys its cached vectors, so fine-tuned
+vectors never mix with the shared ones.
+
+:func:`compare_oof` measures whether fine-tuning pays on a given file: k folds (fixed seed), each
+fine-tuned on the other folds only, heads fitted on the same folds, and every theme's out-of-fold
+F1 for the frozen and the fine-tuned vectors. ``--fine-tune auto`` keeps whichever wins.
+
+>>> cfg = FineTuneConfig(epochs=0.5, batch_size=8, per_theme=4)
+>>> cfg.steps(100)
+7
+>>> pair_targets([["a"], ["a", "b"], ["c"]]).tolist()
+[1.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = [
+    "ADAPTER_FILE",
+    "DEFAULT_MODE",
+    "MODES",
+    "FineTuneConfig",
+    "compare_oof",
+    "fine_tune",
+    "pair_targets",
+    "save_adapter",
+    "themes_encoder",
+]
+
+ADAPTER_FILE = "encoder_adapter.safetensors"
+MODES = ("off", "on", "auto")
+# What train-themes does without --fine-tune (chosen by out-of-fold scores on the public sets: see the module doc).
+DEFAULT_MODE = "off"
+# The encoder's linear layers that get adapters (MPNet names; BERT names for the MiniLM base).
+TARGET_MODULES = ("attn.q", "attn.k", "attn.v", "attn.o", "intermediate.dense", "output.dense",
+                  "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense")
+
+
+@dataclass
+class FineTuneConfig:
+    """How much to train. Defaults fit 2,500 labeled sentences in well under 20 minutes on 2 cores
+    (see :mod:`voiceminer.themes.finetune` and ``scripts/train_themes_eval.py finetune``)."""
+
+    rank: int = 8              # LoRA rank
+    alpha: float = 16.0        # LoRA scale numerator (scale = alpha / rank)
+    top_layers: int = 4        # adapters on the top N transformer layers only: backward stops there
+    max_length: int = 48       # tokens per sentence while training (encoding keeps the encoder's 128)
+    epochs: float = 1.0        # sentences seen per labeled sentence
+    batch_size: int = 16       # sentences per step (every pair inside a step is scored)
+    per_theme: int = 4         # sentences of one theme per step
+    lr: float = 2e-4
+    warmup: float = 0.1        # share of steps with a rising learning rate
+    seed: int = 13
+    folds: int = 2             # folds of the out-of-fold comparison (--fine-tune auto)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def steps(self, n: int) -> int:
+        """Optimizer steps for ``n`` labeled sentences."""
+        return max(1, math.ceil(self.epochs * n / self.batch_size))
+
+    def lora(self, n_layers: int) -> dict[str, Any]:
+        """peft ``LoraConfig`` arguments (stored in the model folder, so a load rebuilds the same adapters)."""
+        top = max(1, min(self.top_layers, n_layers))
+        return {"r": int(self.rank), "lora_alpha": float(self.alpha), "lora_dropout": 0.0,
+                "target_modules": list(TARGET_MODULES), "layers_to_transform": list(range(n_layers - top, n_layers)),
+                "bias": "none"}
+
+
+def leaf_sets(label_sets: Sequence[Sequence[str]]) -> list[frozenset[str]]:
+    """Each row's most specific themes (a child stands for its parent); an unlabeled row is ``{""}``.
+
+    >>> sorted(leaf_sets([["delivery", "delivery.late"], []])[0]), leaf_sets([[]])[0]
+    (['delivery.late'], frozenset({''}))
+    """
+    out = []
+    for labels in label_sets:
+        leaves = {lab for lab in labels if not any(o.startswith(lab + ".") for o in labels)}
+        out.append(frozenset(leaves or {""}))
+    return out
+
+
+def pair_targets(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
+    """Targets of every pair (i < j, row-major) of a batch: 1.0 where the rows share a theme, else 0.0."""
+    leaves = leaf_sets(label_sets)
+    return np.array([float(bool(leaves[i] & leaves[j])) for i in range(len(leaves))
+                     for j in range(i + 1, len(leaves))], np.float32)
+
+
+def _batches(leaves: list[frozenset[str]], cfg: FineTuneConfig, steps: int) -> list[list[int]]:
+    """``steps`` class-balanced batches of row indices (fixed by ``cfg.seed``)."""
+    rng = np.random.default_rng(cfg.seed)
+    by_theme: dict[str, list[int]] = {}
+    for i, s in enumerate(leaves):
+        for lab in s:
+            by_theme.setdefault(lab, []).append(i)
+    themes = sorted(by_theme)
+    if len(themes) < 2:
+        raise ConfigError("fine-tuning needs at least two themes in the labeled file (pairs of different themes)")
+    k = max(2, min(len(themes), cfg.batch_size // max(cfg.per_theme, 1)))
+    out = []
+    for _ in range(steps):
+        rows: list[int] = []
+        for theme in rng.choice(themes, size=k, replace=False):
+            pool = by_theme[str(theme)]
+            rows += [int(i) for i in rng.choice(pool, size=min(cfg.per_theme, len(pool)), replace=False)]
+        out.append(list(dict.fromkeys(rows)))  # a row of two themes may come twice: keep it once
+    return out
+
+
+def _peft_model(model: Any, lora: dict[str, Any]) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(model, LoraConfig(**lora))
+
+
+def _n_layers(model: Any) -> int:
+    return int(model.config.num_hidden_layers)
+
+
+def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[str]],
+              cfg: FineTuneConfig | None = None, *, progress: Any = None,
+              task: str = "fine-tune encoder") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train LoRA adapters on a copy of ``encoder``'s model (a loaded
+    :class:`~voiceminer.models.encoder.SentenceEncoder`; it is left unchanged).
+
+    Returns ``(adapter state, lora config)``: the peft state dict (float32 CPU tensors) and the
+    ``LoraConfig`` arguments. ``progress`` is told each step.
+    """
+    import torch
+    from peft import get_peft_model_state_dict
+    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+    from transformers import get_linear_schedule_with_warmup
+
+    from ..models.encoder import encoder_text
+
+    cfg = cfg or FineTuneConfig()
+    if len(texts) != len(label_sets):
+        raise ConfigError(f"{len(texts)} texts but {len(label_sets)} label sets")
+    torch.manual_seed(cfg.seed)
+    leaves = leaf_sets(label_sets)
+    steps = cfg.steps(len(texts))
+    batches = _batches(leaves, cfg, steps)
+    lora = cfg.lora(_n_layers(encoder.model_))
+    model = _peft_model(copy.deepcopy(encoder.model_), lora)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr)
+    sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
+    loss_fn = CosineSimilarityLoss(model)  # the library's SetFit loss: MSE of cosine against 1 / 0
+    if progress is not None:
+        progress.start(task, steps)
+    try:
+        for rows in batches:
+            batch = encoder.tokenizer_([encoder_text(texts[i]) for i in rows], padding=True, truncation=True,
+                                       max_length=cfg.max_length, return_tensors="pt")
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # the encoder's own mean pooling
+            i, j = np.triu_indices(len(rows), 1)
+            target = torch.from_numpy(pair_targets([sorted(leaves[r]) for r in rows]))
+            loss = loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            if progress is not None:
+                progress.advance(1)
+    finally:
+        if progress is not None:
+            progress.finish()
+    state = {k: v.detach().float().contiguous().clone() for k, v in get_peft_model_state_dict(model).items()}
+    return state, lora
+
+
+def merged_model(base_model: Any, state: dict[str, Any], lora: dict[str, Any]) -> Any:
+    """A copy of ``base_model`` with the adapters ``state`` merged into its weights (peft's merge)."""
+    from peft import set_peft_model_state_dict
+
+    model = _peft_model(copy.deepcopy(base_model), lora)
+    result = set_peft_model_state_dict(model, state)
+    unexpected = [k for k in getattr(result, "unexpected_keys", []) if "lora_" in k]
+    if unexpected:
+        raise ConfigError(f"the adapter names layers the encoder lacks: {unexpected[:3]}")
+    return model.merge_and_unload().eval()
+
+
+def adapted(encoder: Any, state: dict[str, Any], lora: dict[str, Any], key: str) -> Any:
+    """A :class:`~voiceminer.models.encoder.SentenceEncoder` like ``encoder`` whose weights carry the
+    adapters, under ``key``."""
+    from ..models.encoder import SentenceEncoder
+
+    enc = SentenceEncoder(encoder.artifact, threads=encoder.threads)
+    enc.tokenizer_, enc.dim = encoder.tokenizer_, encoder.dim
+    enc.model_ = merged_model(encoder.model_, state, lora)
+    enc.key_ = key
+    return enc
+
+
+def adapter_key(base_key: str, sha256: str) -> str:
+    """The adapted encoder's key: the shared encoder's plus the adapter file's hash.
+
+    >>> adapter_key("voiceminer-shared@eff796e22c30", "ab" * 32)
+    'voiceminer-shared@eff796e22c30+lora@abababababab'
+    """
+    return f"{base_key}+lora@{sha256[:12]}"
+
+
+def save_adapter(folder: str | Path, state: dict[str, Any], lora: dict[str, Any], base_key: str,
+                 cfg: FineTuneConfig) -> dict[str, Any]:
+    """Write the adapter into ``folder``; return the ``adapter`` entry of its config.json."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ADAPTER_FILE
+    save_file(dict(sorted(state.items())), str(path))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"file": ADAPTER_FILE, "sha256": sha, "base_encoder_key": base_key, "encoder_key": adapter_key(base_key, sha),
+            "lora": lora, "training": {k: v for k, v in asdict(cfg).items() if k != "extra"} | cfg.extra,
+            "library": "peft"}
+
+
+def load_adapter(folder: str | Path, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The adapter state of a themes model folder and its file's sha256 (checked against ``spec``)."""
+    from safetensors.torch import load_file
+
+    path = Path(folder) / str(spec.get("file", ADAPTER_FILE))
+    if not path.is_file():
+        raise ConfigError(f"{folder}: the themes model was fine-tuned but its adapter {path.name} is missing")
+    raw = path.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    if spec.get("sha256") and sha != spec["sha256"]:
+        raise ConfigError(f"{path}: sha256 does not match config.json; the model folder was altered")
+    return load_file(str(path)), sha
+
+
+def adapter_spec(folder: str | Path) -> dict[str, Any] | None:
+    """The ``adapter`` entry of a themes model folder's config.json (None: a frozen-encoder model)."""
+    path = Path(folder) / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # ThemeModel.load reports a missing or broken config with its own message
+    return config.get("adapter") or None
+
+
+@lru_cache(maxsize=2)
+def _themes_encoder(folder: str, sha: str, base: Any) -> Any:  # (folder, adapter sha, shared encoder): cache key
+    spec = adapter_spec(folder) or {}
+    state, _ = load_adapter(folder, spec)
+    return adapted(base, state, spec["lora"], adapter_key(base.key, sha))
+
+
+def themes_encoder(folder: str | Path, encoder: Any) -> Any:
+    """The encoder a themes model reads: ``encoder`` itself, or for a fine-tuned model a copy with the
+    model's adapter merged (cached per process). Refuses an adapter trained on another shared encoder."""
+    spec = adapter_spec(folder)
+    if spec is None:
+        return encoder
+    if spec.get("base_encoder_key") != encoder.key:
+        raise ConfigError(f"{folder} was fine-tuned from encoder {spec.get('base_encoder_key')!r} but the loaded "
+                          f"shared encoder is {encoder.key!r}; retrain it with `voiceminer train-themes --fine-tune`")
+    _, sha = load_adapter(folder, spec)
+    return _themes_encoder(str(Path(folder).resolve()), sha, encoder)
+
+
+def encode_with(encoder: Any, texts: Sequence[str], progress: Any = None, task: str = "encode",
+                chunk: int = 128) -> np.ndarray:
+    """Normalised vectors of ``texts`` by ``encoder``, telling ``progress`` chunk by chunk."""
+    from ..models.encoder import l2_normalise
+
+    out = np.zeros((len(texts), encoder.dim), np.float32)
+    if progress is not None:
+        progress.start(task, len(texts))
+    try:
+        for start in range(0, len(texts), chunk):
+            part = list(texts[start:start + chunk])
+            out[start:start + len(part)] = encoder.encode(part)
+            if progress is not None:
+                progress.advance(len(part))
+    finally:
+        if progress is not None:
+            progress.finish()
+    return l2_normalise(out)
+
+
+# ---- out-of-fold comparison -----------------------------------------------------------------
+def _folds(label_sets: Sequence[Sequence[str]], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    leaves = leaf_sets(label_sets)
+    n = len(leaves)
+    if all(len(s) == 1 for s in leaves):
+        y = np.array([next(iter(s)) for s in leaves])
+        if np.unique(y, return_counts=True)[1].min() >= k:
+            return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), y))
+    return list(KFold(k, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+def oof_scores(labels: list[str], gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
+               single: bool) -> dict[str, Any]:
+    """The headline score (single-label: macro-F1 over the leaf themes; multi-label: micro-F1) and each
+    theme's precision, recall, F1 and support, from label sets (parents included)."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    from .trained import leaf_columns
+
+    Y = np.array([[lab in g for lab in labels] for g in gold], np.int8)
+    P = np.array([[lab in p for lab in labels] for p in pred], np.int8)
+    prec, rec, f1, support = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+    per = {lab: {"precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
+                 "f1": round(float(f1[j]), 4), "support": int(support[j])} for j, lab in enumerate(labels)}
+    if single:
+        leaf = leaf_columns(labels)
+        score = float(f1_score(Y[:, leaf].argmax(1), P[:, leaf].argmax(1), average="macro",
+                               labels=sorted(set(Y[:, leaf].argmax(1).tolist())), zero_division=0))
+        metric = "macro_f1"
+    else:
+        score, metric = float(f1_score(Y, P, average="micro", zero_division=0)), "micro_f1"
+    return {metric: round(score, 4), "per_theme": per}
+
+
+def compare_oof(encoder: Any, frozen: np.ndarray, texts: Sequence[str], label_sets: Sequence[Sequence[str]],
+                cfg: FineTuneConfig | None = None, *, head_params: dict[str, Any] | None = None,
+                progress: Any = None) -> dict[str, Any]:
+    """Out-of-fold frozen vs fine-tuned on one labeled file: ``cfg.folds`` folds (seed ``cfg.seed``);
+    for each, adapters fine-tuned on the other folds, and the head fitted there on the frozen
+    (``frozen``: normalised shared vectors of ``texts``) and on the adapted vectors, then scored on the
+    fold. Returns both arms' headline score and per-theme scores, the winner and the seconds taken."""
+    from .trained import ThemeModel, expand_parents
+
+    cfg = cfg or FineTuneConfig()
+    started = time.perf_counter()
+    sets = expand_parents(label_sets)
+    labels = sorted({lab for s in sets for lab in s})
+    single = all(len(s) == 1 for s in leaf_sets(label_sets)) and all(label_sets)
+    pred: dict[str, list[list[str]]] = {"frozen": [[] for _ in texts], "fine_tuned": [[] for _ in texts]}
+    splits = _folds(label_sets, cfg.folds, cfg.seed)
+    for f, (tr, va) in enumerate(splits, 1):
+        tr_texts, va_texts = [texts[i] for i in tr], [texts[i] for i in va]
+        tr_sets = [list(label_sets[i]) for i in tr]
+        state, lora = fine_tune(encoder, tr_texts, tr_sets, cfg, progress=progress,
+                                task=f"fold {f}/{len(splits)}: fine-tune")
+        enc = adapted(encoder, state, lora, adapter_key(encoder.key, f"fold{f}"))
+        X = encode_with(enc, [texts[i] for i in np.concatenate([tr, va])], progress,
+                        task=f"fold {f}/{len(splits)}: encode")
+        for arm, Xtr, Xva in (("frozen", frozen[tr], frozen[va]), ("fine_tuned", X[:len(tr)], X[len(tr):])):
+            head = ThemeModel(**(head_params or {})).fit(Xtr, tr_sets, texts=tr_texts)
+            for i, p in zip(va, head.predict(Xva, va_texts)):
+                pred[arm][i] = p
+        del enc
+    out = {arm: oof_scores(labels, sets, pred[arm], single) for arm in pred}
+    metric = "macro_f1" if single else "micro_f1"
+    winner = "fine_tuned" if out["fine_tuned"][metric] > out["frozen"][metric] else "frozen"
+    return {"folds": len(splits), "seed": cfg.seed, "metric": metric, **out, "winner": winner,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def comparison_lines(result: dict[str, Any]) -> list[str]:
+    """A printable table of :func:`compare_oof`'s result: headline, then each theme, frozen -> fine-tuned."""
+    metric = result["metric"]
+    fz, ft = result["frozen"], result["fine_tuned"]
+    head = (f"out-of-fold ({result['folds']} folds, seed {result['seed']}) {metric}: frozen {fz[metric]:.3f}, "
+            f"fine-tuned {ft[metric]:.3f} -> {result['winner'].replace('_', '-')} ({result['seconds']:.0f} s)")
+    lines = [head]
+    themes = sorted(fz["per_theme"], key=lambda t: (fz["per_theme"][t]["f1"], t))
+    width = max([len(t) for t in themes] + [5])
+    lines.append(f"  {'theme':<{width}}  F1 frozen  fine-tuned   rows")
+    for t in themes:
+        a, b = fz["per_theme"][t], ft["per_theme"].get(t, {"f1": 0.0})
+        lines.append(f"  {t:<{width}}  {a['f1']:>9.3f}  {b['f1']:>10.3f}  {a['support']:>5}")
+    return lines

@@ -230,20 +230,50 @@ def train_themes(ctx: typer.Context,
                                                               "sentence vector (default: chosen by "
                                                               "cross-validation from 1, 0.5, 2); 0 trains on "
                                                               "the vector alone."),
+                 fine_tune: Optional[str] = typer.Option(
+                     None, "--fine-tune", metavar="auto|on|off",
+                     help="Fine-tune the shared encoder on the labeled file first: low-rank (LoRA) adapters "
+                          "trained contrastively on pairs of same-theme and different-theme sentences "
+                          "(SetFit-style), then the head on the adapted vectors. The adapter (a few hundred "
+                          "KB) is saved in --out and merged when tag/mine load the model; its vectors are "
+                          "cached under their own encoder key. 'auto' first compares frozen and fine-tuned "
+                          "out of fold (k folds inside the file, fixed seed), prints each theme's F1 for both "
+                          "and keeps the winner (about 3x the time of 'on'). About 5-15 minutes for 2,500 "
+                          "sentences on 2 cores with 'on'. Default: off (see the README for the measured "
+                          "comparison)."),
+                 fine_tune_epochs: Optional[float] = typer.Option(
+                     None, "--fine-tune-epochs", min=0.05, help="Fine-tuning length: sentences seen per labeled "
+                     "sentence (default 1)."),
+                 fine_tune_folds: Optional[int] = typer.Option(
+                     None, "--fine-tune-folds", min=2, max=10, help="Folds of --fine-tune auto's comparison "
+                     "(default 2)."),
                  as_json: bool = JsonOpt) -> None:
     """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
 
     def work(settings: Settings, out_: Printer) -> Any:
         import shlex
+        import time
 
         from ..errors import ConfigError
+        from ..themes.finetune import DEFAULT_MODE, MODES, FineTuneConfig, comparison_lines
 
+        started = time.perf_counter()
         if labeled is None and not from_store:
             raise ConfigError("give --labeled FILE, --from-store, or both")
+        mode = fine_tune or ("off" if from_store else DEFAULT_MODE)
+        if mode not in MODES:
+            raise ConfigError(f"--fine-tune must be one of {', '.join(MODES)}, got {mode!r}")
+        if from_store and mode != "off":
+            raise ConfigError("--fine-tune works with --labeled alone (not yet with --from-store)")
+        defaults = FineTuneConfig()
+        ft_config = FineTuneConfig(epochs=fine_tune_epochs or defaults.epochs, folds=fine_tune_folds or defaults.folds)
         command = shlex.join(["voiceminer", "train-themes", *(["--labeled", str(labeled)] if labeled else []),
                               *(["--from-store", "--holdout", str(holdout)] if from_store else []), "--out", str(out),
                               *(["--taxonomy", str(taxonomy)] if taxonomy else []),
-                              *(["--lexical-weight", str(lexical)] if lexical is not None else [])])
+                              *(["--lexical-weight", str(lexical)] if lexical is not None else []),
+                              *(["--fine-tune", mode] if fine_tune else []),
+                              *(["--fine-tune-epochs", str(fine_tune_epochs)] if fine_tune_epochs else []),
+                              *(["--fine-tune-folds", str(fine_tune_folds)] if fine_tune_folds else [])])
         if from_store:
             from ..triage.learn import train_from_corrections
 

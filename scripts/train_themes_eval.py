@@ -414,13 +414,13 @@ def trained_fine_tune() -> None:
         if "--no-val" in sys.argv:
             continue
         vt, vy = va[f"{key}_t"], labels_of(va[f"{key}_y"])
-        t = time.time()
+        t, c = time.time(), time.process_time()
         state, lora = fine_tune(encoder(), texts, labels, cfg)
-        t_ft = time.time() - t
+        t_ft, c_ft = time.time() - t, time.process_time() - c
         enc = adapted(encoder(), state, lora, adapter_key(encoder().key, "eval"))
-        t = time.time()
+        t, c = time.time(), time.process_time()
         Xt = encode_with(enc, texts)
-        t_enc = time.time() - t
+        t_enc, c_enc = time.time() - t, time.process_time() - c
         Xv = encode_with(enc, vt)
         for arm, A, B in (("frozen", X, features(vt, "mean")), ("fine-tuned", Xt, Xv)):
             m = ThemeModel().fit(A, labels, texts=texts)
@@ -428,8 +428,9 @@ def trained_fine_tune() -> None:
             score = (multilabel_micro_f1(vy, pred) if multi else macro_f1([y[0] for y in vy], [p[0] for p in pred]))
             print(f"  val {name} {arm}: {'micro' if multi else 'macro'}-F1 {score:.4f} (cv {m.cv_scores_})",
                   flush=True)
-        print(f"  fine-tune {t_ft:.0f} s for {len(texts)} rows ({cfg.steps(len(texts))} steps), encode "
-              f"{t_enc:.0f} s", flush=True)
+        print(f"  fine-tune {t_ft:.0f} s wall / {c_ft:.0f} s CPU for {len(texts)} rows ({cfg.steps(len(texts))} "
+              f"steps), encode them {t_enc:.0f} s wall / {c_enc:.0f} s CPU (CPU / 2: the wall time on 2 idle cores)",
+              flush=True)
 
 
 def lexical_block(tr: dict, va: dict, fix) -> None:

@@ -234,8 +234,8 @@ def train_themes(ctx: typer.Context,
                      None, "--fine-tune", metavar="auto|on|off",
                      help="Fine-tune the shared encoder on the labeled file first: low-rank (LoRA) adapters "
                           "trained contrastively on pairs of same-theme and different-theme sentences "
-                          "(SetFit-style), then the head on the adapted vectors. The adapter (a few hundred "
-                          "KB) is saved in --out and merged when tag/mine load the model; its vectors are "
+                          "(SetFit-style), then the head on the adapted vectors. The adapter (about 2 MB "
+                          "at rank 8) is saved in --out and merged when tag/mine load the model; its vectors are "
                           "cached under their own encoder key. 'auto' first compares frozen and fine-tuned "
                           "out of fold (k folds inside the file, fixed seed), prints each theme's F1 for both "
                           "and keeps the winner (about 3x the time of 'on'). About 5-15 minutes for 2,500 "

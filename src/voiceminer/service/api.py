@@ -1,5 +1,9 @@
 """The JSON API under ``/api``: the data of every page, for scripts (bearer tokens) and the UI's own JS.
 
+The hot reads (queue, case, search) run on the event loop: each is a few indexed queries, and a hop
+to the thread pool and back costs a scheduler wakeup or two, which on a busy 2-core machine is most
+of a request's time. Everything slower (exports, writes, login's password hash) runs in the pool.
+
 Reads need a viewer, case changes a triager, users and teams an admin. Lists are cursor-paginated:
 pass the ``next_cursor`` of one page as ``cursor`` to get the next.
 """
@@ -82,7 +86,7 @@ def me(user: Reader) -> dict[str, Any]:
 
 
 @router.get("/queue", summary="Cases, most urgent first (priority, then due time)")
-def queue(request: Request, user: Reader, status: str | None = Status,
+async def queue(request: Request, user: Reader, status: str | None = Status,
           priority: str | None = Priority, team: str | None = None,
           assignee: str | None = Query(None, description="a user name; '-' for unassigned"),
           theme: str | None = None, overdue: bool | None = None, channel: str | None = None,
@@ -96,7 +100,7 @@ def queue(request: Request, user: Reader, status: str | None = Status,
 
 @router.get("/cases/{case_id}", summary="A case with its comment, evidence, the customer's other comments "
                                           "and history")
-def case(request: Request, case_id: int, user: Reader) -> dict[str, Any]:
+async def case(request: Request, case_id: int, user: Reader) -> dict[str, Any]:
     return _json(triage.case_detail(ctx(request).store, case_id))
 
 
@@ -126,7 +130,7 @@ def case_history(request: Request, case_id: int, user: Reader) -> list[dict[str,
 
 
 @router.get("/search", summary="Full-text search of comments, with the queue's filters")
-def search(request: Request, user: Reader, q: str = Query(..., min_length=1, max_length=200),
+async def search(request: Request, user: Reader, q: str = Query(..., min_length=1, max_length=200),
            status: str | None = Status, priority: str | None = Priority, team: str | None = None,
            assignee: str | None = None, theme: str | None = None, overdue: bool | None = None,
            channel: str | None = None, period: str | None = Period, since: str | None = None,

@@ -29,7 +29,7 @@ from ..config import Settings
 from ..errors import ConflictError, StoreError, TriageError, VoiceMinerError
 from ..storage import Store
 from .auth import CurrentUser, NotAuthenticated, ServiceContext, ctx, wants_json
-from .security import BodyLimit, LoginLimiter, SecurityHeaders, Sessions, install_secret
+from .security import BodyLimit, LoginLimiter, SecurityHeaders, ServerTiming, Sessions, install_secret
 
 SETTINGS_ENV = "VOICEMINER_SERVICE_SETTINGS"  # the settings, as JSON, handed to worker processes
 HERE = Path(__file__).parent
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, store: Store | None = None, secret: bytes 
                                   limiter=limiter or LoginLimiter(store), templates=_templates(),
                                   labels=_labels(settings))
     app.add_middleware(BodyLimit)
+    app.add_middleware(ServerTiming)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
     _errors(app)
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,11 +134,16 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
         have = {r.comment_id for r in conn.execute(sa.select(t.cases.c.comment_id))} if comment_ids is None else \
             {r.comment_id for r in conn.execute(sa.select(t.cases.c.comment_id)
                                                 .where(t.cases.c.comment_id.in_(list(comment_ids))))}
+        routes: dict[tuple[str | None, str | None], int | None] = {}  # (theme, cause) -> team, for this call
+        events = []
         for cid, info in candidates.items():
             if cid in have or not case_rule(info["complaint"], info["cues"], settings):
                 continue
             priority = (info["complaint"] or {}).get("priority") or "low"
-            team_id = _route(conn, settings, info["theme"], info["cause"])
+            route = (info["theme"], info["cause"])
+            if route not in routes:
+                routes[route] = _route(conn, settings, *route)
+            team_id = routes[route]
             assignee = _next_member(conn, team_id) if team_id is not None else None
             row = {"comment_id": cid, "status": "new", "priority": priority,
                    "priority_score": float((info["complaint"] or {}).get("priority_score") or 0.0),
@@ -147,11 +153,13 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
                    "root_cause": info["cause"], "team_id": team_id, "assignee_id": assignee, "opened_at": now,
                    "due_at": now + timedelta(hours=settings.sla_hours[priority]), "updated_at": now,
                    "run_id": run_id, "version": 1}
-            result = conn.execute(insert_ignore(conn, t.cases).values(**row))
-            if result.rowcount:
-                case_id = conn.execute(sa.select(t.cases.c.id).where(t.cases.c.comment_id == cid)).scalar_one()
-                _event(conn, case_id, None, now, "status", None, "new")
+            case_id = conn.execute(insert_ignore(conn, t.cases).values(**row).returning(t.cases.c.id)).scalar()
+            if case_id is not None:  # None: another writer opened it meanwhile
+                events.append({"case_id": case_id, "user_id": None, "at": now, "field": "status", "old": None,
+                               "new": "new"})
                 opened += 1
+        if events:
+            conn.execute(t.case_events.insert(), events)
     escalate_overdue(store, settings, now)
     return opened
 
@@ -390,9 +398,20 @@ def count_cases(store: Store, filt: CaseFilter | None = None, now: datetime | No
         return int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
 
 
-def get_case(store: Store, case_id: int, now: datetime | None = None) -> Case:
-    with store.engine.connect() as conn:
-        row = conn.execute(_base_query().where(t.cases.c.id == case_id)).mappings().first()
+@contextmanager
+def reading(store: Store, conn: Connection | None = None) -> Iterator[Connection]:
+    """``conn`` when given (several reads of one page share a connection: on PostgreSQL each checkout
+    costs round trips), else a connection of the store's pool for this block."""
+    if conn is not None:
+        yield conn
+        return
+    with store.engine.connect() as fresh:
+        yield fresh
+
+
+def get_case(store: Store, case_id: int, now: datetime | None = None, *, conn: Connection | None = None) -> Case:
+    with reading(store, conn) as db:
+        row = db.execute(_base_query().where(t.cases.c.id == case_id)).mappings().first()
     if row is None:
         raise NotFoundError(f"no case {case_id}")
     return _case(row, now or utcnow())
@@ -404,14 +423,14 @@ def case_for_comment(store: Store, comment_id: str) -> Case | None:
     return get_case(store, int(found)) if found is not None else None
 
 
-def history(store: Store, case_id: int) -> list[dict[str, Any]]:
+def history(store: Store, case_id: int, *, conn: Connection | None = None) -> list[dict[str, Any]]:
     """The case's audit log, oldest first: when, who (None: the system), field, from, to."""
     e = t.case_events.c
     query = (sa.select(e.at, e.field, e.old, e.new, t.users.c.name.label("user"))
              .outerjoin(t.users, t.users.c.id == e.user_id).where(e.case_id == case_id).order_by(e.id))
-    with store.engine.connect() as conn:
+    with reading(store, conn) as db:
         return [{"at": as_utc(r.at).isoformat(), "user": r.user, "field": r.field, "from": r.old, "to": r.new}
-                for r in conn.execute(query)]
+                for r in db.execute(query)]
 
 
 def _event(conn: Connection, case_id: int, user_id: int | None, at: datetime, field_: str, old: Any,

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
 from ..storage import Store
 from ..storage import schema as t
 from ..storage.store import as_utc
-from .cases import get_case, history
+from .cases import get_case, history, reading
 
 CUSTOMER_KEYS = ("customer_id", "customer", "user_id", "account_id", "email")
 
@@ -22,8 +23,8 @@ def case_detail(store: Store, case_id: int, now: datetime | None = None) -> dict
     """The case, its comment with sentences and highlight spans (theme, cause evidence, need, cue,
     complaint), the customer's other comments (linked by a customer id in the comment's metadata)
     and the audit log."""
-    case = get_case(store, case_id, now)
-    with store.engine.connect() as conn:
+    with store.engine.connect() as conn:  # one connection for the page's reads
+        case = get_case(store, case_id, now, conn=conn)
         comment = conn.execute(sa.select(t.comments, customer_key(conn.dialect.name).label("customer_key"))
                                .where(t.comments.c.id == case.comment_id)).mappings().first()
         if comment is None:
@@ -32,9 +33,10 @@ def case_detail(store: Store, case_id: int, now: datetime | None = None) -> dict
             sa.select(t.sentences).where(t.sentences.c.comment_id == case.comment_id).order_by(t.sentences.c.idx))]
         anns = list(conn.execute(sa.select(t.annotations).where(
             t.annotations.c.comment_id == case.comment_id)).mappings())
+        others = other_comments(store, comment, conn=conn)
+        events = history(store, case_id, conn=conn)
     return {"case": case.as_dict(), "comment": _comment(comment), "sentences": sentences,
-            "highlights": highlights(anns), "other_comments": other_comments(store, comment),
-            "history": history(store, case_id)}
+            "highlights": highlights(anns), "other_comments": others, "history": events}
 
 
 def _comment(row: Any) -> dict[str, Any]:
@@ -94,15 +96,16 @@ def customer_key(dialect: str) -> sa.ColumnElement:
     return sa.literal_column("(CASE " + " ".join(whens) + " END)", sa.String)
 
 
-def other_comments(store: Store, comment: Any, limit: int = 20) -> list[dict[str, Any]]:
+def other_comments(store: Store, comment: Any, limit: int = 20, *,
+                   conn: Connection | None = None) -> list[dict[str, Any]]:
     """The same customer's other comments, newest first (empty when no customer id links them).
 
     ``comment`` is a comments row; one read with its ``customer_key`` (as :func:`case_detail` does)
     saves a query."""
     cm = t.comments.c
-    with store.engine.connect() as conn:
-        key = customer_key(conn.dialect.name)
-        value = comment.get("customer_key") if "customer_key" in comment else conn.execute(
+    with reading(store, conn) as db:
+        key = customer_key(db.dialect.name)
+        value = comment.get("customer_key") if "customer_key" in comment else db.execute(
             sa.select(key).where(cm.id == comment["id"])).scalar()
         if value is None:
             return []
@@ -111,4 +114,4 @@ def other_comments(store: Store, comment: Any, limit: int = 20) -> list[dict[str
                  .where(key == value, cm.id != comment["id"])
                  .order_by(key, cm.created_at.desc()).limit(limit))
         return [{**_comment(r), "case_id": r["case_id"], "case_status": r["case_status"]}
-                for r in conn.execute(query).mappings()]
+                for r in db.execute(query).mappings()]

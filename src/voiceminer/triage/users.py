@@ -217,6 +217,13 @@ def get_team(store: Store, name_or_id: str | int) -> Team:
 
 
 def list_teams(store: Store) -> list[Team]:
+    """Every team with its lead and members, in two reads (the queue and case pages list them)."""
+    lead = t.users.alias("lead")
     with store.engine.connect() as conn:
-        ids = [r.id for r in conn.execute(sa.select(t.teams.c.id).order_by(t.teams.c.name))]
-    return [get_team(store, int(i)) for i in ids]
+        teams = conn.execute(sa.select(t.teams.c.id, t.teams.c.name, lead.c.name.label("lead"))
+                             .outerjoin(lead, lead.c.id == t.teams.c.lead_id).order_by(t.teams.c.name)).all()
+        members: dict[int, list[str]] = {}
+        for r in conn.execute(sa.select(t.team_members.c.team_id, t.users.c.name)
+                              .join(t.users, t.users.c.id == t.team_members.c.user_id).order_by(t.users.c.name)):
+            members.setdefault(int(r.team_id), []).append(r.name)
+    return [Team(int(r.id), r.name, r.lead, tuple(members.get(int(r.id), ()))) for r in teams]

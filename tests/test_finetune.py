@@ -13,8 +13,14 @@ from voiceminer import jobs
 from voiceminer.cli.main import app
 from voiceminer.config import Settings
 from voiceminer.errors import ConfigError
-from voiceminer.themes.finetune import (ADAPTER_FILE, FineTuneConfig, _batches, compare_oof, leaf_sets,
-                                        pair_targets, themes_encoder)
+from voiceminer.themes.finetune import (
+    ADAPTER_FILE,
+    FineTuneConfig,
+    _batches,
+    leaf_sets,
+    pair_targets,
+    themes_encoder,
+)
 
 runner = CliRunner()
 
@@ -113,16 +119,24 @@ def test_fine_tune_then_tag_with_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.models
-def test_compare_oof_scores_both_arms_per_theme() -> None:
+def test_auto_compares_out_of_fold_and_keeps_the_winner(tmp_path: Path) -> None:
     from voiceminer.models.shared import SharedModel
     from voiceminer.pipeline.encode import load_shared
+    from voiceminer.themes import train_from_csv
 
     shared = load_shared(str(SharedModel().artifact))
-    texts = [t for texts in LABELED.values() for t in texts]
-    labels = [[theme] for theme, rows in LABELED.items() for _ in rows]
-    frozen = shared.encoder_.encode(texts, normalize=True)
+    labeled = tmp_path / "l.csv"
+    labeled.write_text("text,themes\n" + "".join(f"{t},{theme}\n" for theme, texts in LABELED.items() for t in texts),
+                       encoding="utf-8")
     cfg = FineTuneConfig(epochs=1, batch_size=6, per_theme=2, max_length=12, top_layers=1, folds=2)
-    result = compare_oof(shared.encoder_, frozen, texts, labels, cfg, head_params={"lexical": 0.0, "C": 1.0})
-    assert result["metric"] == "macro_f1" and result["folds"] == 2
-    assert set(result["frozen"]["per_theme"]) == set(result["fine_tuned"]["per_theme"]) >= set(LABELED)
-    assert result["frozen"]["macro_f1"] > 0.5 and result["winner"] in ("frozen", "fine_tuned")
+    metrics = train_from_csv(labeled, None, tmp_path / "m", shared.encoder_, fine_tune="auto", fine_tune_config=cfg,
+                             lexical=0.0, C=1.0)
+    comparison = metrics["fine_tune"]["comparison"]
+    assert comparison["metric"] == "macro_f1" and comparison["folds"] == 2 and comparison["seed"] == cfg.seed
+    assert set(comparison["frozen"]["per_theme"]) == set(comparison["fine_tuned"]["per_theme"]) >= set(LABELED)
+    assert comparison["frozen"]["macro_f1"] > 0.5
+    used = comparison["winner"] == "fine_tuned"
+    assert metrics["fine_tune"]["used"] is used and (tmp_path / "m" / ADAPTER_FILE).exists() is used
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert (config["encoder_key"] == shared.encoder_.key) is not used
+    assert "Out of fold (2 folds" in (tmp_path / "m" / "MODEL_CARD.md").read_text(encoding="utf-8")

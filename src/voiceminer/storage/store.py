@@ -130,6 +130,7 @@ class Store:
         ids = [i.id for i in items if isinstance(i, Comment)]
         now = utcnow()
         with self.engine.begin() as conn:
+            write_lock(conn, _INGEST_LOCK)  # two jobs ingesting the same rows: the second sees the first's
             existing = self._existing_texts(conn, ids)
             new_rows, ledger = [], []
             for item in items:
@@ -271,6 +272,10 @@ def write_analysis(conn: Connection, run_id: str, pipeline: str, results: Sequen
     ids = [r.comment_id for r in results]
     if not ids:
         return
+    if conn.dialect.name == "postgresql":  # a second writer of these comments waits here, then replaces
+        for chunk in _chunks(sorted(ids), 500):  # (SQLite: the DELETE below takes the one write lock)
+            conn.execute(sa.select(t.comments.c.id).where(t.comments.c.id.in_(chunk)).order_by(t.comments.c.id)
+                         .with_for_update(key_share=True))
     for table in (t.annotations, t.sentences, t.analyses):
         for chunk in _chunks(ids, 500):
             conn.execute(table.delete().where(table.c.comment_id.in_(chunk)))
@@ -283,6 +288,19 @@ def write_analysis(conn: Connection, run_id: str, pipeline: str, results: Sequen
     now = utcnow()
     conn.execute(t.analyses.insert(), [
         {"comment_id": i, "pipeline": pipeline, "run_id": run_id, "analysed_at": now} for i in ids])
+
+
+_INGEST_LOCK = 0x766D5F696E676573  # PostgreSQL advisory lock key of ingestion
+
+
+def write_lock(conn: Connection, key: int) -> None:
+    """Hold a write lock until ``conn``'s transaction ends, before its first read: PostgreSQL's advisory
+    lock ``key``, or SQLite's one write lock taken up front (the driver would begin the transaction only
+    at the first write, after the reads it depends on)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _make_engine(url: str) -> Engine:

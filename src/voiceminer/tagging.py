@@ -104,7 +104,8 @@ def tag(settings: Settings, inputs: Sequence[str | Path], out: str | Path, *, ta
     from .jobs import NullProgress, batched
 
     context = StageContext(taxonomy=taxonomy or settings.taxonomy, themes_model=themes_model or settings.themes_model,
-                           models_dir=settings.models_dir, shared_model=settings.shared_model)
+                           models_dir=settings.models_dir, shared_model=settings.shared_model,
+                           backend=settings.backend)
     pipeline = Pipeline.from_names(TAG_PIPELINE, context)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,8 @@ EngineOpt = typer.Option("local", "--engine", help="Where the analysis runs: loc
                                                   "(work units claimed by the workers of a Dask cluster).")
 SchedulerOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it "
                                                        "--engine dask starts a local cluster.")
+BackendOpt = typer.Option(None, "--backend", help="How the shared model's encoders run: torch, onnx (ONNX "
+                                                   "Runtime fp32) or onnx-int8 (setting `backend`).")
 WorkersOpt = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster (one thread each).")
 
 
@@ -48,9 +50,11 @@ def main_options(
                                                                      "periods (default UTC)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Comments per batch (default 256)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    backend: Optional[str] = BackendOpt,
 ) -> None:
     ctx.obj = {"settings_args": dict(config_path=config, overrides={
-        "data_dir": data_dir, "database_url": database_url, "timezone": timezone, "batch_size": batch_size}),
+        "data_dir": data_dir, "database_url": database_url, "timezone": timezone, "batch_size": batch_size,
+        "backend": backend}),
         "quiet": quiet}
 
 
@@ -307,14 +311,18 @@ def evaluate(ctx: typer.Context,
              models: Optional[Path] = typer.Option(None, help="Models folder (default ./models)."),
              only: Optional[str] = typer.Option(None, help="Comma-separated groups: sentiment, binary, themes, "
                                                            "discovery."),
+             backend: Optional[str] = BackendOpt,
              as_json: bool = JsonOpt) -> None:
     """Every model on the validation splits, beside VADER and frozen encoder + logistic regression."""
 
     def work(settings: Settings, out: Printer) -> Any:
         from ..evaluation.evaluate import evaluate as run_evaluation, format_table
 
+        chosen = settings.with_(backend=backend) if backend else settings
         rows = run_evaluation(datasets, models or settings.models_dir, settings.data_dir / "cache" / "eval-vectors",
-                              only.split(",") if only else None, log=out.line, shared_model=settings.shared_model)
+                              only.split(",") if only else None, log=out.line, shared_model=settings.shared_model,
+                              backend=chosen.backend)
+        out.line(f"backend: {chosen.backend}")
         out.line(format_table(rows))
         return [r.as_dict() for r in rows]
 

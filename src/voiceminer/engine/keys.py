@@ -43,7 +43,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
 
     digest = hashlib.sha256()
     digest.update(json.dumps({
-        "pipeline": list(settings.pipeline), "shared_model": settings.shared_model,
+        "pipeline": list(settings.pipeline), "shared_model": settings.shared_model, "backend": settings.backend,
         "models_dir": str(settings.models_dir or models_dir()), "taxonomy": str(settings.taxonomy or ""),
         "themes_model": str(settings.themes_model or ""), "libraries": _versions(_LIBRARIES)}).encode())
     package = Path(package_init).parent

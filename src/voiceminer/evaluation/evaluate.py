@@ -108,13 +108,14 @@ class Evaluator:
 
     def __init__(self, root: Path | None = None, models_dir: Path | None = None,
                  cache_dir: Path | None = None, log: Callable[[str], None] = lambda s: None,
-                 shared_model: str | None = None, skip_baseline: Sequence[str] = ()) -> None:
+                 shared_model: str | None = None, skip_baseline: Sequence[str] = (), backend: str = "torch") -> None:
         from .product import cache_factory
 
         self.skip_baseline = set(skip_baseline)  # tasks whose frozen-encoder + LR baseline is not run
         self.root = ds.datasets_root(root)
         self.models_dir = models_dir
         self.shared_model = shared_model
+        self.backend = backend  # how the shared model's encoders run (the baselines' MiniLM stays on torch)
         self.vector_cache = cache_factory(cache_dir)  # one vector per text hash, shared with the product path
         self.log = log
         self._base: Any = None
@@ -129,7 +130,7 @@ class Evaluator:
             from ..pipeline.encode import load_shared
 
             # the same loaded model as the tag path's stages (load_shared caches by artifact path)
-            self._shared = load_shared(str(shared_path(self.models_dir, self.shared_model)))
+            self._shared = load_shared(str(shared_path(self.models_dir, self.shared_model)), self.backend)
         return self._shared
 
     @property
@@ -148,7 +149,8 @@ class Evaluator:
             from .product import ProductPath
 
             self._product = ProductPath(StageContext(vector_cache=self.vector_cache, models_dir=self.models_dir,
-                                                     shared_model=self.shared_model), log=self.log)
+                                                     shared_model=self.shared_model, backend=self.backend),
+                                        log=self.log)
         return self._product
 
     def _vectors(self, key: str, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
@@ -162,7 +164,7 @@ class Evaluator:
 
     def shared_vectors(self, texts: Sequence[str]) -> np.ndarray:
         self.log(f"  shared encoder: {len(texts)} texts")
-        return self._vectors(self.shared.encoder_.key, texts, self.shared.encode)
+        return self._vectors(self.shared.encoder_.vector_key, texts, self.shared.encode)
 
     def shared_sentiment(self, texts: Sequence[str]) -> np.ndarray:
         """The shared model's sentiment probabilities, with its companion mixed in (if any)."""
@@ -170,7 +172,7 @@ class Evaluator:
         other = None
         if companion is not None:
             self.log(f"  sentiment companion {companion.artifact.name}: {len(texts)} texts")
-            other = self._vectors(companion.encoder_.key, texts, companion.encode)
+            other = self._vectors(companion.encoder_.vector_key, texts, companion.encode)
         return self.shared.sentiment(self.shared_vectors(texts), other)
 
     def load(self, name: str) -> list[ds.Example]:
@@ -378,17 +380,17 @@ GROUPS = ("sentiment", "binary", "themes", "discovery")
 
 def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir: Path | None = None,
              only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None,
-             shared_model: str | None = None, skip_baseline: Sequence[str] = ()) -> list[Row]:
+             shared_model: str | None = None, skip_baseline: Sequence[str] = (), backend: str = "torch") -> list[Row]:
     """Run the evaluation groups (all by default) with the shared model ``shared_model``
-    (default ``models.shared.DEFAULT_SHARED``) and return the table's rows (``skip_baseline``:
-    tasks whose frozen-encoder + LR baseline is left out, None in the rows)."""
+    (default ``models.shared.DEFAULT_SHARED``) on ``backend`` (torch, onnx, onnx-int8) and return the
+    table's rows (``skip_baseline``: tasks whose frozen-encoder + LR baseline is left out, None in the rows)."""
     from ..errors import ConfigError
 
     groups = list(only or GROUPS)
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ConfigError(f"unknown evaluation group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
-    ev = Evaluator(root, models_dir, cache_dir, log, shared_model, skip_baseline)
+    ev = Evaluator(root, models_dir, cache_dir, log, shared_model, skip_baseline, backend)
     rows: list[Row] = []
     for group in groups:
         log(f"evaluating {group} ...")

@@ -116,10 +116,15 @@ class SentenceEncoder:
     adapters, merged into the weights at load); None means the plain MiniLM.
     """
 
-    def __init__(self, artifact: str | Path | None = None, *, threads: int | None = None) -> None:
+    def __init__(self, artifact: str | Path | None = None, *, threads: int | None = None,
+                 backend: str = "torch") -> None:
+        from .onnx_export import check_backend
+
         self.artifact = Path(artifact) if artifact else None
         self.threads = threads
+        self.backend = check_backend(backend)  # torch, or an ONNX Runtime graph (onnx, onnx-int8): .onnx_export
         self.model_: Any = None
+        self.session_: Any = None  # the ONNX Runtime session (onnx backends)
         self.tokenizer_: Any = None
         self.key_: str = ""
         self.dim = 384
@@ -142,20 +147,49 @@ class SentenceEncoder:
         if self.threads:
             torch.set_num_threads(self.threads)
         self.tokenizer_ = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        self.model_ = AutoModel.from_pretrained(base, local_files_only=True).eval()
         self.dim = spec.dim
         self.key_ = f"{spec.name}@{spec.sha256[:12]}"
+
+        def load_torch() -> "SentenceEncoder":
+            self.model_ = AutoModel.from_pretrained(base, local_files_only=True).eval()
+            if self.artifact is not None:
+                self.key_ = apply_delta(self.model_, self.artifact, spec, config)
+            return self
+
+        if self.backend == "torch":
+            return load_torch()
+        from .onnx_export import graph_path
+        from .onnx_runtime import OnnxSession
+
+        delta = ""
         if self.artifact is not None:
-            self.key_ = apply_delta(self.model_, self.artifact, spec, config)
+            self.key_ = _key(self.artifact, config)
+            delta = f"{file_sha256(_delta_path(self.artifact, config))}:{config.get('adapter_scale', '')}"
+        path = graph_path((spec.sha256, delta), self.backend, load_torch)
+        self.model_ = None  # loaded only to build the graph
+        self.session_ = OnnxSession(path, self.threads)
         return self
 
     @property
     def key(self) -> str:
-        """Identifies the exact weights; the vector cache is keyed by it."""
+        """Identifies the exact weights (trained heads and themes models name it)."""
         return self.key_
+
+    @property
+    def vector_key(self) -> str:
+        """Identifies the vectors: the weights and, for an ONNX backend, the backend (an int8 graph's
+        vectors differ slightly from fp32 ones); the vector cache is keyed by it.
+
+        >>> e = SentenceEncoder(backend="onnx-int8"); e.key_ = "m@1"; e.vector_key
+        'm@1+onnx-int8'
+        """
+        return self.key_ if self.backend == "torch" else f"{self.key_}+{self.backend}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, normalize: bool = False) -> np.ndarray:
         """Vectors for ``texts`` in order, float32 ``(len(texts), dim)``."""
+        if self.session_ is not None:
+            out = self._encode_onnx(texts, batch_size)
+            return l2_normalise(out) if normalize else out
         import torch
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -165,6 +199,24 @@ class SentenceEncoder:
                 idx = order[start:start + batch_size]
                 out[idx] = self.pool(self.tokenize([texts[i] for i in idx])).numpy()
         return l2_normalise(out) if normalize else out
+
+    def _encode_onnx(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """Tokenize every text once, then run batches of similar token counts (padding only to the
+        longest in each batch)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        ids = self.tokenizer_([encoder_text(t) for t in texts], truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        pad = self.tokenizer_.pad_token_id or 0
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            width = max(len(ids[i]) for i in idx)
+            batch = np.full((len(idx), width), pad, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                batch[row, :len(ids[i])] = ids[i]
+                mask[row, :len(ids[i])] = 1
+            out[idx] = self.session_.run(batch, mask)
+        return out
 
     def tokenize(self, texts: Sequence[str]) -> Any:
         return self.tokenizer_([encoder_text(t) for t in texts], padding=True, truncation=True, max_length=MAX_TOKENS,

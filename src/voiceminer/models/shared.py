@@ -110,8 +110,9 @@ def fuse(own: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
 class SharedModel:
     """The fine-tuned encoder plus its heads, loaded from an artifact folder."""
 
-    def __init__(self, artifact: str | Path | None = None, *, companion: bool = True) -> None:
+    def __init__(self, artifact: str | Path | None = None, *, companion: bool = True, backend: str = "torch") -> None:
         self.artifact = Path(artifact) if artifact else shared_path()
+        self.backend = backend  # how the encoders run (torch, onnx, onnx-int8: see voiceminer.models.onnx_export)
         self.config_: dict[str, Any] = {}
         self.encoder_: SentenceEncoder | None = None
         self.heads_: LinearHeads | None = None
@@ -127,7 +128,7 @@ class SharedModel:
             raise ConfigError(f"no model at {self.artifact} (missing config.json); train it with "
                               "scripts/train_shared.py or point VOICEMINER_MODELS at the models folder")
         self.config_ = json.loads(cfg_path.read_text(encoding="utf-8"))
-        self.encoder_ = SentenceEncoder(self.artifact).load()
+        self.encoder_ = SentenceEncoder(self.artifact, backend=self.backend).load()
         raw = load_file(str(self.artifact / self.config_["heads_file"]))
         labels = {task: spec["labels"] for task, spec in self.config_["heads"].items()}
         weights = {task: (raw[f"{task}.weight"].astype(np.float32), raw[f"{task}.bias"].astype(np.float32))
@@ -149,7 +150,7 @@ class SharedModel:
         if not 0.0 < weight < 1.0:
             raise ConfigError(f"{cfg_path}: sentiment_companion weight must be between 0 and 1 "
                               f"(exclusive), got {spec['weight']!r}")
-        companion = SharedModel(path, companion=False).load()
+        companion = SharedModel(path, companion=False, backend=self.backend).load()
         mine, theirs = list(self.heads_.labels["sentiment"]), list(companion.heads_.labels["sentiment"])
         if theirs != mine:
             raise ConfigError(f"{cfg_path}: the sentiment companion {spec['model']!r} has sentiment labels "

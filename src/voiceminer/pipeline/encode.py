@@ -22,11 +22,16 @@ from .base import Analysed, StageContext, register_stage
 
 
 @lru_cache(maxsize=2)
-def load_shared(artifact: str | None) -> Any:
-    """Load a shared model once per process (stages of one pipeline share it)."""
+def load_shared(artifact: str | None, backend: str = "torch") -> Any:
+    """Load a shared model once per process and backend (stages of one pipeline share it)."""
     from ..models.shared import SharedModel
 
-    return SharedModel(artifact).load()
+    return SharedModel(artifact, backend=backend).load()
+
+
+def context_shared(context: StageContext) -> Any:
+    """The shared model a stage context names, on the context's backend."""
+    return load_shared(shared_artifact(context), context.backend or "torch")
 
 
 def shared_artifact(context: StageContext) -> str:
@@ -78,8 +83,8 @@ class SharedEncodeStage:
         self.cache_: Any = None
 
     def load(self) -> "SharedEncodeStage":
-        self.model_ = load_shared(shared_artifact(self.context))
-        self.version = self.model_.encoder_.key
+        self.model_ = context_shared(self.context)
+        self.version = self.model_.encoder_.vector_key  # the weights, and the backend when not torch
         if self.context.vector_cache is not None:
             self.cache_ = self.context.vector_cache(self.version)
         return self

@@ -17,7 +17,7 @@ from ..flags.needs import VERSION as NEEDS_VERSION
 from ..flags.sarcasm import sarcasm_marker
 from ..types import Annotation, text_hash
 from .base import Analysed, StageContext, register_stage
-from .encode import cached_vectors, load_shared, shared_artifact, whole_text
+from .encode import cached_vectors, context_shared, shared_artifact, whole_text
 
 LABELS = ("negative", "neutral", "positive")
 # Without an explicit cue, a sentence counts as an unmet need only when the need head is this sure:
@@ -114,7 +114,7 @@ class _HeadStage:
         self.model_: Any = None
 
     def load(self) -> "_HeadStage":
-        self.model_ = load_shared(shared_artifact(self.context))
+        self.model_ = context_shared(self.context)
         self.version = (f"{self.model_.version}+{self.model_.encoder_.key.rsplit('@', 1)[-1]}"
                         + (f"+{self.rules}" if self.rules else ""))
         return self
@@ -148,7 +148,7 @@ class SharedSentimentStage(_HeadStage):
         if companion is not None:
             self.version += f"+{self.model_.companion_tag}"
             if self.context.vector_cache is not None:
-                self.companion_cache_ = self.context.vector_cache(companion.encoder_.key)
+                self.companion_cache_ = self.context.vector_cache(companion.encoder_.vector_key)
         return self
 
     def __call__(self, batch: Sequence[Analysed]) -> list[Analysed]:

@@ -19,7 +19,7 @@ import numpy as np
 from ..models.encoder import l2_normalise as _normalise
 from ..types import Annotation
 from .base import Analysed, StageContext, register_stage
-from .encode import load_shared, shared_artifact
+from .encode import context_shared
 
 
 @register_stage
@@ -42,7 +42,7 @@ class ThemesStage:
     def load(self) -> ThemesStage:
         from ..themes import ThemeModel, ZeroShotThemes, calibration_for, load_taxonomy
 
-        shared = load_shared(shared_artifact(self.context))
+        shared = context_shared(self.context)
         encoder = shared.encoder_
         self.taxonomy_ = load_taxonomy(self.context.taxonomy)
         calibration = ""

@@ -1,0 +1,75 @@
+"""Throughput of the whole ``tag`` path per encoder backend, on the same texts, in one process.
+
+Machines are shared and noisy, so rates are compared as ratios against torch measured in the
+same process, alternating backends and keeping each one's best run. Every run starts cold for
+the text caches (cues, need statements) and uses no vector cache, so each backend encodes every
+unique sentence (and every multi-sentence comment's whole text) itself.
+
+>>> from voiceminer.models.benchmark import tag_rates  # doctest: +SKIP
+>>> tag_rates(["Delivery was late.", "Love it."], ["torch", "onnx-int8"])["onnx-int8"]["ratio"]  # doctest: +SKIP
+2.6
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .onnx_export import BACKENDS, check_backend
+
+
+def _pipeline(backend: str, shared_model: str | None, models_dir: Any) -> Any:
+    from ..pipeline import Pipeline, StageContext
+    from ..tagging import TAG_PIPELINE
+
+    return Pipeline.from_names(TAG_PIPELINE, StageContext(backend=backend, shared_model=shared_model,
+                                                          models_dir=models_dir))
+
+
+def _comments(texts: Sequence[str]) -> list[Any]:
+    from ..types import Comment
+
+    return [Comment(id=f"bench:{i}", text=t, source="bench") for i, t in enumerate(texts)]
+
+
+def _timed_run(pipeline: Any, comments: list[Any]) -> tuple[float, int]:
+    from ..pipeline.heads import clear_text_caches
+
+    clear_text_caches()
+    start = time.perf_counter()
+    done = pipeline.run(comments)
+    return time.perf_counter() - start, sum(len(a.sentences) for a in done)
+
+
+def tag_rate(backend: str, texts: Sequence[str], *, shared_model: str | None = None, models_dir: Any = None,
+             repeats: int = 1) -> dict[str, Any]:
+    """The tag path's rate on ``texts`` (one comment each) with ``backend``: comments/s and
+    sentences/s of the best of ``repeats`` runs, after a warm-up on the first 20 texts."""
+    return tag_rates(texts, [backend], shared_model=shared_model, models_dir=models_dir, repeats=repeats)[backend]
+
+
+def tag_rates(texts: Sequence[str], backends: Sequence[str] = BACKENDS, *, shared_model: str | None = None,
+              models_dir: Any = None, repeats: int = 2) -> dict[str, dict[str, Any]]:
+    """Per backend: seconds, comments/s, sentences/s (best of ``repeats``, backends alternating within
+    each repeat) and ``ratio``, the sentence rate over torch's (None when torch is not among them).
+    Models load (and ONNX graphs are built, if missing) before any timing."""
+    for b in backends:
+        check_backend(b)
+    comments = _comments(texts)
+    pipelines = {b: _pipeline(b, shared_model, models_dir) for b in backends}
+    for pipeline in pipelines.values():
+        pipeline.run(comments[:20])  # warm up: first calls allocate, spaCy loads lazily
+    best: dict[str, float] = {b: float("inf") for b in backends}
+    sentences = 0
+    for _ in range(max(1, repeats)):
+        for b, pipeline in pipelines.items():
+            seconds, sentences = _timed_run(pipeline, comments)
+            best[b] = min(best[b], seconds)
+    out = {}
+    for b in backends:
+        rate = sentences / best[b]
+        out[b] = {"seconds": round(best[b], 3), "comments": len(comments), "sentences": sentences,
+                  "comments_per_s": round(len(comments) / best[b], 2), "sentences_per_s": round(rate, 2),
+                  "ratio": round(best["torch"] / best[b], 3) if "torch" in best else None}
+    return out

@@ -1,0 +1,134 @@
+"""The ONNX Runtime backends of the shared model (voiceminer.models.onnx_export): the fp32 graph gives
+the torch path's vectors, the int8 graph nearly so with the heads' decisions mostly equal, the
+backend setting reaches the pipeline, and vectors are cached per backend.
+
+Graphs are built once per test session into a temporary folder (about half a minute on 2 cores
+for all-mpnet-base-v2, its int8 graph and the MiniLM sentiment companion's).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from voiceminer.cli.main import app
+from voiceminer.config import Settings
+from voiceminer.errors import ConfigError
+from voiceminer.models import onnx_export
+from voiceminer.models.shared import SharedModel, shared_path
+
+pytestmark = pytest.mark.models
+
+TEXTS = ["Delivery was late again.", "Love it!", "ok",
+         "Great, another delay 🙄 thanks for nothing.",
+         "The checkout page crashes whenever I try to pay with PayPal, and support never answers my emails.",
+         "It would be great if I could export my invoices as CSV.",
+         "Cancelled my subscription after the third wrong order; the refund took three weeks.",
+         " ".join(["The driver left the box in the rain and everything inside was soaked."] * 14)]  # > 128 tokens
+FP32_MIN_COSINE, FP32_MAX_ABS = 0.9999, 1e-3
+INT8_MIN_COSINE, INT8_MEAN_COSINE = 0.995, 0.999
+
+
+@pytest.fixture(scope="session")
+def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("onnx-graphs")
+    before = os.environ.get(onnx_export.ENV_VAR)
+    os.environ[onnx_export.ENV_VAR] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(onnx_export.ENV_VAR, None)
+    else:
+        os.environ[onnx_export.ENV_VAR] = before
+
+
+@pytest.fixture(scope="session")
+def models(onnx_dir: Path) -> dict[str, SharedModel]:
+    """shared-v2 (without its companion) on each backend; the ONNX graphs built into ``onnx_dir``."""
+    return {b: SharedModel(shared_path(), companion=False, backend=b).load() for b in onnx_export.BACKENDS}
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_fp32_graph_gives_the_torch_vectors(models: dict[str, SharedModel], onnx_dir: Path) -> None:
+    torch_v, onnx_v = models["torch"].encode(TEXTS), models["onnx"].encode(TEXTS)
+    assert models["onnx"].encoder_.session_ is not None and models["onnx"].encoder_.model_ is None
+    assert str(models["onnx"].encoder_.session_.path).startswith(str(onnx_dir))
+    assert onnx_v.shape == torch_v.shape == (len(TEXTS), 768)
+    assert _cosine(torch_v, onnx_v).min() > FP32_MIN_COSINE
+    assert np.abs(torch_v - onnx_v).max() < FP32_MAX_ABS
+    # order and batching do not change a text's vector (batches are grouped by token count)
+    one_by_one = np.stack([models["onnx"].encode([t])[0] for t in TEXTS[::-1]])[::-1]
+    assert np.abs(one_by_one - onnx_v).max() < 1e-4
+
+
+def test_int8_graph_stays_close_and_keeps_the_heads_decisions(models: dict[str, SharedModel]) -> None:
+    torch_v, int8_v = models["torch"].encode(TEXTS), models["onnx-int8"].encode(TEXTS)
+    cos = _cosine(torch_v, int8_v)
+    assert cos.min() > INT8_MIN_COSINE and cos.mean() > INT8_MEAN_COSINE, cos
+    assert np.abs(torch_v - int8_v).max() > 1e-6  # it is a different graph, not the fp32 one again
+    ref, got = models["torch"].predict(torch_v), models["onnx-int8"].predict(int8_v)
+    thresholds = models["torch"].thresholds
+    for task in ref:
+        if ref[task].shape[1] == 2:
+            same = (ref[task][:, 1] >= thresholds[task]) == (got[task][:, 1] >= thresholds[task])
+        else:
+            same = ref[task].argmax(1) == got[task].argmax(1)
+        assert same.sum() >= len(TEXTS) - 1, (task, ref[task], got[task])
+        assert np.abs(ref[task] - got[task]).max() < 0.1
+
+
+def test_graphs_are_built_once_and_keyed_by_the_weights(models: dict[str, SharedModel], onnx_dir: Path) -> None:
+    encoder = models["onnx-int8"].encoder_
+    folder = encoder.session_.path.parent
+    assert folder.parent == onnx_dir and {p.name for p in folder.glob("*.onnx")} == {"encoder.onnx",
+                                                                                     "encoder-int8.onnx"}
+
+    def refuse() -> None:
+        raise AssertionError("the graph exists: nothing may be rebuilt")
+
+    weights = ("0" * 64, "")  # other weights: another folder
+    assert onnx_export.graph_dir_name(*weights) != folder.name
+    for backend in ("onnx", "onnx-int8"):
+        again = SharedModel(shared_path(), companion=False, backend=backend)
+        again.load()  # the graphs exist: loads without torch
+        assert again.encoder_.model_ is None and again.encoder_.session_.path.parent == folder
+    with pytest.raises(ConfigError, match="no ONNX graph"):
+        onnx_export.graph_path(weights, "torch", refuse)
+
+
+def test_backend_reaches_the_pipeline_and_keys_the_vector_cache(models: dict[str, SharedModel], tmp_path: Path) -> None:
+    from voiceminer import jobs
+    from voiceminer.config import DEFAULT_PIPELINE
+    from voiceminer.storage.vectors import VectorCache
+    from voiceminer.types import Comment
+
+    settings = Settings(data_dir=tmp_path / "data", pipeline=DEFAULT_PIPELINE, backend="onnx-int8")
+    store = jobs.open_store(settings)
+    pipeline = jobs.build_pipeline(settings, store)
+    encode = next(s for s in pipeline.stages if s.name == "encode.shared.v1")
+    encoder = encode.model_.encoder_
+    assert encoder.backend == "onnx-int8" and encoder.session_ is not None
+    assert encode.model_.companion_.encoder_.backend == "onnx-int8"  # the sentiment companion's pass too
+    assert encoder.key == models["torch"].encoder_.key  # the same weights: trained themes models still load ...
+    assert encode.version == encoder.key + "+onnx-int8"  # ... but the pipeline key names the backend
+    assert any(v.startswith(f"encode.shared.v1@{encoder.key}+onnx-int8") for v in pipeline.spec)
+    done = pipeline.run([Comment(id="c1", text="Delivery was late again. The box was soaked.", source="t")])
+    assert done[0].vectors.shape == (2, 768)
+    assert VectorCache(store, encoder.key + "+onnx-int8").count() == 3  # two sentences and the whole text
+    assert VectorCache(store, encoder.key).count() == 0  # nothing under the torch key: int8 never mixes with fp32
+
+
+def test_backend_setting_is_checked(tmp_path: Path) -> None:
+    assert Settings.load(env={"VOICEMINER_BACKEND": "onnx"}, config_path=None).backend == "onnx"
+    assert Settings.load(env={}, config_path=None).backend == "torch"
+    with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8"):
+        Settings(data_dir=tmp_path, backend="tensorrt")
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "evaluate", "--backend", "int4", "--only",
+                                      "sentiment"])
+    assert result.exit_code == 4 and "backend must be one of" in result.output

@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Whole `tag` path rate per encoder backend (torch, onnx, onnx-int8) on the same demo comments, in
+one process: sentences/s and the ratio against torch (voiceminer.models.benchmark.tag_rates).
+
+ONNX graphs are built first if missing (not timed). Prints the load average before and after, since
+the machine may be shared.
+
+Usage:
+    .venv/bin/python scripts/bench_backends.py [--comments 400] [--repeats 2] [--model shared-v2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--comments", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--backend", action="append", help="backends to time (repeatable; default all three)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from voiceminer.collectors import collect
+    from voiceminer.models.benchmark import BACKENDS, tag_rates
+    from voiceminer.types import Comment
+
+    texts = [c.text for c in collect([ROOT / "corpora" / "demo" / "exports"]) if isinstance(c, Comment)]
+    texts = texts[: args.comments]
+    load_before = os.getloadavg()
+    rates = tag_rates(texts, args.backend or BACKENDS, shared_model=args.model, repeats=args.repeats)
+    result = {"rates": rates, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+              "cores": len(os.sched_getaffinity(0))}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{len(texts)} comments, {next(iter(rates.values()))['sentences']} sentences, "
+          f"{result['cores']} cores, load {load_before[0]:.2f} -> {result['loadavg_after'][0]:.2f}")
+    print(f"{'backend':<10} {'seconds':>8} {'sent/s':>8} {'x torch':>8}")
+    for backend, r in rates.items():
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        print(f"{backend:<10} {r['seconds']:>8.1f} {r['sentences_per_s']:>8.1f} {ratio:>8}")
+
+
+if __name__ == "__main__":
+    main()

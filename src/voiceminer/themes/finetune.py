@@ -361,7 +361,7 @@ def compare_oof(encoder: Any, frozen: np.ndarray, texts: Sequence[str], label_se
     from .trained import ThemeModel, expand_parents
 
     cfg = cfg or FineTuneConfig()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sets = expand_parents(label_sets)
     labels = sorted({lab for s in sets for lab in s})
     single = all(len(s) == 1 for s in leaf_sets(label_sets)) and all(label_sets)
@@ -384,7 +384,7 @@ def compare_oof(encoder: Any, frozen: np.ndarray, texts: Sequence[str], label_se
     metric = "macro_f1" if single else "micro_f1"
     winner = "fine_tuned" if out["fine_tuned"][metric] > out["frozen"][metric] else "frozen"
     return {"folds": len(splits), "seed": cfg.seed, "metric": metric, **out, "winner": winner,
-            "seconds": round(time.perf_counter() - started, 1)}
+            "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(time.process_time() - cpu, 1)}
 
 
 def comparison_lines(result: dict[str, Any]) -> list[str]:
@@ -392,7 +392,8 @@ def comparison_lines(result: dict[str, Any]) -> list[str]:
     metric = result["metric"]
     fz, ft = result["frozen"], result["fine_tuned"]
     head = (f"out-of-fold ({result['folds']} folds, seed {result['seed']}) {metric}: frozen {fz[metric]:.3f}, "
-            f"fine-tuned {ft[metric]:.3f} -> {result['winner'].replace('_', '-')} ({result['seconds']:.0f} s)")
+            f"fine-tuned {ft[metric]:.3f} -> {result['winner'].replace('_', '-')} ({result['seconds']:.0f} s, "
+            f"{result.get('cpu_seconds', 0):.0f} s CPU)")
     lines = [head]
     themes = sorted(fz["per_theme"], key=lambda t: (fz["per_theme"][t]["f1"], t))
     width = max([len(t) for t in themes] + [5])

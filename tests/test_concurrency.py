@@ -182,7 +182,7 @@ def test_service_serves_readers_and_triagers_while_the_job_writes(busy: dict[str
     assert statuses[200] > 50, statuses
     assert len(races) == 12, "every race finished"
     for r in races:  # never a silent overwrite: one of two writers on the same version wins
-        assert r["codes"] in ([200, 409], [409, 409]), r  # both 409: the job or the other race moved it first
+        assert r["codes"] == [200, 409], r  # nothing else changes these cases meanwhile
         history = client.get(f"/api/cases/{r['case']}/history", headers=tokens["vic"]).json()
         final = client.get(f"/api/cases/{r['case']}", headers=tokens["vic"]).json()["case"]
         for name, change in r["changes"].items():
@@ -190,7 +190,6 @@ def test_service_serves_readers_and_triagers_while_the_job_writes(busy: dict[str
             assert final[key] == value, f"{name}'s {key} was lost on case {r['case']}"
             assert [e for e in history if e.get("field") == key and e.get("to") == value and e.get("user") == name], \
                 (name, key, history)
-    assert sum(1 for r in races if r["codes"] == [200, 409]) >= 6, races
     _one_of_each(store)
 
 

@@ -2,7 +2,8 @@
 
 One session per graph, with as many intra-op threads as this process may use
 (``os.sched_getaffinity``: a container or ``taskset`` limit counts, not the machine's core
-count) and one inter-op thread (the graph is a chain: parallelism is inside each matrix product).
+count) and one inter-op thread (the graph is a chain: parallelism is inside each matrix product);
+idle threads do not spin.
 
 >>> available_cores() >= 1
 True
@@ -41,6 +42,9 @@ class OnnxSession:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only: no notes on stderr
+        # idle threads sleep instead of spinning: on a shared machine (other jobs, Dask workers beside us)
+        # spinning threads take the cores the busy ones need
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = Path(path)
         self.threads = options.intra_op_num_threads
         self.session_: Any = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

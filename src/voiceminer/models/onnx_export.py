@@ -152,8 +152,8 @@ def quantize_int8(fp32: Path, out: Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    graph = onnx.load(str(fp32), load_external_data=False)
-    keep = [n.name for n in graph.node if n.op_type == "MatMul" and re.search(KEEP_FP32, n.name)]
+    model = onnx.load(str(fp32), load_external_data=False)
+    keep = [n.name for n in model.graph.node if n.op_type == "MatMul" and re.search(KEEP_FP32, n.name)]
     quiet = logging.getLogger()  # the quantizer warns on the root logger that the graph was not pre-processed
     level = quiet.level
     quiet.setLevel(logging.ERROR)

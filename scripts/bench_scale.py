@@ -50,9 +50,12 @@ def run_step(name: str, cmd: list[str], env: dict[str, str] | None = None) -> di
             "peak_rss_mb": round(rss_mb, 1), "stdout": out}
 
 
-def run_scale(comments: int, workdir: Path, store: str = "sqlite", batch_size: int = 256) -> dict[str, Any]:
-    """Generate, ingest, analyse and report ``comments`` comments in ``workdir``; the figures."""
+def run_scale(comments: int, workdir: Path, store: str = "sqlite", batch_size: int = 256,
+              report: bool = True) -> dict[str, Any]:
+    """Generate, ingest, analyse and (unless ``report`` is false) report ``comments`` comments in
+    ``workdir``; the figures."""
     corpus, data = workdir / "corpus", workdir / "data"
+    workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{data / 'voiceminer.db'}" if store == "sqlite" else store
     config = workdir / "voiceminer.toml"  # the cheap pipeline, as a user would set it
     config.write_text(f'[voiceminer]\npipeline = "lexical"\nbatch_size = {int(batch_size)}\n', encoding="utf-8")
@@ -65,8 +68,10 @@ def run_scale(comments: int, workdir: Path, store: str = "sqlite", batch_size: i
     ingest = json.loads(steps[-1]["stdout"])
     steps.append(run_step("analyse", vm[:-1] + ["analyse", "--json"], env))
     analyse = json.loads(steps[-1]["stdout"])
-    steps.append(run_step("report", vm[:-1] + ["report", "--json", "--out", str(workdir / "reports")], env))
-    report = json.loads(steps[-1]["stdout"])
+    files: list[str] = []
+    if report:
+        steps.append(run_step("report", vm[:-1] + ["report", "--json", "--out", str(workdir / "reports")], env))
+        files = sorted(Path(p).name for p in json.loads(steps[-1]["stdout"])["report"].values())
     for s in steps:
         s.pop("stdout")
     expected = {"rows": truth["data_rows"], "stored": truth["valid_unique_comments"],
@@ -75,7 +80,7 @@ def run_scale(comments: int, workdir: Path, store: str = "sqlite", batch_size: i
     return {"comments": comments, "store": "sqlite" if store == "sqlite" else store.split(":", 1)[0],
             "batch_size": batch_size, "steps": steps, "ledger": found, "ledger_expected": expected,
             "ledger_ok": found == expected, "analysed": analyse["analysed"],
-            "report_files": sorted(Path(p).name for p in report["report"].values()),
+            "report_files": files,
             "peak_rss_mb": max(s["peak_rss_mb"] for s in steps), "cores": os.cpu_count(),
             "load_average_1m": round(os.getloadavg()[0], 2)}
 

@@ -212,7 +212,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
 
 
 # -- streaming: a file is decoded chunk by chunk, never held whole ------------------------------
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18  # 256 KiB: the bytes (and their text) held while checking an encoding
 
 
 def _byte_chunks(path: Path) -> Iterator[bytes]:

@@ -1,11 +1,12 @@
-"""CSV/TSV and XLSX readers; both stream their records from disk (bounded memory).
+"""CSV/TSV and XLSX readers; both stream their rows from disk (CSV in bounded memory; XLSX see below).
 
 CSV: the csv module (quoted fields may hold delimiters and newlines). A
 record's line is the PHYSICAL line where it starts; the header is line 1.
 Completely blank lines are not rows and are skipped. A row with more fields
 than the header (other than trailing empty ones) or fewer becomes a reject.
 
-XLSX: the first (active) worksheet, read with openpyxl in read-only mode; a
+XLSX: the first (active) worksheet, read with openpyxl in read-only mode (rows stream, but openpyxl
+holds the workbook's shared-strings table: memory grows with the distinct cell texts); a
 record's line is its spreadsheet row number (header = row 1). Completely
 empty rows are not rows and are skipped.
 

@@ -293,6 +293,9 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
         opened = open_cases(store, Settings(data_dir=Path(tmp), database_url=url), store.begin_run("analyse", {}))
         fill_s = time.perf_counter() - t0
         print(f"[{backend}] filled {args.comments:,} comments, {opened:,} cases in {fill_s:.0f} s", flush=True)
+        if backend == "postgres":  # as autovacuum would by now on a store in use: fresh planner statistics
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
         add_user(store, "loadtest", "triager", "load-test-password")
         token = create_token(store, "loadtest", "load test")
         case_ids = [c.id for c in list_cases(store, limit=500)[0]]

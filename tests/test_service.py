@@ -246,6 +246,17 @@ def test_bearer_tokens_for_scripts(service: dict[str, Any]) -> None:
     assert client.get("/api/me", headers={"authorization": "Basic dmljOng="}).status_code == 401
 
 
+def test_queue_page_count_is_capped(service: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer.service import web
+
+    client = TestClient(service["app"])
+    login(client, "vic")
+    assert "<strong>10</strong> cases" in client.get("/queue").text  # under the cap: the exact count
+    monkeypatch.setattr(web, "QUEUE_COUNT_CAP", 3)
+    assert "<strong>more than 3</strong> cases" in client.get("/queue").text
+    assert "<strong>1</strong> case," in client.get("/queue", params={"channel": "email"}).text
+
+
 def test_queue_pagination_and_filters(service: dict[str, Any]) -> None:
     client = TestClient(service["app"])
     headers = {"authorization": f"Bearer {create_token(service['store'], 'vic')}"}

@@ -1,8 +1,9 @@
 """The JSON API under ``/api``: the data of every page, for scripts (bearer tokens) and the UI's own JS.
 
-The hot reads (queue, case, search) run on the event loop: each is a few indexed queries, and a hop
-to the thread pool and back costs a scheduler wakeup or two, which on a busy 2-core machine is most
-of a request's time. Everything slower (exports, writes, login's password hash) runs in the pool.
+The hot reads (queue, case, search) go through :func:`~.auth.quick_read`: on SQLite they run on the
+event loop (a few indexed in-process queries, cheaper than a hop to the thread pool and back), on
+PostgreSQL in the thread pool (they wait on another process, and the loop must not wait). Everything
+slower (exports, writes, login's password hash) runs in the pool.
 
 Reads need a viewer, case changes a triager, users and teams an admin. Lists are cursor-paginated:
 pass the ``next_cursor`` of one page as ``cursor`` to get the next.
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import triage
 from ..triage import users as accounts
 from . import views
-from .auth import Admin, Reader, Triager, ctx
+from .auth import Admin, Reader, Triager, ctx, quick_read
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -96,14 +97,17 @@ async def queue(request: Request, user: Reader, status: str | None = Status,
           until: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
           q: str | None = Query(None, max_length=200), limit: int = Limit, cursor: str | None = Cursor
           ) -> Response:
-    items, nxt = triage.list_cases(ctx(request).store, _filters(request), limit=limit, cursor=cursor)
-    return json_response({"items": [c.as_dict() for c in items], "next_cursor": nxt})
+    def read() -> Response:
+        items, nxt = triage.list_cases(ctx(request).store, _filters(request), limit=limit, cursor=cursor)
+        return json_response({"items": [c.as_dict() for c in items], "next_cursor": nxt})
+
+    return await quick_read(request, read)
 
 
 @router.get("/cases/{case_id}", summary="A case with its comment, evidence, the customer's other comments "
                                           "and history")
 async def case(request: Request, case_id: int, user: Reader) -> Response:
-    return json_response(triage.case_detail(ctx(request).store, case_id))
+    return await quick_read(request, lambda: json_response(triage.case_detail(ctx(request).store, case_id)))
 
 
 @router.patch("/cases/{case_id}", summary="Change a case (send the version you read; 409 with the current "
@@ -139,9 +143,12 @@ async def search(request: Request, user: Reader, q: str = Query(..., min_length=
            until: str | None = None, limit: int = Limit, cursor: str | None = Cursor) -> Response:
     from ..triage.search import search_comments
 
-    filt = views.filters_from({**request.query_params, "q": None})
-    items, nxt = search_comments(ctx(request).store, q, filt, limit=limit, cursor=cursor)
-    return json_response({"items": items, "next_cursor": nxt})
+    def read() -> Response:
+        filt = views.filters_from({**request.query_params, "q": None})
+        items, nxt = search_comments(ctx(request).store, q, filt, limit=limit, cursor=cursor)
+        return json_response({"items": items, "next_cursor": nxt})
+
+    return await quick_read(request, read)
 
 
 @router.get("/themes", summary="Every taxonomy theme with the newest report's figures")

@@ -30,6 +30,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -334,6 +335,8 @@ def run_backend(backend: str, args: argparse.Namespace, texts: list[str]) -> dic
                 server.kill()
         if pg_name:
             drop_pg(args.pg_admin_url, pg_name)
+        if not args.keep:  # the SQLite store of 100,000 comments is 140 MB
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _quantiles(values: list[float]) -> list[float]:
@@ -362,6 +365,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds a client waits between requests")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (store, serve.log)")
     ap.add_argument("--no-writer", dest="writer", action="store_false", help="no mining job writing meanwhile")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: voiceminer "
                                                                "serve's, one per core)")

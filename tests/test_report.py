@@ -225,3 +225,27 @@ def test_alert_markdown_is_escaped() -> None:
                                       "message": "# new topic <img src=x> [click](http://evil) *now*"}]})
     line = md.splitlines()[-1]
     assert "\\#" in line and "\\<img" in line and "\\[click\\]" in line and "\\*now\\*" in line
+
+
+def test_a_report_killed_while_writing_leaves_the_old_files_whole(tmp_path: Path, monkeypatch) -> None:
+    """``mine`` reuses an unchanged report's files: a write that dies half-way must not leave a
+    truncated file under a report's name (each file is written aside, then renamed over)."""
+    from openpyxl import Workbook, load_workbook
+
+    settings = _lexicon(tmp_path)
+    rows = [{"id": str(i), "text": f"Awful late delivery number {i}.", "date": "2026-09-01"} for i in range(3)]
+    jobs.mine(settings, [_export(tmp_path, rows)])
+    first = build_report(settings, store=jobs.open_store(settings))
+    before = {k: Path(p).read_bytes() for k, p in first.paths.items()}
+
+    def killed(self, filename):  # the process dies after writing the first bytes of the workbook
+        Path(filename).write_bytes(b"PK\x03\x04")
+        raise KeyboardInterrupt("killed while writing")
+
+    monkeypatch.setattr(Workbook, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_report(settings, store=jobs.open_store(settings))
+    after = {k: Path(p).read_bytes() for k, p in first.paths.items()}
+    assert after == before
+    assert load_workbook(first.paths["xlsx"]).sheetnames  # still a whole workbook
+    assert not [p.name for p in Path(first.paths["html"]).parent.iterdir() if p.name.endswith(".tmp")]

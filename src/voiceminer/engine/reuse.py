@@ -55,5 +55,7 @@ def reusable_report(settings: Settings, basis: str) -> tuple[dict[str, str], dic
 
 def remember_report(settings: Settings, basis: str, paths: dict[str, str], summary: dict[str, Any]) -> None:
     """Record the report written for ``basis`` (see :func:`reusable_report`)."""
+    from ..report.files import atomic_write_text
+
     stamp = {"basis": basis, "paths": paths, "summary": summary}
-    (settings.reports_dir / STAMP).write_text(json.dumps(stamp, default=str), encoding="utf-8")
+    atomic_write_text(settings.reports_dir / STAMP, json.dumps(stamp, default=str))

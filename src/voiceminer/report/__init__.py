@@ -19,6 +19,7 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..storage import Store
 from .figures import compute_figures
+from .files import atomic_write_text
 from .summary import executive_summary
 
 FORMATS = ("html", "json", "md", "csv", "xlsx")
@@ -62,20 +63,19 @@ def build_report(settings: Settings, *, store: Store, since: date | None = None,
     paths: dict[str, str] = {}
     if "json" in formats:
         path = out_dir / f"{stem}.json"
-        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str, allow_nan=False),
-                        encoding="utf-8")
+        atomic_write_text(path, json.dumps(figures, indent=2, ensure_ascii=False, default=str, allow_nan=False))
         paths["json"] = str(path)
     if "html" in formats:
         from .html import render_html
 
         path = out_dir / f"{stem}.html"
-        path.write_text(render_html(figures), encoding="utf-8")
+        atomic_write_text(path, render_html(figures))
         paths["html"] = str(path)
     if "md" in formats:
         from .exports import to_markdown
 
         path = out_dir / f"{stem}.md"
-        path.write_text(to_markdown(figures), encoding="utf-8")
+        atomic_write_text(path, to_markdown(figures))
         paths["md"] = str(path)
     if "csv" in formats:
         from .exports import write_csv

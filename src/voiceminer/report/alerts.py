@@ -37,8 +37,10 @@ def deliver_alerts(figures: dict[str, Any], out_dir: Path, webhook: str = "",
     payload = alert_payload(figures)
     stem = f"alerts_{payload['period']}_{payload['current_period'] or 'none'}"
     body = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
-    (out_dir / f"{stem}.json").write_text(body, encoding="utf-8")
-    (out_dir / f"{stem}.md").write_text(alerts_markdown(payload), encoding="utf-8")
+    from .files import atomic_write_text
+
+    atomic_write_text(out_dir / f"{stem}.json", body)
+    atomic_write_text(out_dir / f"{stem}.md", alerts_markdown(payload))
     paths = {"alerts_json": str(out_dir / f"{stem}.json"), "alerts_md": str(out_dir / f"{stem}.md")}
     if not webhook or not payload["alerts"]:
         return paths, {}

@@ -115,14 +115,19 @@ def _long_rows(f: dict[str, Any]) -> list[dict[str, Any]]:
 
 def write_csv(f: dict[str, Any], path: Path) -> Path:
     """The theme and cause x period table (tidy: one row per theme, period)."""
+    from .files import atomic_write
+
     rows = _long_rows(f)
     fields = ["level", "id", "label", "period", "comments", "share", "net_sentiment"]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: safe_cell(r[k]) for k in fields})
-    return path
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: safe_cell(r[k]) for k in fields})
+
+    return atomic_write(path, write)
 
 
 def _sheets(f: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
@@ -193,5 +198,6 @@ def write_xlsx(f: dict[str, Any], path: Path) -> Path:
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in col[:200])
             ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 80)
-    wb.save(path)
-    return path
+    from .files import atomic_write
+
+    return atomic_write(path, wb.save)

@@ -242,8 +242,8 @@ def train_themes(ctx: typer.Context,
                           "at rank 8) is saved in --out and merged when tag/mine load the model; its vectors are "
                           "cached under their own encoder key. 'auto' first compares frozen and fine-tuned "
                           "out of fold (k folds inside the file, fixed seed), prints each theme's F1 for both "
-                          "and keeps the winner (about 3x the time of 'on'). About 5-15 minutes for 2,500 "
-                          "sentences on 2 cores with 'on'. Default: off (out of fold on the public airline "
+                          "and keeps the winner (about twice the time of 'on'; 'on' is estimated at 7-10 minutes "
+                          "for 2,500 sentences on 2 idle cores, from measured step times). Default: off (out of fold on the public airline "
                           "reasons the frozen shared encoder won; see voiceminer.themes.finetune)."),
                  fine_tune_epochs: Optional[float] = typer.Option(
                      None, "--fine-tune-epochs", min=0.05, help="Fine-tuning length: sentences seen per labeled "

@@ -182,15 +182,15 @@ def calibrate() -> None:
     d = data("train")
     best = (-1.0, None)
     out = project_out()
-    for w, k in itertools.product((0.0, 0.3, 0.5), (1, 3)):
-        zs = ZeroShotThemes(desc_weight=w, top_k=k, project_out=out).fit_encoder(encoder(), heads())
+    for w, k, leaf in itertools.product((0.0, 0.3, 0.5), (3,), (False, True)):  # top_k 1 never won
+        zs = ZeroShotThemes(desc_weight=w, top_k=k, project_out=out, leaf=leaf).fit_encoder(encoder(), heads())
         rs, as_ = zs.scores(features(d["rest_t"], "mean")), zs.scores(features(d["air_t"], "mean"))
-        for t, m, c in itertools.product(np.arange(0.25, 0.86, 0.025), (0.03, 0.06, 0.1, 0.15), (0.3, 0.4)):
+        for t, m, c in itertools.product(np.arange(0.3, 0.76, 0.025), (0.0, 0.03, 0.06, 0.1), (0.3, 0.4, 0.5)):
             zs.threshold, zs.margin, zs.child_threshold = float(t), m, c
             r = zs_eval(zs, d, rs, as_)
             obj = (r["semeval14_micro_f1"] + r["airline_macro_f1"]) / 2
             if obj > best[0]:
-                best = (obj, dict(desc_weight=w, top_k=k, threshold=round(float(t), 3), margin=m,
+                best = (obj, dict(desc_weight=w, top_k=k, leaf=leaf, threshold=round(float(t), 3), margin=m,
                                   child_threshold=c, project_out=list(out),
                                   **{k2: round(v, 4) for k2, v in r.items()}))
     print("calibrate (train split): best", best[1], flush=True)

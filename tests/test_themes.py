@@ -377,6 +377,28 @@ def test_zeroshot_with_toy_vectors():
     assert hits[1] == []
 
 
+
+def test_zeroshot_leaf_scores_each_cause_on_its_own_examples():
+    """A sentence close to one cause's example: pooled scores dilute it with the parent's other
+    examples and let a vaguely close theme win; leaf scores give the theme its cause's score."""
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["a1", "a2", "a3"]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["b1", "b2"],
+         "children": [{"id": "b.one", "label": "One", "description": "one", "examples": ["c1"]}]}]})
+    desc = np.eye(3, 4, dtype=np.float32)
+    examples = np.array([[0.6, 0.8, 0, 0]] * 3 + [[0.1, 0, 0.995, 0]] * 2 + [[0.95, 0, 0, 0.3122]], np.float32)
+    sentence = np.array([[1, 0, 0, 0]], np.float32)
+    kw = dict(threshold=0.5, child_threshold=0.5, desc_weight=0.0, top_k=3, margin=0.0)
+    pooled = ZeroShotThemes(tax, **kw).fit_vectors(desc, examples).predict(sentence)[0]
+    leaf = ZeroShotThemes(tax, leaf=True, **kw).fit_vectors(desc, examples)
+    assert [h.id for h in pooled] == ["a"]
+    hits = leaf.predict(sentence)[0]
+    assert [(h.id, h.cause_id) for h in hits] == [("b", "b.one")]
+    assert hits[0].score == pytest.approx(0.95, abs=1e-3)
+    # with a margin, the runner-up within it joins; with margin 0 only the best theme is kept
+    leaf.margin = 0.4
+    assert [h.id for h in leaf.predict(sentence)[0]] == ["b", "a"]
+
 @pytest.mark.slow
 def test_zeroshot_picks_obvious_themes():
     from voiceminer.models.encoder import SentenceEncoder

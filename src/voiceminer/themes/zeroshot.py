@@ -46,7 +46,7 @@ were chosen on the train splits of five labelled sets with bare taxonomies
 (``scripts/train_themes_eval.py calibrate-bare``). Themes with examples keep the rules above;
 in a taxonomy that mixes both, each kind decides on its own and the hits are merged.
 
-With ``leaf`` (2.2.0), themes with examples are scored node by node: each theme and each cause on
+With ``leaf`` (an option of 2.1.0), themes with examples are scored node by node: each theme and each cause on
 its own example phrases and description, and a top-level theme's score is the best of its own and
 its causes' (so a sentence that matches one cause well is not outscored by a parent whose pooled
 examples are merely close on average, and theme and cause agree). With ``margin`` 0 a sentence
@@ -169,7 +169,7 @@ class ZeroShotThemes:
     """Taxonomy-only theme scorer over L2-normalised sentence vectors."""
 
     name: ClassVar[str] = "themes.zeroshot.v2"
-    version: ClassVar[str] = "2.2.0"
+    version: ClassVar[str] = "2.1.0"  # the leaf option (off unless calibrated on) changes no stored result
 
     def __init__(self, taxonomy: Taxonomy | None = None, *, threshold: float = THRESHOLD,
                  margin: float = MARGIN, child_threshold: float = CHILD_THRESHOLD,

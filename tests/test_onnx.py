@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from voiceminer.cli.main import app
-from voiceminer.config import Settings
+from voiceminer.config import DEFAULT_BACKEND, Settings
 from voiceminer.errors import ConfigError
 from voiceminer.models import onnx_export
 from voiceminer.models.shared import SharedModel, shared_path
@@ -127,7 +127,7 @@ def test_backend_reaches_the_pipeline_and_keys_the_vector_cache(models: dict[str
 
 def test_backend_setting_is_checked(tmp_path: Path) -> None:
     assert Settings.load(env={"VOICEMINER_BACKEND": "onnx"}, config_path=None).backend == "onnx"
-    assert Settings.load(env={}, config_path=None).backend == "torch"
+    assert Settings.load(env={}, config_path=None).backend == DEFAULT_BACKEND == "onnx"  # fp32: same figures
     with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8"):
         Settings(data_dir=tmp_path, backend="tensorrt")
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "evaluate", "--backend", "int4", "--only",

@@ -140,15 +140,21 @@ def detect_encoding(data: bytes) -> str:
     >>> detect_encoding("hé".encode("utf-16"))
     'utf-16'
     """
+    return _detect(data, lambda name: _decodes(data, name), lambda: _charset_normalizer_guess(data))
+
+
+def _detect(head: bytes, decodes: Callable[[str], bool], guess: Callable[[], str | None]) -> str:
+    """The detection order over a file's first bytes ``head``: a BOM, UTF-16 without one, UTF-8
+    (``decodes(name)`` checks the whole content strictly), then ``guess()`` or cp1252."""
     for bom, name in _BOMS:
-        if data.startswith(bom):
+        if head.startswith(bom):
             return name
-    utf16 = _utf16_without_bom(data[:SNIFF_BYTES])
-    if utf16 and _decodes(data, utf16):
+    utf16 = _utf16_without_bom(head[:SNIFF_BYTES])
+    if utf16 and decodes(utf16):
         return utf16
-    if _decodes(data, "utf-8"):
+    if decodes("utf-8"):
         return "utf-8"
-    return _charset_normalizer_guess(data) or "cp1252"
+    return guess() or "cp1252"
 
 
 MIXED = "utf-8+cp1252"  # the name reported for a file decoded line by line
@@ -291,15 +297,8 @@ def _sample(path: Path, size: int) -> bytes:
 def _detect_file_encoding(path: Path) -> str:
     """:func:`detect_encoding` for a file, reading a sample and streaming the strict checks."""
     sample = _sample(path, SNIFF_BYTES * 4)
-    for bom, name in _BOMS:
-        if sample.startswith(bom):
-            return name
-    utf16 = _utf16_without_bom(sample[:SNIFF_BYTES])
-    if utf16 and _stream_decodes(path, utf16):
-        return utf16
-    if _stream_decodes(path, "utf-8"):
-        return "utf-8"
-    return _charset_normalizer_file_guess(path, sample) or "cp1252"
+    return _detect(sample, lambda name: _stream_decodes(path, name),
+                   lambda: _charset_normalizer_file_guess(path, sample))
 
 
 def _charset_normalizer_file_guess(path: Path, sample: bytes) -> str | None:

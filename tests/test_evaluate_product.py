@@ -27,6 +27,7 @@ def vec(text: str, dim: int = 6) -> np.ndarray:
 class FakeEncoder:
     def __init__(self, key: str) -> None:
         self.key, self.calls = key, 0
+        self.vector_key = key  # the cache key (a backend suffix on ONNX; none here)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += len(texts)

@@ -180,8 +180,9 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     leaves = leaf_sets(label_sets)
     steps = cfg.steps(len(texts))
     batches = _batches(leaves, cfg, steps)
-    lora = cfg.lora(_n_layers(encoder.model_))
-    model = _peft_model(copy.deepcopy(encoder.model_), lora)
+    base = torch_model(encoder)
+    lora = cfg.lora(_n_layers(base))
+    model = _peft_model(copy.deepcopy(base), lora)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr)
@@ -232,9 +233,29 @@ def adapted(encoder: Any, state: dict[str, Any], lora: dict[str, Any], key: str)
 
     enc = SentenceEncoder(encoder.artifact, threads=encoder.threads)
     enc.tokenizer_, enc.dim = encoder.tokenizer_, encoder.dim
-    enc.model_ = merged_model(encoder.model_, state, lora)
+    enc.model_ = merged_model(torch_model(encoder), state, lora)
     enc.key_ = key
     return enc
+
+
+def torch_model(encoder: Any) -> Any:
+    """The torch weights of ``encoder``: its own, or, for an encoder that runs an ONNX graph (the
+    ``onnx`` backends keep no torch model), the same artifact loaded in torch (once per process).
+    Adapters train and merge in torch; the adapted encoder then runs in torch."""
+    if getattr(encoder, "model_", None) is not None:
+        return encoder.model_
+    return _torch_twin(str(encoder.artifact) if encoder.artifact is not None else None, encoder.threads,
+                       encoder.key).model_
+
+
+@lru_cache(maxsize=2)
+def _torch_twin(artifact: str | None, threads: int | None, key: str) -> Any:
+    from ..models.encoder import SentenceEncoder
+
+    twin = SentenceEncoder(artifact, threads=threads, backend="torch").load()
+    if twin.key != key:
+        raise ConfigError(f"the torch weights of {artifact} are {twin.key}, not {key}")
+    return twin
 
 
 def adapter_key(base_key: str, sha256: str) -> str:

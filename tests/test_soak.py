@@ -1,4 +1,4 @@
-"""Soak, short form (issue 17.6): `voiceminer serve` on SQLite under steady load from readers and a
+"""Soak, short form (issue 17.6): `voiceminer serve` on SQLite and PostgreSQL under steady load from readers and a
 triager for ~30 s while `voiceminer mine` runs, loopback only; zero 5xx, zero transport errors, every
 job completed, and the server's RSS bounded (final within 25 % + 40 MB of the RSS after warm-up, the
 second half not climbing faster than 30 MB/min). The long form is ``scripts/soak.py --seconds 300``
@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import soak
 
 
-def test_service_under_load_while_the_job_runs_keeps_memory_bounded_and_no_5xx() -> None:
-    result = soak.run_soak("sqlite", seconds=30, comments=1000, clients=6, think=0.3, per_job=150,
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_service_under_load_while_the_job_runs_keeps_memory_bounded_and_no_5xx(backend: str) -> None:
+    result = soak.run_soak(backend, seconds=30, comments=1000, clients=6, think=0.3, per_job=150,
                            sample_s=0.5, warmup_s=8)
     problems = soak.verdict(result, max_growth_pct=25, max_growth_mb=40, max_slope=30)
     assert not problems, (problems, result)

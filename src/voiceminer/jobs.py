@@ -249,13 +249,17 @@ ENGINES = ("local", "dask")
 def _in_run(settings: Settings, store: Store, run_id: str | None, params: dict[str, Any], spec: list[str],
             work: Callable[[AnalyseResult], None]) -> AnalyseResult:
     """Do ``work`` inside the given run, or inside a new ``analyse`` run recorded in the store, after
-    opening the cases that dead runs left unopened (:func:`_open_cases_of_dead_runs`)."""
+    opening the cases that dead runs left unopened (:func:`_open_cases_of_dead_runs`); then escalate
+    the overdue cases."""
     own_run = run_id is None
     run_id = run_id or store.begin_run("analyse", params)
     result = AnalyseResult(run_id, spec, 0)
     try:
         result.cases_opened += _open_cases_of_dead_runs(settings, store, run_id)
         work(result)
+        from .triage import escalate_overdue
+
+        escalate_overdue(store, settings)  # once per run, after its cases are open
     except BaseException as exc:
         if own_run:
             store.finish_run(run_id, "failed", result.as_dict(), error=f"{type(exc).__name__}: {exc}")

@@ -126,7 +126,8 @@ def case_rule(complaint: dict[str, Any] | None, cues: Sequence[str], settings: S
 def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | None = None,
                comment_ids: Sequence[str] | None = None) -> int:
     """Open a case for every analysed comment (or those in ``comment_ids``) that the case rules
-    select and that has none yet; route, assign and time each. Returns how many were opened."""
+    select and that has none yet; route, assign and time each. Returns how many were opened.
+    Overdue cases are escalated once per run (:func:`escalate_overdue`), not per batch."""
     now = now or utcnow()
     candidates = _candidates(store, comment_ids)
     opened = 0
@@ -160,7 +161,6 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
                 opened += 1
         if events:
             conn.execute(t.case_events.insert(), events)
-    escalate_overdue(store, settings, now)
     return opened
 
 

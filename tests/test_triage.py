@@ -241,6 +241,23 @@ def test_queue_page_reads_the_queue_index_in_order(store: Store) -> None:
     assert [c.priority for c in cases] == ["high", "high", "medium", "medium", "low"]
 
 
+def test_opening_cases_looks_the_batch_up_by_comment_id(store: Store) -> None:
+    """A batch of a few hundred ids is read through the comment-id index: the layer's index (which
+    SQLite prefers for that many ids) scans every theme, cue and complaint in the store per batch, and
+    a run slows down as the store grows."""
+    from voiceminer.triage.cases import _candidates
+    from voiceminer.triage.learn import stored_themes
+
+    for i in range(3):
+        _analysed(store, f"b{i}", f"Late delivery {i}.", "high")
+    batch = [f"b{i}" for i in range(3)] + [f"missing-{i}" for i in range(253)]  # the default batch size
+    for run in (lambda: _candidates(store, batch), lambda: stored_themes(store, batch)):
+        plan = _plan(store, run)
+        assert "ix_annotations_comment_id" in plan and "ix_annotations_layer" not in plan, plan
+    assert set(_candidates(store, batch)) == {"b0", "b1", "b2"}
+    assert stored_themes(store, ["b0"])["b0"]
+
+
 def test_queue_count_stops_at_its_cap(store: Store) -> None:
     from voiceminer.triage import count_cases
 

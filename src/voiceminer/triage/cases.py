@@ -164,13 +164,24 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
     return opened
 
 
+LAYERS = ("complaint", "cue", "theme")
+
+
+def candidates_query(comment_ids: Sequence[str] | None) -> sa.Select:
+    """The annotations :func:`_candidates` reads: of ``comment_ids`` (all when None)."""
+    a = t.annotations.c
+    query = sa.select(a.comment_id, a.layer, a.label, a.score, a.sentence_idx, a.data)
+    if comment_ids is None:
+        return query.where(a.layer.in_(LAYERS))
+    # a batch is looked up by comment id: ``layer || ''`` keeps SQLite off the layer's index, which it
+    # prefers for a few hundred ids and which scans the whole layer for every batch (a run then slows
+    # down as the store grows: 0.5 ms per comment at 100k comments, 0.9 ms at 300k)
+    return query.where(a.comment_id.in_(list(comment_ids)), a.layer.concat("").in_(LAYERS))
+
+
 def _candidates(store: Store, comment_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
     """Per analysed comment: its comment-level complaint data, cue kinds and main theme/cause."""
-    a = t.annotations.c
-    query = sa.select(a.comment_id, a.layer, a.label, a.score, a.sentence_idx, a.data).where(
-        a.layer.in_(("complaint", "cue", "theme")))
-    if comment_ids is not None:
-        query = query.where(a.comment_id.in_(list(comment_ids)))
+    query = candidates_query(comment_ids)
     out: dict[str, dict[str, Any]] = {}
     complaint_sentences: dict[str, set[int]] = {}
     themes: dict[str, list[tuple[float, int | None, str, str | None]]] = {}

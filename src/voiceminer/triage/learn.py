@@ -61,7 +61,8 @@ def stored_themes(store: Store, comment_ids: Sequence[str]) -> dict[str, list[st
     """The themes and causes the store holds for these comments (the current model's output)."""
     out: dict[str, set[str]] = {cid: set() for cid in comment_ids}
     a = t.annotations.c
-    query = sa.select(a.comment_id, a.label, a.data).where(a.layer == "theme", a.comment_id.in_(list(comment_ids)))
+    query = sa.select(a.comment_id, a.label, a.data).where(  # by comment id, not by the layer's index
+        a.comment_id.in_(list(comment_ids)), a.layer.concat("") == "theme")
     for row in store.query(query):
         data = row["data"] if isinstance(row["data"], dict) else {}
         out[row["comment_id"]].add(row["label"])

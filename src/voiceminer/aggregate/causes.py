@@ -66,8 +66,8 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
     neg = mentions[mentions["sentence_sentiment"] == "negative"]
     if neg.empty:
         return []
-    period_of = comments.set_index("id")["period"]
-    text_of = comments.set_index("id")["text"]
+    period_of = pd.Series(comments["period"].to_numpy(), index=comments["id"])  # no copy of the whole frame
+    text_of = pd.Series(comments["text"].array, index=comments["id"])
     theme_counts = neg.groupby("theme")["comment_id"].nunique().sort_values(ascending=False)
     spike_by_cause = {}
     for s in spikes:

@@ -23,7 +23,7 @@ from .stats import csat, normalised_rating, nps, ols, removal_impact
 def score_periods(comments: pd.DataFrame) -> list[dict[str, Any]]:
     """NPS of 0-10 answers and CSAT / mean rating of 1-5 ratings, per period (where present)."""
     out = []
-    for period, g in comments.dropna(subset=["period"]).groupby("period", sort=True):
+    for period, g in comments[["period", "rating", "rating_scale"]].dropna(subset=["period"]).groupby("period", sort=True):
         rec: dict[str, Any] = {"period": period}
         ten = g[g["rating_scale"] == 10]["rating"].dropna()
         five = g[g["rating_scale"] == 5]["rating"].dropna()
@@ -37,21 +37,20 @@ def score_periods(comments: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def overall_scores(comments: pd.DataFrame) -> dict[str, Any]:
-    ten = comments[comments["rating_scale"] == 10]["rating"].dropna()
-    five = comments[comments["rating_scale"] == 5]["rating"].dropna()
+    ten = comments["rating"][comments["rating_scale"] == 10].dropna()
+    five = comments["rating"][comments["rating_scale"] == 5].dropna()
     return {"nps": nps(ten.tolist()) if len(ten) else None, "csat": csat(five.tolist(), 5) if len(five) else None}
 
 
 def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict[str, str],
                     min_mentions: int = 15) -> dict[str, Any]:
     """Removal impact on NPS and on the 0-100 rating, and the regression view, per theme."""
-    scored = comments.dropna(subset=["rating", "rating_scale"]).copy()
+    scored = comments[["id", "rating", "rating_scale"]].dropna(subset=["rating", "rating_scale"])  # not the texts
     scored["score100"] = [normalised_rating(r, s) for r, s in zip(scored["rating"], scored["rating_scale"])]
     scored = scored.dropna(subset=["score100"])
     if scored.empty or mentions.empty:
         return {"impact": [], "regression": None}
-    ids = set(scored["id"])
-    m = mentions[mentions["comment_id"].isin(ids)]
+    m = mentions.loc[mentions["comment_id"].isin(scored["id"]), ["comment_id", "theme", "sentence_sentiment"]]
     any_mention = m.groupby("theme")["comment_id"].apply(set)
     neg_mention = m[m["sentence_sentiment"] == "negative"].groupby("theme")["comment_id"].apply(set)
     ten = scored[scored["rating_scale"] == 10]

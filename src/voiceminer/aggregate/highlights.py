@@ -121,13 +121,15 @@ def emerging_topics(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: p
 
     if current is None or sentences.empty:
         return EmergingTopics(None, "No analysed sentences in this range.")
-    covered = set(zip(mentions["comment_id"], mentions["sentence_idx"]))
-    free = sentences[[(c, i) not in covered for c, i in zip(sentences["comment_id"], sentences["idx"])]]
-    free = free[free["text_hash"].isin(vectors.keys())]
+    free = sentences[sentences["text_hash"].isin(vectors.keys())] if vectors else sentences.iloc[:0]
+    if not free.empty:  # the sentences no theme covers
+        covered = mentions[["comment_id", "sentence_idx"]].drop_duplicates().rename(columns={"sentence_idx": "idx"})
+        seen = free[["comment_id", "idx"]].merge(covered, how="left", indicator=True)["_merge"] == "both"
+        free = free[~seen.to_numpy()]
     if free.empty:
         return EmergingTopics(None, "Emerging topics need sentence vectors in the store (the default model "
                                     "pipeline stores them).")
-    info = comments.set_index("id")
+    info = comments[["id", "text", "period"]].set_index("id")
     texts = [info.at[c, "text"][s:e] for c, s, e in zip(free["comment_id"], free["start"], free["end"])]
     chat = [is_small_talk(t) for t in texts]
     keep = [len(t.split()) >= 3 and not c for t, c in zip(texts, chat)]
@@ -163,7 +165,8 @@ def theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.D
     of that theme's mentions of that polarity (by stored vectors), readable lengths."""
     if mentions.empty:
         return {}
-    m = mentions.merge(sentences.rename(columns={"idx": "sentence_idx"})[["comment_id", "sentence_idx",
+    m = mentions[mentions["theme"].isin(theme_ids) & mentions["sentence_sentiment"].isin(["negative", "positive"])]
+    m = m.merge(sentences.rename(columns={"idx": "sentence_idx"})[["comment_id", "sentence_idx",
                                                                           "text_hash"]],
                        on=["comment_id", "sentence_idx"], how="left")
     m = m.merge(comments[["id", "text", "period", "channel"]], left_on="comment_id", right_on="id")

@@ -107,7 +107,7 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
             wanted = set(p.themes)
             by_theme = mentions[mentions["theme"].isin(wanted) | mentions["cause"].isin(wanted)]["comment_id"]
             hit |= comments["id"].isin(set(by_theme))
-        sel = comments[hit]
+        sel = comments.loc[hit, ["id", "period", "text", "sentiment", "sentiment_score"]]
         k = len(sel)
         neg = int((sel["sentiment"] == "negative").sum())
         pos = int((sel["sentiment"] == "positive").sum())

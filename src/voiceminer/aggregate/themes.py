@@ -28,26 +28,29 @@ from .stats import trend_slope
 def comment_sentiment(mentions: pd.DataFrame, key: str) -> pd.DataFrame:
     """One row per (comment, key): the comment's sentiment about that theme (the most negative of
     its mentions wins over neutral, then positive), and the number of mentioning sentences."""
-    m = mentions.dropna(subset=[key])
+    m = mentions[["comment_id", key, "sentence_sentiment"]].dropna(subset=[key])
     if m.empty:
         return pd.DataFrame(columns=["comment_id", "key", "label", "sentences"])
     order = {"negative": 0, "positive": 1, "neutral": 2}
-    m = m.assign(_rank=m["sentence_sentiment"].map(order).fillna(3))
+    m = m.assign(_rank=m["sentence_sentiment"].map(order).fillna(3), _neg=m["sentence_sentiment"] == "negative",
+                 _pos=m["sentence_sentiment"] == "positive")
     g = m.sort_values(["comment_id", key, "_rank"]).groupby(["comment_id", key], sort=False)
-    out = g.agg(label=("sentence_sentiment", "first"), sentences=("_rank", "size")).reset_index()
+    out = g.agg(label=("sentence_sentiment", "first"), sentences=("_rank", "size"), _neg=("_neg", "max"),
+                _pos=("_pos", "max")).reset_index()
     out = out.rename(columns={key: "key"})
     # a comment with both a negative and a positive mention of the theme counts on both sides
-    both = m.groupby(["comment_id", key])["sentence_sentiment"].agg(lambda s: {"negative", "positive"} <= set(s))
-    out["mixed"] = both.values
+    out["mixed"] = out.pop("_neg") & out.pop("_pos")
     return out
 
 
-def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "theme") -> pd.DataFrame:
+def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "theme",
+                  cs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (theme or cause, period): comments mentioning it, their share of the period's
     comments, negative / positive counts and net sentiment. Periods with no mention are
-    present with zeros (so trends and tests see them)."""
-    per_period = comments.dropna(subset=["period"]).groupby("period")["id"].nunique()
-    cs = comment_sentiment(mentions, key)
+    present with zeros (so trends and tests see them). ``cs``: :func:`comment_sentiment` of
+    ``mentions`` by ``key``, when the caller has it already."""
+    per_period = comments[["id", "period"]].dropna(subset=["period"]).groupby("period")["id"].nunique()
+    cs = comment_sentiment(mentions, key) if cs is None else cs
     cols = ["key", "period", "comments", "period_comments", "share", "negative", "positive", "neutral",
             "net_sentiment"]
     if cs.empty or per_period.empty:

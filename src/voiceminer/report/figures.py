@@ -19,7 +19,16 @@ import pandas as pd
 from ..aggregate import assign_period, channel_breakdown, overall, period_sentiment
 from ..aggregate.causes import root_causes
 from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
-from ..aggregate.frames import Interner, comment_frame, mention_frame, need_frame, sentence_frame, stored_vectors
+from ..aggregate.frames import (
+    Interner,
+    comment_frame,
+    has_vectors,
+    mention_frame,
+    share_ids,
+    need_frame,
+    sentence_frame,
+    stored_vectors,
+)
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
@@ -58,10 +67,13 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     comments = comment_frame(store, lo, hi, interner=same)
     comments["period"] = assign_period(comments["created_at"], period, tz)
     mentions = mention_frame(store, lo, hi, interner=same)
+    encoded = has_vectors(store)
     sentences = sentence_frame(store, lo, hi, interner=same)
-    vectors = stored_vectors(store, sentences["text_hash"].tolist(), shared_key(settings.models_dir, settings.shared_model))
+    vectors = stored_vectors(store, sentences["text_hash"].tolist() if encoded else [],
+                             shared_key(settings.models_dir, settings.shared_model))
     needs = need_frame(store, lo, hi, sentences, interner=same)
     same.clear()
+    share_ids(comments, mentions, sentences, needs)
     labels = _labels(settings)
     periods = sorted(comments["period"].dropna().unique())
     current = periods[-1] if periods else None
@@ -73,7 +85,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     for row in period_rows:
         row.update({k: v for k, v in scores.get(row["period"], {}).items() if k != "period"})
 
-    theme_table = theme_periods(comments, mentions, "theme")
+    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme)
+    theme_table = theme_periods(comments, mentions, "theme", theme_sentiment)
     cause_table = theme_periods(comments, mentions, "cause")
     themes = theme_summary(theme_table, current, settings.baseline_periods, labels)
     causes = theme_summary(cause_table, current, settings.baseline_periods, labels)
@@ -91,7 +104,6 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     never = [{"id": t, "label": labels[t]} for t in top_level if t not in mentioned] if len(mentions) else []
 
     seg_cols = segment_columns(comments)
-    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), for the segments
     topics = emerging_topics(comments, sentences, mentions, vectors, current, rules)
     emerging = topics.clusters
 

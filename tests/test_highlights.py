@@ -52,3 +52,47 @@ def test_theme_quotes_are_typed() -> None:
     assert quotes["delivery"]["negative"] == [Quote("a", "w1", "email", "The parcel came three days late.", [0, 32])]
     assert quotes["delivery"]["positive"] == []  # no positive mention; "Short." is too short to quote
     assert list(quotes["delivery"]["negative"][0].as_dict()) == ["comment_id", "period", "channel", "text", "span"]
+
+
+def test_vector_figures_read_capped_samples_from_the_store(tmp_path, monkeypatch) -> None:
+    """Emerging topics and quotes read the vectors of a capped sample of sentences, fetched from the
+    store when asked for, so a report's memory does not grow with the sentences in its range; below
+    the caps they read every sentence they need and the figures are the same as from a full dict."""
+    from voiceminer.aggregate import frames
+    from voiceminer.aggregate.frames import StoredVectors, lazy_vectors
+    from voiceminer.storage import Store
+    from voiceminer.storage.vectors import VectorCache
+
+    rng = np.random.default_rng(0)
+    n = 120  # two topics a week, five weeks; the second grows in the last week
+    ids = [f"c{i:03d}" for i in range(n)]
+    periods = [f"w{i % 5}" for i in range(n)]
+    texts = [("Parking at the depot is a nightmare." if i % 3 else "Music in the app is far too loud.") for i in range(n)]
+    comments = pd.DataFrame({"id": ids, "text": texts, "period": periods, "channel": ["email"] * n})
+    hashes = [f"h{i:03d}" for i in range(n)]
+    sentences = pd.DataFrame({"comment_id": ids, "idx": [0] * n, "start": [0] * n,
+                              "end": [len(t) for t in texts], "text_hash": hashes})
+    mentions = pd.DataFrame({"comment_id": ids[:40], "sentence_idx": [0] * 40, "theme": ["delivery"] * 40,
+                             "sentence_sentiment": ["negative"] * 40, "start": [0] * 40,
+                             "end": [len(t) for t in texts[:40]]})
+    vecs = {h: (np.eye(2, 16)[int(i % 3 == 0)] + rng.normal(0, .02, 16)).astype(np.float32) for i, h in enumerate(hashes)}
+    store = Store.open(f"sqlite:///{tmp_path / 'v.db'}")
+    VectorCache(store, "enc@a").put(vecs)
+
+    def run(vectors):
+        topics = emerging_topics(comments, sentences, mentions, vectors, "w4", SpikeRules(min_volume=1))
+        return topics, theme_quotes(comments, mentions, sentences, vectors, ["delivery"])
+
+    lazy = lazy_vectors(store, hashes)
+    assert isinstance(lazy, StoredVectors) and lazy.encoder == "enc@a" and len(lazy) == 0  # nothing read yet
+    assert run(lazy) == run(dict(vecs))  # the same figures as from every vector at once
+    assert len(lazy) == n  # 80 free sentences for the clusters, 40 mentions for the quotes
+    monkeypatch.setattr(frames, "MAX_SENTENCES", {"emerging": 30, "quotes": 10})
+    monkeypatch.setitem(emerging_topics.__globals__, "MAX_SENTENCES", frames.MAX_SENTENCES)
+    monkeypatch.setitem(theme_quotes.__globals__, "MAX_SENTENCES", frames.MAX_SENTENCES)
+    capped = lazy_vectors(store, hashes)
+    topics, quotes = run(capped)
+    assert len(capped) <= 30 + 10  # the samples' vectors only
+    assert "30 sentences outside the taxonomy were clustered (a uniform sample of the 80 in" in topics.note
+    assert quotes["delivery"]["negative"]
+    assert not lazy_vectors(store, [])  # no hashes: no encoder, nothing to read

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -299,6 +299,90 @@ def sentence_frame(store: Store, since: datetime | None = None, until: datetime 
     return compact(built.frame(), [])
 
 
+class StoredVectors(Mapping[str, np.ndarray]):
+    """Sentence vectors read from the store's cache (one encoder's) when first asked for, so a report
+    holds the vectors its figures use (a capped sample of sentences, see :data:`MAX_SENTENCES`), not one
+    per sentence in the range. :meth:`load` fetches many in one go; ``h in vectors`` and
+    ``vectors[h]`` fetch one that was not loaded. Iteration covers the loaded vectors only. False
+    when the store has no vectors (``encoder`` None)."""
+
+    def __init__(self, store: Store, encoder: str | None) -> None:
+        self.store, self.encoder = store, encoder
+        self.known: dict[str, np.ndarray | None] = {}
+
+    def load(self, hashes: Iterable[Any]) -> None:
+        from ..storage.vectors import VectorCache
+
+        missing = sorted({h for h in hashes if isinstance(h, str) and h not in self.known})
+        if not missing:
+            return
+        found = VectorCache(self.store, self.encoder).get(missing) if self.encoder else {}
+        self.known.update({h: found.get(h) for h in missing})
+
+    def __contains__(self, h: object) -> bool:
+        if not isinstance(h, str):
+            return False
+        self.load([h])
+        return self.known[h] is not None
+
+    def __getitem__(self, h: str) -> np.ndarray:
+        if h not in self:
+            raise KeyError(h)
+        return self.known[h]  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[str]:
+        return (h for h, v in self.known.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(v is not None for v in self.known.values())
+
+    def __bool__(self) -> bool:
+        return self.encoder is not None
+
+
+def load_vectors(vectors: Mapping[str, np.ndarray], hashes: Iterable[Any]) -> None:
+    """Fetch ``hashes`` in one go when ``vectors`` reads from the store (a plain dict has them all)."""
+    if isinstance(vectors, StoredVectors):
+        vectors.load(hashes)
+
+
+# The most sentences a report's vector figures read: emerging topics cluster a sample of this many of
+# the sentences no theme covers, and a theme's quotes are chosen among this many of its mentions (a
+# uniform sample: the smallest text hashes). Below it (the demo: 1,600 free sentences) nothing changes.
+MAX_SENTENCES = {"emerging": 50_000, "quotes": 2_000}
+
+
+def sample_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most ``limit`` rows, a deterministic uniform sample (by text hash), in their own order.
+
+    >>> f = pd.DataFrame({"text_hash": ["c", "a", "b"]})
+    >>> sample_rows(f, 2)["text_hash"].tolist(), len(sample_rows(f, 5))
+    (['a', 'b'], 3)
+    """
+    if len(rows) <= limit:
+        return rows
+    return rows.sort_values("text_hash", kind="stable").head(limit).sort_index()
+
+
+def lazy_vectors(store: Store, hashes: list[str], prefer: str | None = None, probe: int = 5_000) -> StoredVectors:
+    """:class:`StoredVectors` of the encoder that covers most of ``hashes`` (judged on up to ``probe``
+    of them, the smallest); ``prefer`` wins a tie (see :func:`stored_vectors`)."""
+    if not hashes:
+        return StoredVectors(store, None)
+    e = t.encodings.c
+    wanted = sorted({h for h in hashes if isinstance(h, str)})[:probe]
+    counts: dict[str, int] = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            query = (sa.select(e.encoder, sa.func.count()).where(e.text_hash.in_(wanted[i:i + 500]))
+                     .group_by(e.encoder))
+            for encoder, count in conn.execute(query):
+                counts[encoder] = counts.get(encoder, 0) + int(count)
+    if not counts:
+        return StoredVectors(store, None)
+    return StoredVectors(store, max(sorted(counts), key=lambda k: (counts[k], k == prefer)))
+
+
 def has_vectors(store: Store) -> bool:
     """Whether the store caches any sentence vector (not when every comment went through the lexicon
     pipeline, which has no encoder)."""
@@ -313,20 +397,6 @@ def stored_vectors(store: Store, hashes: list[str], prefer: str | None = None) -
 
     Empty when the comments were analysed without an encoder (the lexicon pipeline).
     """
-    from ..storage.vectors import VectorCache
-
-    if not hashes:
-        return {}
-    e = t.encodings.c
-    wanted = sorted(set(hashes))
-    counts: dict[str, int] = {}
-    with store.engine.connect() as conn:
-        for i in range(0, len(wanted), 500):
-            query = (sa.select(e.encoder, sa.func.count()).where(e.text_hash.in_(wanted[i:i + 500]))
-                     .group_by(e.encoder))
-            for encoder, count in conn.execute(query):
-                counts[encoder] = counts.get(encoder, 0) + int(count)
-    if not counts:
-        return {}
-    encoder = max(sorted(counts), key=lambda k: (counts[k], k == prefer))
-    return VectorCache(store, encoder).get(wanted)
+    vectors = lazy_vectors(store, hashes, prefer, probe=len(hashes))
+    vectors.load(hashes)
+    return dict(vectors)

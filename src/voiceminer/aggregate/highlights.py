@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .frames import MAX_SENTENCES, load_vectors, sample_rows
 from .quotes import representative
 from .signals import SpikeRules, emerging_clusters
 
@@ -121,11 +122,15 @@ def emerging_topics(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: p
 
     if current is None or sentences.empty:
         return EmergingTopics(None, "No analysed sentences in this range.")
-    free = sentences[sentences["text_hash"].isin(vectors.keys())] if vectors else sentences.iloc[:0]
-    if not free.empty:  # the sentences no theme covers
+    free, total = (sentences if vectors else sentences.iloc[:0]), 0
+    if not free.empty:  # the sentences no theme covers (a sample of them in a very large range)
         covered = mentions[["comment_id", "sentence_idx"]].drop_duplicates().rename(columns={"sentence_idx": "idx"})
         seen = free[["comment_id", "idx"]].merge(covered, how="left", indicator=True)["_merge"] == "both"
         free = free[~seen.to_numpy()]
+        total = len(free)
+        free = sample_rows(free, MAX_SENTENCES["emerging"])
+        load_vectors(vectors, free["text_hash"])
+        free = free[[h in vectors for h in free["text_hash"]]]
     if free.empty:
         return EmergingTopics(None, "Emerging topics need sentence vectors in the store (the default model "
                                     "pipeline stores them).")
@@ -143,7 +148,8 @@ def emerging_topics(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: p
     periods = [p for p in periods if isinstance(p, str)]
     found = emerging_clusters(texts, X, periods, current, rules)
     n_chat = sum(chat)
-    return EmergingTopics(found, f"{len(texts):,} sentences outside the taxonomy were clustered"
+    sampled = f" (a uniform sample of the {total:,} in this range)" if total > MAX_SENTENCES["emerging"] else ""
+    return EmergingTopics(found, f"{len(texts):,} sentences outside the taxonomy were clustered{sampled}"
                           + (f"; {n_chat:,} without a topic of their own (greetings, thanks, order numbers, bare "
                              "verdicts such as \"Not good enough.\") were left out." if n_chat else "."))
 
@@ -175,7 +181,7 @@ def theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.D
         out[theme] = {}
         for polarity in ("negative", "positive"):
             g = m[(m["theme"] == theme) & (m["sentence_sentiment"] == polarity)]
-            g = g[g["text"].str.len().between(20, 400)]
+            g = sample_rows(g[g["text"].str.len().between(20, 400)], MAX_SENTENCES["quotes"])
             out[theme][polarity] = [
                 Quote(r.comment_id, r.period, r.channel, r.text, [int(r.start), int(r.end)] if pd.notna(r.start) else None)
                 for r in representative(g, vectors, n).itertuples()]

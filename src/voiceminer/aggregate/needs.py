@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .frames import load_vectors
 from .stats import rate_test, trend_slope
 from .themes import check_segments, segment_label
 
@@ -47,6 +48,7 @@ def _grouped(needs: pd.DataFrame, vectors: dict[str, np.ndarray],
     if needs.empty:
         return pd.Series([], dtype=int), np.zeros((0, 0)), pd.Series([], dtype=int)
     rows = needs.sort_values(["statement", "comment_id", "sentence_idx"], kind="stable")
+    load_vectors(vectors, rows["text_hash"])
     have = all(isinstance(h, str) and h in vectors for h in rows["text_hash"])
     X = np.vstack([vectors[h] for h in rows["text_hash"]]) if have else None
     statements = rows["statement"].tolist()

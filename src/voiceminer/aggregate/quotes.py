@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .frames import load_vectors
+
 
 # Two sentences this close (cosine of their vectors) read as the same quote; the demo's "there's no
 # way to reach a human quickly" and its curly-apostrophe twin sit above it, distinct requests well below.
@@ -36,6 +38,7 @@ def representative(rows: pd.DataFrame, vectors: dict[str, np.ndarray], n: int) -
     if rows.empty:
         return rows
     rows = rows.sort_values(["comment_id"] + (["sentence_idx"] if "sentence_idx" in rows else []))
+    load_vectors(vectors, rows["text_hash"])
     have = rows["text_hash"].map(lambda h: isinstance(h, str) and h in vectors)
     X = None  # the rows' unit vectors, in the rows' order
     if have.all() and len(rows) > 1:

@@ -63,6 +63,25 @@ def test_need_groups_do_not_depend_on_row_order() -> None:
     assert (pd.crosstab(a, b).values > 0).sum() == 2  # same partition
 
 
+def test_need_groups_of_a_large_range_group_a_sample_and_assign_the_rest(monkeypatch) -> None:
+    """Grouping compares every pair of statements; past the cap a sample is grouped and every other
+    need joins its nearest sampled statement's group: the same partition, a distance matrix of the cap."""
+    from voiceminer.aggregate import frames
+    from voiceminer.aggregate.needs import _grouped
+
+    topics = ["choose my delivery slot", "add a dark mode to the app", "let me pause my subscription"]
+    n = 60
+    needs = pd.DataFrame({"comment_id": [f"c{i:02d}" for i in range(n)], "sentence_idx": 0,
+                          "statement": [f"{topics[i % 3]} please" if i % 2 else topics[i % 3] for i in range(n)],
+                          "text_hash": [f"h{i:02d}" for i in range(n)]})
+    full, dist, _ = _grouped(needs, {})
+    assert full.nunique() == 3 and dist.shape == (n, n)
+    monkeypatch.setitem(frames.MAX_SENTENCES, "needs", 12)
+    capped, dist, position = _grouped(needs, {})
+    assert dist.shape == (12, 12) and position.notna().sum() == 12
+    assert (pd.crosstab(full, capped).values > 0).sum() == 3  # the same three groups
+
+
 def test_theme_periods_fill_quiet_periods_with_zero() -> None:
     comments = _comments(["a", "b", "c"], ["w1", "w2", "w3"])
     mentions = pd.DataFrame({"comment_id": ["c0"], "theme": ["login"], "sentence_sentiment": ["negative"]})

@@ -347,9 +347,11 @@ def load_vectors(vectors: Mapping[str, np.ndarray], hashes: Iterable[Any]) -> No
 
 
 # The most sentences a report's vector figures read: emerging topics cluster a sample of this many of
-# the sentences no theme covers, and a theme's quotes are chosen among this many of its mentions (a
-# uniform sample: the smallest text hashes). Below it (the demo: 1,600 free sentences) nothing changes.
-MAX_SENTENCES = {"emerging": 50_000, "quotes": 2_000}
+# the sentences no theme covers, a theme's quotes are chosen among this many of its mentions, and need
+# statements are grouped on a sample of this many (the others join their nearest sampled statement's
+# group; grouping compares every pair). A uniform sample: the smallest text hashes. Below the caps (the
+# demo: 1,600 free sentences, 300 needs) nothing changes.
+MAX_SENTENCES = {"emerging": 50_000, "quotes": 2_000, "needs": 3_000}
 
 
 def sample_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frames import load_vectors
+from .frames import MAX_SENTENCES, load_vectors, sample_rows
 from .stats import rate_test, trend_slope
 from .themes import check_segments, segment_label
 
@@ -41,23 +41,37 @@ def group_needs(needs: pd.DataFrame, vectors: dict[str, np.ndarray], distance: f
 
 def _grouped(needs: pd.DataFrame, vectors: dict[str, np.ndarray],
              distance: float = 0.5) -> tuple[pd.Series, np.ndarray, pd.Series]:
-    """(group id per need row, the rows' pairwise distances, each row's position in them)."""
+    """(group id per need row, the grouped rows' pairwise distances, each row's position in them).
+
+    At most ``MAX_SENTENCES["needs"]`` rows are grouped (their distances are a square matrix); in a
+    larger range a uniform sample is grouped and every other row joins the group of its nearest
+    sampled row (position NaN: it has no row in the distances)."""
     from ..flags import group_needs as group_statements
-    from ..flags import need_distances
+    from ..flags import need_distances, need_distances_between
 
     if needs.empty:
-        return pd.Series([], dtype=int), np.zeros((0, 0)), pd.Series([], dtype=int)
+        return pd.Series([], dtype=int), np.zeros((0, 0)), pd.Series([], dtype=float)
     rows = needs.sort_values(["statement", "comment_id", "sentence_idx"], kind="stable")
-    load_vectors(vectors, rows["text_hash"])
-    have = all(isinstance(h, str) and h in vectors for h in rows["text_hash"])
-    X = np.vstack([vectors[h] for h in rows["text_hash"]]) if have else None
-    statements = rows["statement"].tolist()
+    sample = rows[rows.index.isin(sample_rows(rows, MAX_SENTENCES["needs"]).index)]  # in the canonical order
+
+    def features(part: pd.DataFrame) -> tuple[list[str], np.ndarray | None]:
+        load_vectors(vectors, part["text_hash"])
+        have = all(isinstance(h, str) and h in vectors for h in part["text_hash"])
+        return part["statement"].tolist(), np.vstack([vectors[h] for h in part["text_hash"]]) if have else None
+
+    statements, X = features(sample)
     dist = need_distances(statements, X)
     groups = pd.Series(-1, index=rows.index)
-    for gid, group in enumerate(group_statements(statements, X, threshold=distance if have else None,
+    for gid, group in enumerate(group_statements(statements, X, threshold=distance if X is not None else None,
                                                  distances=dist)):
-        groups.iloc[group.members] = gid
-    position = pd.Series(np.arange(len(rows)), index=rows.index)
+        groups.loc[sample.index[group.members]] = gid
+    rest = rows[~rows.index.isin(sample.index)]
+    for start in range(0, len(rest), 2_000):  # the rows outside the sample, a chunk at a time
+        part = rest.iloc[start:start + 2_000]
+        texts, Xp = features(part)
+        near = need_distances_between(texts, statements, Xp, X if Xp is not None else None).argmin(axis=1)
+        groups.loc[part.index] = groups.loc[sample.index].to_numpy()[near]
+    position = pd.Series(np.arange(len(sample)), index=sample.index, dtype=float)
     return groups.reindex(needs.index).astype(int), dist, position.reindex(needs.index)
 
 
@@ -94,7 +108,7 @@ def unmet_needs(comments: pd.DataFrame, needs: pd.DataFrame, vectors: dict[str, 
             "statements": sorted(g["statement"].value_counts().head(5).index.tolist()),
             "quotes": reps, "segments": _segments(g, comments, segment_cols),
         })
-        members[id(out[-1])] = (position.loc[g.index].to_numpy(), set(ids))
+        members[id(out[-1])] = (position.loc[g.index].dropna().astype(int).to_numpy(), set(ids))
     # rank: volume, with growth breaking near-ties and pulling growing needs up
     for rec in out:
         rec["rank_score"] = round(rec["comments"] * (1 + max(0.0, min((rec["growth_ratio"] or 1) - 1, 3)) / 3), 2)

@@ -18,7 +18,15 @@ Pure functions only: the pipeline stages that call them own the annotations.
 
 from .cues import KINDS, Cue, find_cues
 from .implicit import implicit_statement
-from .needs import NeedGroup, group_needs, need_cues, need_distances, need_has_subject, need_statement
+from .needs import (
+    NeedGroup,
+    group_needs,
+    need_cues,
+    need_distances,
+    need_distances_between,
+    need_has_subject,
+    need_statement,
+)
 from .priority import Priority, PriorityRules, prioritise
 
 __all__ = [
@@ -31,7 +39,7 @@ __all__ = [
            "group_needs",
            "implicit_statement",
            "need_cues",
-           "need_distances",
+           "need_distances", "need_distances_between",
            "need_has_subject",
            "need_statement",
            "prioritise",

@@ -44,7 +44,8 @@ import numpy as np
 
 from .implicit import implicit_statement
 
-__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_distances", "need_has_subject",
+__all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_distances", "need_distances_between",
+           "need_has_subject",
            "need_statement"]
 
 NAME = "flags.needs.v1"
@@ -335,29 +336,53 @@ _GROUP_STOP = {"add", "have", "get", "make", "let", "allow", "please", "option",
                "bring", "offer", "provide", "introduce", "include", "give", "put", "new", "better", "more"}
 
 
-def _tfidf(statements: Sequence[str], use_idf: bool = False) -> np.ndarray:
+def _tfidf(statements: Sequence[str], use_idf: bool = False) -> Any:
     """Character 3-5-gram rows of the statements without stop words and need verbs (``use_idf``:
     weighted by an IDF fitted on these statements, the earlier recipe that
-    ``scripts/need_grouping_stability.py`` compares against)."""
+    ``scripts/need_grouping_stability.py`` compares against). A sparse matrix: thousands of
+    statements have tens of thousands of distinct n-grams."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stop = _stop_words()
     cleaned = [" ".join(w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in stop) for s in statements]
     if not any(cleaned):
-        return np.zeros((len(statements), 1))
+        from scipy import sparse
+
+        return sparse.csr_matrix((len(statements), 1))
     # no IDF: a pair's distance then depends on the two statements alone, not on which other needs
     # share the window, so a need keeps its group from week to week (see group_needs)
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, use_idf=use_idf)
-    return vec.fit_transform(cleaned).toarray()
+    return vec.fit_transform(cleaned)
 
 
-def _distances(x: np.ndarray) -> np.ndarray:
+def _unit(x: Any) -> tuple[Any, np.ndarray]:
+    """Rows scaled to unit length (dense or sparse) and which rows were empty."""
+    from scipy import sparse
+
+    if sparse.issparse(x):
+        x = sparse.csr_matrix(x, dtype=np.float64)
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return sparse.diags(scale) @ x, norms == 0
     x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    unit = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
-    d = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
-    empty = norms[:, 0] == 0
-    d[empty, :] = d[:, empty] = 1.0  # an empty statement is like nothing else
+    norms = np.linalg.norm(x, axis=1)
+    return np.divide(x, norms[:, None], out=np.zeros_like(x), where=norms[:, None] > 0), norms == 0
+
+
+def _cross_distances(a: Any, b: Any) -> np.ndarray:
+    """Cosine distances of the rows of ``a`` to the rows of ``b`` (an empty row is like nothing else)."""
+    from scipy import sparse
+
+    (ua, ea), (ub, eb) = _unit(a), _unit(b)
+    sim = ua @ ub.T
+    d = np.clip(1.0 - (sim.toarray() if sparse.issparse(sim) else np.asarray(sim)), 0.0, 2.0)
+    d[ea, :] = 1.0
+    d[:, eb] = 1.0
+    return d
+
+
+def _distances(x: Any) -> np.ndarray:
+    d = _cross_distances(x, x)
     np.fill_diagonal(d, 0.0)
     return d
 
@@ -370,6 +395,22 @@ def need_distances(statements: Sequence[str], vectors: np.ndarray | None = None)
         return np.zeros((0, 0))
     dist = _distances(_tfidf(statements))
     return (dist + _distances(vectors)) / 2 if vectors is not None else dist
+
+
+def need_distances_between(statements: Sequence[str], others: Sequence[str], vectors: np.ndarray | None = None,
+                           other_vectors: np.ndarray | None = None) -> np.ndarray:
+    """Distances of each of ``statements`` to each of ``others`` (rows x columns), the same measure as
+    :func:`need_distances` (a pair's distance depends on the two statements alone).
+
+    >>> d = need_distances_between(["pick a delivery slot"], ["choose a delivery slot", "add dark mode"])
+    >>> d.shape, bool(d[0, 0] < d[0, 1])
+    ((1, 2), True)
+    """
+    x = _tfidf(list(statements) + list(others))
+    dist = _cross_distances(x[:len(statements)], x[len(statements):])
+    if vectors is not None and other_vectors is not None:
+        dist = (dist + _cross_distances(vectors, other_vectors)) / 2
+    return dist
 
 
 def group_needs(statements: Sequence[str], vectors: np.ndarray | None = None, *,

@@ -19,7 +19,49 @@ import numpy as np
 from ..models.encoder import l2_normalise as _normalise
 from ..types import Annotation
 from .base import Analysed, StageContext, register_stage
-from .encode import context_shared
+from .encode import context_shared, shared_artifact
+
+# Zero-shot models fitted in this process, by (encoder vector key, shared artifact, taxonomy sha256,
+# calibration basis); the oldest go first. A fitted model is read-only when it predicts.
+_ZEROSHOT_FITS: dict[tuple[str, ...], Any] = {}
+_ZEROSHOT_FITS_KEPT = 4
+
+
+def clear_fitted() -> None:
+    """Forget the zero-shot models fitted in this process (benchmarks time a first run's fit)."""
+    _ZEROSHOT_FITS.clear()
+
+
+def taxonomy_vector_key(vector_key: str) -> str:
+    """The vector cache key of an encoder's vectors of taxonomy texts (descriptions, examples, generic
+    sentences): kept apart from the comments' sentence vectors under the encoder's own key.
+
+    >>> taxonomy_vector_key("voiceminer-shared@abc+onnx")
+    'voiceminer-shared@abc+onnx#taxonomy'
+    """
+    return f"{vector_key}#taxonomy"
+
+
+class CachedEncoder:
+    """An encoder whose ``encode`` goes through a vector cache (None: no cache); ``key`` is the encoder's."""
+
+    def __init__(self, encoder: Any, cache: Any = None) -> None:
+        self.encoder, self.cache = encoder, cache
+
+    @property
+    def key(self) -> str:
+        return self.encoder.key
+
+    def encode(self, texts: Sequence[str], *, normalize: bool = False) -> np.ndarray:
+        from ..types import text_hash
+        from .encode import cached_vectors
+
+        if self.cache is None:
+            return self.encoder.encode(texts, normalize=normalize)
+        found = cached_vectors(self.encoder, self.cache, texts)
+        out = np.stack([found[text_hash(t)] for t in texts]) if len(texts) else np.zeros((0, self.encoder.dim),
+                                                                                          np.float32)
+        return _normalise(out) if normalize else out
 
 
 @register_stage
@@ -60,16 +102,38 @@ class ThemesStage:
             calibration = ":" + artifact_sha256(self.context.themes_model)[:6]  # a retrained model redoes results
         else:
             constants = calibration_for(encoder)
-            self.model_ = ZeroShotThemes(self.taxonomy_, **constants).fit_encoder(encoder, shared.heads_)
-            self.kind_ = "zeroshot"
             # the algorithm, its calibration and (for bare themes) the generic sentences decide the themes
             # too: stored results are redone when any of them changes
             from ..themes.zeroshot_background import generic_sha256
 
             basis = json.dumps([ZeroShotThemes.version, constants, generic_sha256()], sort_keys=True)
             calibration = ":" + hashlib.sha256(basis.encode()).hexdigest()[:6]
+            self.model_ = self._zeroshot(shared, constants, basis)
+            self.kind_ = "zeroshot"
         self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
         return self
+
+    def _zeroshot(self, shared: Any, constants: dict[str, Any], basis: str) -> Any:
+        """The zero-shot model fitted on the taxonomy's texts (about 600 of them with the default taxonomy:
+        as many characters as a few hundred comments). Fitted once per process for the same encoder, model,
+        taxonomy and calibration (a process that builds the pipeline again reuses it), and the texts' vectors
+        come from the store's vector cache when there is one (under :func:`taxonomy_vector_key`, apart from
+        the comments' sentence vectors), so a later run does not encode them again."""
+        from ..themes import ZeroShotThemes
+
+        encoder = shared.encoder_
+        key = (encoder.vector_key, shared_artifact(self.context), self.taxonomy_.sha256, basis)
+        model = _ZEROSHOT_FITS.get(key)
+        if model is None:
+            cache = None
+            if self.context.vector_cache is not None:
+                cache = self.context.vector_cache(taxonomy_vector_key(encoder.vector_key))
+            model = ZeroShotThemes(self.taxonomy_, **constants).fit_encoder(CachedEncoder(encoder, cache),
+                                                                           shared.heads_)
+            _ZEROSHOT_FITS[key] = model
+            while len(_ZEROSHOT_FITS) > _ZEROSHOT_FITS_KEPT:
+                _ZEROSHOT_FITS.pop(next(iter(_ZEROSHOT_FITS)))
+        return model
 
     def hits(self, vectors: np.ndarray,
              texts: Sequence[str] | None = None) -> list[list[tuple[str, float, str | None, float | None]]]:

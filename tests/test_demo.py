@@ -321,7 +321,7 @@ STILL_UNDER_TARGET = {'account', 'account.login', 'account.password_reset', 'ava
     'staff', 'staff.friendly', 'staff.indifferent', 'subscription', 'subscription.auto_renewal',
     'subscription.hard_to_cancel', 'support', 'support.complaint_handling', 'support.no_reply',
     'support.unreachable'}
-MIN_POOLED_PRECISION = 0.64  # 0.665 measured (0.574 with the first taxonomy)
+MIN_POOLED_PRECISION = 0.66  # 0.665 measured (0.574 with the first taxonomy)
 
 
 def test_theme_precision_against_the_per_comment_truth(mined) -> None:

@@ -399,6 +399,51 @@ def test_zeroshot_leaf_scores_each_cause_on_its_own_examples():
     leaf.margin = 0.4
     assert [h.id for h in leaf.predict(sentence)[0]] == ["b", "a"]
 
+
+def _two_theme_toy():
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["a1"],
+         "children": [{"id": "a.one", "label": "One", "description": "one", "examples": ["c1"]},
+                      {"id": "a.two", "label": "Two", "description": "two", "examples": ["c2"]}]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["b1"]}]})
+    desc = np.eye(4, 4, dtype=np.float32)
+    examples = np.array([[1, 0, 0, 0], [0.8, 0.6, 0, 0], [0.8, 0, 0.6, 0], [0, 0, 0, 1]], np.float32)
+    return tax, desc, examples
+
+
+def test_zeroshot_lead_abstains_when_no_theme_is_clearly_ahead():
+    """lead: a sentence whose best theme does not beat the next by that much gets no theme;
+    cause_lead: a cause not clearly ahead of its sibling is left out (the theme stays)."""
+    tax, desc, examples = _two_theme_toy()
+    kw = {"threshold": 0.3, "child_threshold": 0.3, "desc_weight": 0.0, "top_k": 1, "margin": 0.0, "background": ()}
+    between = np.array([[0.7, 0, 0, 0.68]], np.float32)  # a 0.70, b 0.68
+    clear = np.array([[0.9, 0.3, 0.29, 0.1]], np.float32)  # a.one 0.894 vs a.two 0.894 - 0.006
+    clear /= np.linalg.norm(clear)
+    plain = ZeroShotThemes(tax, **kw).fit_vectors(desc, examples)
+    assert [h.id for h in plain.predict(between)[0]] == ["a"]
+    assert plain.predict(clear)[0][0].cause_id == "a.one"
+    strict = ZeroShotThemes(tax, lead=0.05, cause_lead=0.05, **kw).fit_vectors(desc, examples)
+    assert strict.predict(between)[0] == []
+    hit = strict.predict(clear)[0][0]
+    assert (hit.id, hit.cause_id) == ("a", None)
+    # with lead 0 and cause_lead 0 (the defaults) nothing changes
+    same = ZeroShotThemes(tax, lead=0.0, cause_lead=0.0, **kw).fit_vectors(desc, examples)
+    assert same.predict(np.vstack([between, clear])) == plain.predict(np.vstack([between, clear]))
+
+
+def test_zeroshot_example_scores_leave_each_example_out():
+    tax, desc, examples = _two_theme_toy()
+    zs = ZeroShotThemes(tax, desc_weight=0.0, top_k=1, background=()).fit_vectors(desc, examples)
+    scores, owner, background = zs.example_scores()
+    assert owner.tolist() == [0, 1, 2, 3] and background is None
+    # b has one example: left out, its own theme has nothing of it (-inf) and a's pool still scores
+    assert scores[3, 3] == -np.inf and scores[3, 0] == pytest.approx(0.0)
+    # a.one's example still scores its parent a through a's other examples (a1 at 0.8)
+    assert scores[1, 0] == pytest.approx(0.8) and scores[1, 1] == -np.inf
+    full = zs._scores(examples)
+    assert np.all(scores <= full + 1e-6)
+
+
 @pytest.mark.slow
 def test_zeroshot_picks_obvious_themes():
     from voiceminer.models.encoder import SentenceEncoder

@@ -48,7 +48,7 @@ from .cluster_text import (
     pick_examples,
 )
 
-__all__ = ["Cluster", "Discovery", "discover", "is_small_talk"]
+__all__ = ["Cluster", "Discovery", "discover", "is_small_talk", "partition"]
 
 # What the lexical view of the clustering drops (kept as it was: NMI depends on it).
 _NOISE = re.compile(r"@\w+|https?://\S+|&amp;|\d+")
@@ -89,6 +89,40 @@ def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int
         raise ValueError(f"{n} texts but {len(vectors)} vectors")
     if n < max(2 * min_cluster_size, 4):
         return Discovery([None] * n, [])
+    order, sorted_texts, labels, keep, dist = _partition(texts, vectors, min_cluster_size, seed, k_range,
+                                                         max_unclustered, pca_dims, sample_size,
+                                                         lexical_weight)
+    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases, label_sample)
+    assignments: list[int | None] = [None] * n
+    for pos, i in enumerate(order):
+        assignments[i] = new_id[labels[pos]] if keep[pos] else None
+    return Discovery(assignments, clusters)
+
+
+def partition(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int = 10, seed: int = 0,
+              k_range: Sequence[int] | None = None, max_unclustered: float = 0.05, pca_dims: int = 50,
+              sample_size: int = 1500, lexical_weight: float = 1.0) -> list[int | None]:
+    """The grouping :func:`discover` makes with the same settings, without naming the groups (no
+    tagging: a fraction of the time). Cluster ids are the raw ones, not numbered by size, so the
+    partition is the same but the numbers may differ; None: unclustered."""
+    n = len(texts)
+    if n != len(vectors):
+        raise ValueError(f"{n} texts but {len(vectors)} vectors")
+    if n < max(2 * min_cluster_size, 4):
+        return [None] * n
+    order, _, labels, keep, _ = _partition(texts, vectors, min_cluster_size, seed, k_range, max_unclustered,
+                                           pca_dims, sample_size, lexical_weight)
+    out: list[int | None] = [None] * n
+    for pos, i in enumerate(order):
+        out[i] = int(labels[pos]) if keep[pos] else None
+    return out
+
+
+def _partition(texts: Sequence[str], vectors: np.ndarray, min_cluster_size: int, seed: int,
+               k_range: Sequence[int] | None, max_unclustered: float, pca_dims: int, sample_size: int,
+               lexical_weight: float) -> tuple[list[int], list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical order, texts in it, cluster label, kept (not unclustered) and distance to the centroid."""
+    n = len(texts)
     V = np.asarray(vectors, dtype=np.float64)
     order = sorted(range(n), key=lambda i: (texts[i], V[i].tobytes()))
     sorted_texts = [texts[i] for i in order]
@@ -98,12 +132,7 @@ def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int
     labels, centers = _cluster(Z, min_cluster_size, seed, k_range, sample_size)
     dist = np.linalg.norm(Z - centers[labels], axis=1)
     cut = np.quantile(dist, 1.0 - max_unclustered) if max_unclustered > 0 else np.inf
-    keep = dist <= cut
-    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases, label_sample)
-    assignments: list[int | None] = [None] * n
-    for pos, i in enumerate(order):
-        assignments[i] = new_id[labels[pos]] if keep[pos] else None
-    return Discovery(assignments, clusters)
+    return order, sorted_texts, labels, dist <= cut, dist
 
 
 def _reduce(V: np.ndarray, dims: int) -> np.ndarray:

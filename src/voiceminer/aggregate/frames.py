@@ -366,12 +366,14 @@ def sample_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
     return rows.sort_values("text_hash", kind="stable").head(limit).sort_index()
 
 
-def lazy_vectors(store: Store, hashes: list[str], prefer: str | None = None, probe: int = 5_000) -> StoredVectors:
+def lazy_vectors(store: Store, hashes: Iterable[Any], prefer: str | None = None, probe: int = 5_000) -> StoredVectors:
     """:class:`StoredVectors` of the encoder that covers most of ``hashes`` (judged on up to ``probe``
-    of them, the smallest); ``prefer`` wins a tie (see :func:`stored_vectors`)."""
-    if not hashes:
-        return StoredVectors(store, None)
+    of them, the smallest); ``prefer`` wins a tie (see :func:`stored_vectors`). A store without any
+    vector (the lexicon pipeline's) is answered without looking at the hashes."""
     e = t.encodings.c
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(e.text_hash).limit(1)).first() is None:
+            return StoredVectors(store, None)
     wanted = sorted({h for h in hashes if isinstance(h, str)})[:probe]
     counts: dict[str, int] = {}
     with store.engine.connect() as conn:
@@ -383,13 +385,6 @@ def lazy_vectors(store: Store, hashes: list[str], prefer: str | None = None, pro
     if not counts:
         return StoredVectors(store, None)
     return StoredVectors(store, max(sorted(counts), key=lambda k: (counts[k], k == prefer)))
-
-
-def has_vectors(store: Store) -> bool:
-    """Whether the store caches any sentence vector (not when every comment went through the lexicon
-    pipeline, which has no encoder)."""
-    with store.engine.connect() as conn:
-        return conn.execute(sa.select(t.encodings.c.text_hash).limit(1)).first() is not None
 
 
 def stored_vectors(store: Store, hashes: list[str], prefer: str | None = None) -> dict[str, np.ndarray]:

@@ -69,7 +69,7 @@ def _grouped(needs: pd.DataFrame, vectors: dict[str, np.ndarray],
     for start in range(0, len(rest), 2_000):  # the rows outside the sample, a chunk at a time
         part = rest.iloc[start:start + 2_000]
         texts, Xp = features(part)
-        near = need_distances_between(texts, statements, Xp, X if Xp is not None else None).argmin(axis=1)
+        near = need_distances_between(texts, statements, Xp, X).argmin(axis=1)
         groups.loc[part.index] = groups.loc[sample.index].to_numpy()[near]
     position = pd.Series(np.arange(len(sample)), index=sample.index, dtype=float)
     return groups.reindex(needs.index).astype(int), dist, position.reindex(needs.index)

@@ -45,8 +45,7 @@ import numpy as np
 from .implicit import implicit_statement
 
 __all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_distances", "need_distances_between",
-           "need_has_subject",
-           "need_statement"]
+           "need_has_subject", "need_statement"]
 
 NAME = "flags.needs.v1"
 VERSION = "1.1.0"

@@ -22,13 +22,11 @@ from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
 from ..aggregate.frames import (
     Interner,
     comment_frame,
-    has_vectors,
     lazy_vectors,
     mention_frame,
-    sample_rows,
-    share_ids,
     need_frame,
     sentence_frame,
+    share_ids,
 )
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
@@ -68,11 +66,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     comments = comment_frame(store, lo, hi, interner=same)
     comments["period"] = assign_period(comments["created_at"], period, tz)
     mentions = mention_frame(store, lo, hi, interner=same)
-    encoded = has_vectors(store)
     sentences = sentence_frame(store, lo, hi, interner=same)
-    # read when a figure asks for them: emerging topics and quotes read capped samples
-    vectors = lazy_vectors(store, sample_rows(sentences, 5_000)["text_hash"].tolist() if encoded else [],
-                           shared_key(settings.models_dir, settings.shared_model))
+    # read when a figure asks for them: emerging topics, quotes and needs read capped samples
+    vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
     needs = need_frame(store, lo, hi, sentences, interner=same)
     same.clear()
     share_ids(comments, mentions, sentences, needs)

@@ -181,7 +181,9 @@ def theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.D
         out[theme] = {}
         for polarity in ("negative", "positive"):
             g = m[(m["theme"] == theme) & (m["sentence_sentiment"] == polarity)]
-            g = sample_rows(g[g["text"].str.len().between(20, 400)], MAX_SENTENCES["quotes"])
+            g = g[g["text"].str.len().between(20, 400)]
+            if vectors:  # the vectors are what a large theme would hold in memory; by score, every row counts
+                g = sample_rows(g, MAX_SENTENCES["quotes"])
             out[theme][polarity] = [
                 Quote(r.comment_id, r.period, r.channel, r.text, [int(r.start), int(r.end)] if pd.notna(r.start) else None)
                 for r in representative(g, vectors, n).itertuples()]

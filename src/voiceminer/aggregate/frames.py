@@ -195,13 +195,6 @@ def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: 
     return _bounded(query, since, until)
 
 
-def _layer_is(alias: Any, layer: str) -> Any:
-    """``alias.layer = layer`` written so that no index on the layer can serve it (``layer || ''``):
-    joined annotations are then looked up by their comment id; SQLite, without statistics, would
-    otherwise pick the layer's index and scan a whole layer for every row."""
-    return alias.c.layer.concat("") == layer
-
-
 def _scalar(value: Any) -> Any:
     """Metadata values as groupable scalars: lists and objects become their JSON text."""
     if isinstance(value, (list, dict)):
@@ -222,9 +215,9 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
     query = (sa.select(c.id, c.text, c.created_at, c.source, c.channel, c.rating, c.rating_scale, c.meta,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"),
                        compl.c.label.label("k_label"), compl.c.data.label("k_data"))
-             .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, _layer_is(senti, "sentiment"),
+             .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, t.layer_in(senti, "sentiment"),
                                        senti.c.sentence_idx.is_(None)))
-             .outerjoin(compl, sa.and_(compl.c.comment_id == c.id, _layer_is(compl, "complaint"),
+             .outerjoin(compl, sa.and_(compl.c.comment_id == c.id, t.layer_in(compl, "complaint"),
                                        compl.c.sentence_idx.is_(None)))
              .order_by(c.id))
     names = [n for n in COLUMNS if n != "meta"]
@@ -251,7 +244,7 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"))
              .join(t.comments, t.comments.c.id == a.comment_id).where(a.layer == "theme")
              .outerjoin(senti, sa.and_(senti.c.comment_id == a.comment_id, senti.c.sentence_idx == a.sentence_idx,
-                                       _layer_is(senti, "sentiment"))))
+                                       t.layer_in(senti, "sentiment"))))
     built = Columns(MENTION_COLUMNS)
     for r in _rows(store, _bounded(query, since, until)):  # each mention's sentence sentiment by index lookup
         d = _data(r.data)

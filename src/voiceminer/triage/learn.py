@@ -62,7 +62,7 @@ def stored_themes(store: Store, comment_ids: Sequence[str]) -> dict[str, list[st
     out: dict[str, set[str]] = {cid: set() for cid in comment_ids}
     a = t.annotations.c
     query = sa.select(a.comment_id, a.label, a.data).where(  # by comment id, not by the layer's index
-        a.comment_id.in_(list(comment_ids)), a.layer.concat("") == "theme")
+        a.comment_id.in_(list(comment_ids)), t.layer_in(t.annotations, "theme"))
     for row in store.query(query):
         data = row["data"] if isinstance(row["data"], dict) else {}
         out[row["comment_id"]].add(row["label"])

@@ -32,9 +32,20 @@ _plugins_loaded = False
 class Registry:
     """A name -> factory table. Names are stable: a behaviour change gets a new name."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, builtin: tuple[str, ...] = _BUILTIN_MODULES) -> None:
         self.kind = kind
+        self.builtin = builtin  # the package's modules whose import registers its own items of this kind
         self._items: dict[str, Any] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        """Import this kind's built-in modules and every plugin, once: a command that reads files
+        need not import the pipeline's stages (numpy, the flags' regular expressions) to find a reader."""
+        if not self._loaded:
+            self._loaded = True
+            for module in self.builtin:
+                import_module(module)
+        _load_entry_points()
 
     def register(self, name: str) -> Callable[[Any], Any]:
         def decorator(obj: Any) -> Any:
@@ -46,7 +57,7 @@ class Registry:
         return decorator
 
     def get(self, name: str) -> Any:
-        load_plugins()
+        self._load()
         try:
             return self._items[name]
         except KeyError:
@@ -54,30 +65,39 @@ class Registry:
             raise PipelineError(f"unknown {self.kind} {name!r}; known: {known}") from None
 
     def names(self) -> list[str]:
-        load_plugins()
+        self._load()
         return sorted(self._items)
 
     def __contains__(self, name: str) -> bool:
-        load_plugins()
+        self._load()
+        return name in self._items
+
+    def registered_now(self, name: str) -> bool:
+        """Whether ``name`` is registered already, without importing the built-in modules and plugins."""
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
 
-collectors = Registry("collector")
-presets = Registry("preset")
-stages = Registry("stage")
+collectors = Registry("collector", ("voiceminer.collectors",))
+presets = Registry("preset", ("voiceminer.collectors",))
+stages = Registry("stage", ("voiceminer.pipeline",))
 reporters = Registry("reporter")
 
 
 def load_plugins() -> None:
     """Import the built-in modules and every ``voiceminer.plugins`` entry point once."""
+    for module in _BUILTIN_MODULES:
+        import_module(module)
+    _load_entry_points()
+
+
+def _load_entry_points() -> None:
+    """Import every ``voiceminer.plugins`` entry point once (a plugin may register items of any kind)."""
     global _plugins_loaded
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for module in _BUILTIN_MODULES:
-        import_module(module)
     for ep in entry_points(group="voiceminer.plugins"):
         ep.load()

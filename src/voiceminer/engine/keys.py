@@ -39,7 +39,7 @@ _LIBRARIES = ("numpy", "torch", "onnxruntime", "scikit-learn", "vadersentiment",
 def pipeline_fingerprint(settings: Settings) -> str:
     """sha256 of everything the configured pipeline's key can derive from (see the module doc)."""
     from .. import __file__ as package_init
-    from ..models.shared import models_dir
+    from ..models.paths import models_dir
 
     digest = hashlib.sha256()
     digest.update(json.dumps({
@@ -70,11 +70,22 @@ def _hash_tree(digest: hashlib._Hash, root: Path) -> None:
 
 
 def _stage_modules(names: Iterable[str]) -> list[Path]:
-    """Source files of the stages' factories that live outside this package (plugins)."""
+    """Source files of the stages' factories that live outside this package (plugins).
+
+    A name not registered in this process yet is a built-in stage, a plugin's, or unknown. Only a
+    plugin's adds a file, and plugins come from ``voiceminer.plugins`` entry points: without any,
+    such names are skipped rather than looked up, since looking up imports every built-in stage
+    module (numpy, the flags' regular expressions: a fifth of a second of a rerun that loads no model).
+    """
+    from importlib.metadata import entry_points
+
     from .. import __file__ as package_init
     from ..errors import PipelineError
     from ..registry import stages
 
+    names = list(names)
+    if not any(entry_points(group="voiceminer.plugins")):
+        names = [name for name in names if stages.registered_now(name)]
     package = Path(package_init).parent
     out = []
     for name in names:

@@ -31,16 +31,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from .encoder import SentenceEncoder
+from .paths import REPO_MODELS, models_dir  # noqa: F401  (REPO_MODELS: re-exported)
 
-REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
 DEFAULT_SHARED = "shared-v2"
-
-
-def models_dir() -> Path:
-    """The project's ``models/`` folder (``VOICEMINER_MODELS`` overrides)."""
-    import os
-
-    return Path(os.environ.get("VOICEMINER_MODELS", REPO_MODELS))
 
 
 def shared_path(folder: str | Path | None = None, name: str | None = None) -> Path:

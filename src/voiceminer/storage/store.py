@@ -322,7 +322,8 @@ def write_lock(conn: Connection, key: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-_REVISION_LINE = re.compile(r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=]*)?=\s*(.*?)\s*$", re.M)
+_REVISION_LINE = re.compile(r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=]*)?=\s*(.*?)\s*$",
+                            re.MULTILINE)
 
 
 @functools.cache

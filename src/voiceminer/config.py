@@ -17,7 +17,9 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
     backend = "onnx"               # how the shared model's encoders run: onnx (default; ONNX Runtime fp32),
                                    # onnx-int8 (int8 weights and dot products: faster, up to 1 point less
-                                   # accurate) or torch; ONNX graphs are built on first use
+                                   # accurate), torch, or torch-bf16 (torch with bf16 weights on AMX:
+                                   # needs an Intel Xeon 4th generation or later); ONNX graphs are built
+                                   # on first use
                                    # (voiceminer.models.onnx_export; scripts/export_onnx.py ahead of time)
     redact_pii = true
     retention_days = 730           # comments older than this are deleted (0: keep forever)
@@ -58,7 +60,7 @@ LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models
 LEXICAL_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1", "themes.keywords.v1")
 PIPELINE_PRESETS = {"default": DEFAULT_PIPELINE, "lexical": LEXICAL_PIPELINE}
 CONFIG_FILENAME = "voiceminer.toml"
-BACKENDS = ("torch", "onnx", "onnx-int8")  # voiceminer.models.onnx_export.BACKENDS
+BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")  # voiceminer.models.onnx_export.BACKENDS
 # onnx: the same figures as torch on every validation row (voiceminer evaluate --backend onnx) and the faster
 # of the two; onnx-int8 is faster still but costs up to 1.05 points on some rows (airline sentiment -0.9,
 # complaint -0.9, unmet needs -1.05), more than the 0.5 allowed, so it is opt-in
@@ -85,7 +87,7 @@ class Settings:
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
     models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
     shared_model: str = "shared-v2"  # the shared encoder + heads artifact inside models_dir (shared-v1: MiniLM, faster)
-    backend: str = DEFAULT_BACKEND  # how the shared model's encoders run: torch, onnx or onnx-int8 (ONNX Runtime)
+    backend: str = DEFAULT_BACKEND  # how the shared model's encoders run: torch, onnx, onnx-int8, torch-bf16
     promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
     service_url: str = ""  # base URL of `voiceminer serve`: report theme names link to its /themes/{id}; empty: none

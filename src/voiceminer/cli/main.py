@@ -41,7 +41,8 @@ EngineOpt = typer.Option("local", "--engine", help="Where the analysis runs: loc
 SchedulerOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it "
                                                        "--engine dask starts a local cluster.")
 BackendOpt = typer.Option(None, "--backend", help="How the shared model's encoders run: torch, onnx (ONNX "
-                                                   "Runtime fp32) or onnx-int8 (setting `backend`).")
+                                                   "Runtime fp32), onnx-int8 or torch-bf16 (bf16 weights; "
+                                                   "needs a CPU with AMX) (setting `backend`).")
 WorkersOpt = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster (one thread each).")
 
 

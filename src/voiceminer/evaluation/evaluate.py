@@ -382,8 +382,9 @@ def evaluate(root: Path | None = None, models_dir: Path | None = None, cache_dir
              only: Sequence[str] | None = None, log: Callable[[str], None] = lambda s: None,
              shared_model: str | None = None, skip_baseline: Sequence[str] = (), backend: str = "torch") -> list[Row]:
     """Run the evaluation groups (all by default) with the shared model ``shared_model``
-    (default ``models.shared.DEFAULT_SHARED``) on ``backend`` (torch, onnx, onnx-int8) and return the
-    table's rows (``skip_baseline``: tasks whose frozen-encoder + LR baseline is left out, None in the rows)."""
+    (default ``models.shared.DEFAULT_SHARED``) on ``backend`` (torch, onnx, onnx-int8, torch-bf16) and return
+    the table's rows (``skip_baseline``: tasks whose frozen-encoder + LR baseline is left out, None in the
+    rows)."""
     from ..errors import ConfigError
 
     groups = list(only or GROUPS)

@@ -19,6 +19,19 @@ from typing import Any
 from .onnx_export import BACKENDS, check_backend
 
 
+def runnable_backends(backends: Sequence[str] = BACKENDS) -> tuple[list[str], dict[str, str]]:
+    """Those of ``backends`` this CPU can run, and why each other one cannot (``torch-bf16`` needs AMX
+    bf16: :func:`~voiceminer.models.encoder.missing_bf16_features`)."""
+    from .encoder import missing_bf16_features
+
+    skipped = {}
+    if "torch-bf16" in backends:
+        missing = missing_bf16_features()
+        if missing:
+            skipped["torch-bf16"] = f"this CPU lacks {', '.join(missing)}"
+    return [b for b in backends if b not in skipped], skipped
+
+
 def _pipeline(backend: str, shared_model: str | None, models_dir: Any) -> Any:
     from ..pipeline import Pipeline, StageContext
     from ..tagging import TAG_PIPELINE

@@ -34,6 +34,11 @@ MAX_TOKENS = 128
 # Under torch 16 was slower than 64 (per-call overhead), so torch keeps 64.
 ONNX_BATCH = 16
 TORCH_BATCH = 64
+# What the torch-bf16 backend needs from the CPU: AMX tiles with bf16 dot products (Intel Xeon 4th
+# generation, Sapphire Rapids, and later). oneDNN then runs the bf16 matrix products as AMX tile kernels;
+# without them torch falls back to AVX-512 bf16 or emulates bf16, which was not measured and may be slower
+# than fp32, so the backend refuses to load instead (see missing_bf16_features).
+BF16_CPU_FEATURES = ("amx_tile", "amx_bf16")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,50 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     [[0.6, 0.8]]
     """
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def cpu_flags() -> set[str]:
+    """The CPU features torch sees (``torch.cpu.get_capabilities``; ``/proc/cpuinfo`` flags where torch
+    does not say), lower case."""
+    try:
+        import torch
+
+        caps = torch.cpu.get_capabilities()
+        return {name.lower() for name, on in caps.items() if on is True}
+    except (ImportError, AttributeError):
+        pass
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def missing_bf16_features(flags: set[str] | None = None) -> list[str]:
+    """The CPU features of :data:`BF16_CPU_FEATURES` that this CPU (or ``flags``) lacks; empty when the
+    ``torch-bf16`` backend can run, which also needs the kernel to grant AMX's tile state to the process.
+
+    >>> missing_bf16_features({"avx512_bf16", "amx_tile"})
+    ['amx_bf16']
+    """
+    missing = [f for f in BF16_CPU_FEATURES if f not in (cpu_flags() if flags is None else flags)]
+    if missing or flags is not None:
+        return missing
+    import torch
+
+    init = getattr(torch.cpu, "_init_amx", None)  # asks Linux for the tile state (arch_prctl XTILEDATA)
+    return [] if init is None or init() else ["amx_tile (not enabled by the operating system)"]
+
+
+def check_bf16_cpu() -> None:
+    """Raise :class:`ConfigError` naming the missing CPU features when ``torch-bf16`` cannot run natively."""
+    missing = missing_bf16_features()
+    if missing:
+        raise ConfigError(f"backend torch-bf16 needs a CPU with AMX bf16 (Intel Xeon 4th generation or "
+                          f"later); this one lacks {', '.join(missing)}. Use backend onnx (fp32, the "
+                          f"default) or onnx-int8 instead")
 
 
 def base_model_dir() -> Path:
@@ -128,7 +177,8 @@ class SentenceEncoder:
 
         self.artifact = Path(artifact) if artifact else None
         self.threads = threads
-        self.backend = check_backend(backend)  # torch, or an ONNX Runtime graph (onnx, onnx-int8): .onnx_export
+        # torch (fp32), torch-bf16 (bf16 weights, AMX) or an ONNX Runtime graph (onnx, onnx-int8)
+        self.backend = check_backend(backend)
         self.model_: Any = None
         self.session_: Any = None  # the ONNX Runtime session (onnx backends)
         self.tokenizer_: Any = None
@@ -150,6 +200,8 @@ class SentenceEncoder:
         if actual != spec.sha256:
             raise ConfigError(f"encoder weights at {base} have sha256 {actual}, expected {spec.sha256}; "
                               f"reinstall {spec.source}")
+        if self.backend == "torch-bf16":
+            check_bf16_cpu()  # before any weights load: a clear refusal, not a slow emulation
         if self.threads:
             torch.set_num_threads(self.threads)
         self.tokenizer_ = AutoTokenizer.from_pretrained(base, local_files_only=True)
@@ -164,6 +216,10 @@ class SentenceEncoder:
 
         if self.backend == "torch":
             return load_torch()
+        if self.backend == "torch-bf16":
+            load_torch()  # fp32 weights, the delta applied or the adapters merged in fp32, then cast once
+            self.model_ = self.model_.to(torch.bfloat16)
+            return self
         from .onnx_export import graph_path
         from .onnx_runtime import OnnxSession
 
@@ -183,11 +239,13 @@ class SentenceEncoder:
 
     @property
     def vector_key(self) -> str:
-        """Identifies the vectors: the weights and, for an ONNX backend, the backend (an int8 graph's
-        vectors differ slightly from fp32 ones); the vector cache is keyed by it.
+        """Identifies the vectors: the weights and, for any backend but torch, the backend (an int8
+        graph's or bf16 weights' vectors differ slightly from fp32 ones); the vector cache is keyed by it.
 
         >>> e = SentenceEncoder(backend="onnx-int8"); e.key_ = "m@1"; e.vector_key
         'm@1+onnx-int8'
+        >>> e = SentenceEncoder(backend="torch-bf16"); e.key_ = "m@1"; e.vector_key
+        'm@1+torch-bf16'
         """
         return self.key_ if self.backend == "torch" else f"{self.key_}+{self.backend}"
 
@@ -232,8 +290,9 @@ class SentenceEncoder:
                                return_tensors="pt")
 
     def pool(self, batch: Any) -> Any:
-        """Mean of the last layer's token vectors over the attention mask (torch tensor)."""
-        hidden = self.model_(**batch).last_hidden_state
+        """Mean of the last layer's token vectors over the attention mask (float32 torch tensor; under
+        torch-bf16 the bf16 token vectors are averaged in fp32)."""
+        hidden = self.model_(**batch).last_hidden_state.float()
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 

@@ -47,7 +47,8 @@ from ..errors import ConfigError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")
+TORCH_BACKENDS = ("torch", "torch-bf16")  # run the torch model itself: no graph
 ENV_VAR = "VOICEMINER_ONNX_DIR"
 OPSET = 17
 # bumped when the graphs' recipe changes (export options, quantization): old graphs are not reused
@@ -79,8 +80,8 @@ def graph_path(weights: tuple[str, str], backend: str, load_torch: Any, root: Pa
     delta sha256 or ""), building it when missing: ``load_torch()`` must then return the loaded torch
     encoder (a :class:`~voiceminer.models.encoder.SentenceEncoder`) with exactly those weights."""
     check_backend(backend)
-    if backend == "torch":
-        raise ConfigError("the torch backend has no ONNX graph")
+    if backend in TORCH_BACKENDS:
+        raise ConfigError(f"the {backend} backend has no ONNX graph")
     folder = (root or cache_root()) / graph_dir_name(*weights)
     target = folder / (INT8_FILE if backend == "onnx-int8" else FP32_FILE)
     if target.is_file():

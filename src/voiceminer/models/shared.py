@@ -105,7 +105,7 @@ class SharedModel:
 
     def __init__(self, artifact: str | Path | None = None, *, companion: bool = True, backend: str = "torch") -> None:
         self.artifact = Path(artifact) if artifact else shared_path()
-        self.backend = backend  # how the encoders run (torch, onnx, onnx-int8: see voiceminer.models.onnx_export)
+        self.backend = backend  # how the encoders run (torch, onnx, onnx-int8, torch-bf16: see .onnx_export)
         self.config_: dict[str, Any] = {}
         self.encoder_: SentenceEncoder | None = None
         self.heads_: LinearHeads | None = None

@@ -60,7 +60,7 @@ class StageContext:
     shared_model: Any = None  # artifact name inside models_dir (None: models.shared.DEFAULT_SHARED)
     taxonomy: Any = None  # theme taxonomy YAML path (None: the default taxonomy)
     themes_model: Any = None  # trained themes model folder (None: zero-shot from the taxonomy)
-    backend: Any = None  # how the shared model's encoders run: torch (None), onnx or onnx-int8
+    backend: Any = None  # how the shared model's encoders run: torch (None), onnx, onnx-int8 or torch-bf16
 
 
 @runtime_checkable

@@ -80,5 +80,5 @@ def _pool(hidden: Any, mask: Any, block: str) -> np.ndarray:
         v = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
     else:
         v = h.masked_fill(mask == 0, -1e4).max(1).values
-    v = v.numpy()
+    v = v.float().numpy()  # bf16 token vectors (backend torch-bf16) have no numpy type
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)

@@ -239,10 +239,11 @@ def adapted(encoder: Any, state: dict[str, Any], lora: dict[str, Any], key: str)
 
 
 def torch_model(encoder: Any) -> Any:
-    """The torch weights of ``encoder``: its own, or, for an encoder that runs an ONNX graph (the
-    ``onnx`` backends keep no torch model), the same artifact loaded in torch (once per process).
-    Adapters train and merge in torch; the adapted encoder then runs in torch."""
-    if getattr(encoder, "model_", None) is not None:
+    """The fp32 torch weights of ``encoder``: its own, or, for an encoder that runs an ONNX graph (the
+    ``onnx`` backends keep no torch model) or bf16 weights (``torch-bf16``), the same artifact loaded in
+    torch fp32 (once per process). Adapters train and merge in torch; the adapted encoder then runs in
+    torch."""
+    if getattr(encoder, "model_", None) is not None and getattr(encoder, "backend", "torch") == "torch":
         return encoder.model_
     return _torch_twin(str(encoder.artifact) if encoder.artifact is not None else None, encoder.threads,
                        encoder.key).model_

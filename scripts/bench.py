@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """One benchmark run on one machine (issue 16.5), printed as a Markdown table:
 
-- per encoder backend (``backend`` setting: torch, onnx, onnx-int8; those given by --backends):
+- per encoder backend (``backend`` setting: torch, onnx, onnx-int8, torch-bf16 where the CPU has AMX; those
+  given by --backends):
   comments/s and sentences/s of the weekly job (ingest, analyse with the default pipeline, report)
   on the first N comments of the demo exports, each backend on a fresh store (no vector cache);
   the analysis step alone (its models loading included); the loaded pipeline on the same comments
@@ -172,12 +173,22 @@ def engine_rates(inputs: Path, work: Path, workers: int = 2) -> dict[str, Any]:
 
 
 def available_backends(wanted: list[str] | None) -> list[str]:
-    """The backends the configuration knows (only torch where the setting does not exist)."""
+    """The backends the configuration knows (only torch where the setting does not exist); by default
+    those this CPU can run (torch-bf16 needs AMX: left out, with a note, where the CPU lacks it)."""
     try:
         from voiceminer.config import BACKENDS
     except ImportError:
         BACKENDS = ("torch",)
-    return [b for b in (wanted or BACKENDS) if b in BACKENDS]
+    if wanted:
+        return [b for b in wanted if b in BACKENDS]
+    try:
+        from voiceminer.models.benchmark import runnable_backends
+    except ImportError:
+        return list(BACKENDS)
+    runnable, skipped = runnable_backends(BACKENDS)
+    for backend, why in skipped.items():
+        print(f"{backend} not run: {why}", file=sys.stderr)
+    return runnable
 
 
 def markdown(result: dict[str, Any]) -> str:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Whole `tag` path rate per encoder backend (torch, onnx, onnx-int8) on the same demo comments, in
-one process: sentences/s and the ratio against torch (voiceminer.models.benchmark.tag_rates).
+"""Whole `tag` path rate per encoder backend (torch, onnx, onnx-int8, torch-bf16) on the same demo comments,
+in one process: sentences/s and the ratio against torch (voiceminer.models.benchmark.tag_rates).
 
 ONNX graphs are built first if missing (not timed). Prints the load average before and after, since
-the machine may be shared.
+the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX: it is left
+out, with the reason printed, where the CPU lacks it); a backend named with --backend is always run.
 
 Usage:
     .venv/bin/python scripts/bench_backends.py [--comments 400] [--repeats 2] [--model shared-v2] [--json]
@@ -24,20 +25,22 @@ def main() -> None:
     ap.add_argument("--comments", type=int, default=400)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--backend", action="append", help="backends to time (repeatable; default all three)")
+    ap.add_argument("--backend", action="append", help="backends to time (repeatable; default every one this "
+                                                         "CPU can run)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     from voiceminer.collectors import collect
-    from voiceminer.models.benchmark import BACKENDS, tag_rates
+    from voiceminer.models.benchmark import runnable_backends, tag_rates
     from voiceminer.types import Comment
 
     texts = [c.text for c in collect([ROOT / "corpora" / "demo" / "exports"]) if isinstance(c, Comment)]
     texts = texts[: args.comments]
+    backends, skipped = (args.backend, {}) if args.backend else runnable_backends()
     load_before = os.getloadavg()
-    rates = tag_rates(texts, args.backend or BACKENDS, shared_model=args.model, repeats=args.repeats)
-    result = {"rates": rates, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
-              "cores": len(os.sched_getaffinity(0))}
+    rates = tag_rates(texts, backends, shared_model=args.model, repeats=args.repeats)
+    result = {"rates": rates, "skipped": skipped, "loadavg_before": load_before,
+              "loadavg_after": os.getloadavg(), "cores": len(os.sched_getaffinity(0))}
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -47,6 +50,8 @@ def main() -> None:
     for backend, r in rates.items():
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
         print(f"{backend:<10} {r['seconds']:>8.1f} {r['sentences_per_s']:>8.1f} {ratio:>8}")
+    for backend, why in skipped.items():
+        print(f"{backend:<10} not run: {why}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from voiceminer.config import Settings
 # Libraries the first run needs (models, the report's frames, migrations) and a rerun with nothing new
 # must not load: each costs a tenth of a second to seconds of a rerun that is mostly process start.
 HEAVY = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "torch", "transformers", "onnxruntime", "spacy",
-         "vaderSentiment", "openpyxl", "matplotlib", "plotly", "alembic", "voiceminer.pipeline",
+         "vaderSentiment", "openpyxl", "matplotlib", "plotly", "alembic", "rich", "voiceminer.pipeline",
          "voiceminer.flags", "voiceminer.aggregate", "voiceminer.report", "voiceminer.models.shared")
 
 # Runs the CLI like the `voiceminer` script and writes the names of the modules it imported to argv[1].

@@ -204,3 +204,30 @@ def test_a_file_changed_just_now_is_not_remembered(tmp_path: Path) -> None:
     assert keys.pipeline_fingerprint(s) != first
     record = s.data_dir / keys.DIGESTS  # it may hold the shipped models' files, written long ago
     assert not record.exists() or not [k for k in json.loads(record.read_text()) if k.endswith("weights.bin")]
+
+
+def test_the_fingerprint_loads_the_plugins_to_find_their_stages(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceminer import registry
+    from voiceminer.engine import pipeline_fingerprint
+
+    plugin = tmp_path / "vm_rerun_ep_plugin.py"
+    code = "from voiceminer.registry import stages\n\n\n@stages.register('test.rerun-ep.v1')\ndef make():\n    return {}\n"
+    plugin.write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class EntryPoint:  # what an installed plugin package declares in the voiceminer.plugins group
+        def load(self) -> object:
+            import vm_rerun_ep_plugin
+
+            return vm_rerun_ep_plugin
+
+    monkeypatch.setattr(registry, "_plugin_entry_points", [EntryPoint()])
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.setattr(registry.stages, "_items", dict(registry.stages._items))  # registrations undone after
+    s = Settings(data_dir=tmp_path / "d", pipeline=("segment.sentencizer.v1", "test.rerun-ep.v1"))
+    assert not registry.stages.registered_now("test.rerun-ep.v1")
+    first = pipeline_fingerprint(s)
+    assert registry.stages.registered_now("test.rerun-ep.v1")  # loaded to find its file
+    plugin.write_text(code.replace("return {}", "return {'v': 2}"))
+    assert pipeline_fingerprint(s) != first

@@ -27,6 +27,7 @@ _BUILTIN_MODULES = (
     "voiceminer.pipeline",
 )
 _plugins_loaded = False
+_plugin_entry_points: list[Any] | None = None
 
 
 class Registry:
@@ -99,5 +100,14 @@ def _load_entry_points() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for ep in entry_points(group="voiceminer.plugins"):
+    for ep in plugin_entry_points():
         ep.load()
+
+
+def plugin_entry_points() -> list[Any]:
+    """The installed ``voiceminer.plugins`` entry points, looked up once per process (reading every
+    installed package's metadata takes a few milliseconds each time)."""
+    global _plugin_entry_points
+    if _plugin_entry_points is None:
+        _plugin_entry_points = list(entry_points(group="voiceminer.plugins"))
+    return _plugin_entry_points

@@ -142,14 +142,12 @@ def _stage_modules(names: Iterable[str]) -> list[Path]:
     such names are skipped rather than looked up, since looking up imports every built-in stage
     module (numpy, the flags' regular expressions: a fifth of a second of a rerun that loads no model).
     """
-    from importlib.metadata import entry_points
-
     from .. import __file__ as package_init
     from ..errors import PipelineError
-    from ..registry import stages
+    from ..registry import plugin_entry_points, stages
 
     names = list(names)
-    if not any(entry_points(group="voiceminer.plugins")):
+    if not plugin_entry_points():
         names = [name for name in names if stages.registered_now(name)]
     package = Path(package_init).parent
     out = []

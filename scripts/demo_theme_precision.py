@@ -11,6 +11,11 @@ that no topic or aspect of a comment accepts is a false positive there, whatever
     voiceminer --config corpora/demo/voiceminer.toml --data-dir /tmp/vm mine corpora/demo/exports
     .venv/bin/python scripts/demo_theme_precision.py --data-dir /tmp/vm [--examples 5] [--json]
 
+``--rescore`` scores the themes again from the store's cached sentence vectors, with ``--taxonomy``
+(a taxonomy being edited) and ``--set name=value`` zero-shot constants (a calibration being tried),
+without mining again: it reproduces what ``themes.v1`` would store, so a change is checked in seconds,
+and ``--late-week 9`` adds how many of that week's planted late comments carry Late delivery.
+
 Exit status 1 when a theme with ``--min-mentions`` (20) or more mentions is under
 ``--min-precision`` (0.85). ``tests/test_demo.py`` runs :func:`score` on the mined demo.
 """
@@ -145,6 +150,50 @@ def pooled_precision(scores: list[ThemeScore], min_mentions: int = 20) -> float:
     return sum(s.correct for s in busy) / max(sum(s.mentions for s in busy), 1)
 
 
+def rescored_themes(settings, overrides: dict | None = None) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Per comment id, the themes and causes zero-shot ``themes.v1`` gives its stored sentences from the
+    store's cached vectors, with ``settings.taxonomy`` and the shared encoder's calibration updated by
+    ``overrides``; and the comments' texts. New taxonomy texts are encoded (and cached apart)."""
+    import numpy as np
+    import sqlalchemy as sa
+
+    from voiceminer import jobs
+    from voiceminer.models.shared import SharedModel
+    from voiceminer.pipeline.themes import CachedEncoder, taxonomy_vector_key
+    from voiceminer.storage import schema as t
+    from voiceminer.storage.vectors import VectorCache
+    from voiceminer.themes import ZeroShotThemes, calibration_for, load_taxonomy
+
+    store = jobs.open_store(settings)
+    shared = SharedModel(companion=False, backend=settings.backend).load()
+    encoder = shared.encoder_
+    texts = {c.id: c.text for c in store.iter_comments()}
+    rows = [(r["comment_id"], r["start"], r["end"], r["text_hash"]) for r in store.query(
+        sa.select(t.sentences.c.comment_id, t.sentences.c.start, t.sentences.c.end, t.sentences.c.text_hash))]
+    found = VectorCache(store, encoder.vector_key).get(r[3] for r in rows)
+    rows = [r for r in rows if r[3] in found]
+    if not rows:
+        raise SystemExit(f"no cached sentence vectors under {encoder.vector_key}: mine the demo with this backend first")
+    constants = calibration_for(encoder) | (overrides or {})
+    zs = ZeroShotThemes(load_taxonomy(settings.taxonomy), **constants).fit_encoder(
+        CachedEncoder(encoder, VectorCache(store, taxonomy_vector_key(encoder.vector_key))), shared.heads_)
+    sentences = [texts[c][a:b] for c, a, b, _ in rows]
+    hits = zs.predict(np.stack([found[h] for *_, h in rows]), sentences)
+    out: dict[str, set[str]] = defaultdict(set)
+    for (cid, *_), row in zip(rows, hits):
+        for h in row:
+            out[cid].add(h.id)
+            if h.cause_id:
+                out[cid].add(h.cause_id)
+    return out, texts
+
+
+def late_share(assigned: dict[str, set[str]], truth: dict[str, dict], week: int) -> tuple[int, int]:
+    """(planted late comments of ``week`` tagged Late delivery, planted late comments of ``week``)."""
+    late = [cid for cid, r in truth.items() if r["week"] == week and {"late", "cause"} & set(r["topics"])]
+    return sum("delivery.late" in assigned.get(cid, ()) for cid in late), len(late)
+
+
 def score_store(settings, truth_path: Path = DEMO / "truth_comments.jsonl",
                 mapping_path: Path = DEMO / "theme_truth.yaml", examples: int = 0) -> list[ThemeScore]:
     """:func:`score` for the store ``settings`` point at, with the settings' taxonomy."""
@@ -179,13 +228,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-mentions", type=int, default=20)
     ap.add_argument("--min-precision", type=float, default=0.85)
     ap.add_argument("--examples", type=int, default=0, help="false positives to show per theme")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score themes again from the cached vectors (with --taxonomy and --set) instead of reading them")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="with --rescore: a zero-shot constant (threshold, margin, child_threshold, lead, cause_lead, ...)")
+    ap.add_argument("--late-week", type=int, default=None, help="also print the planted late comments of this week on Late delivery")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     from voiceminer.config import Settings
 
     overrides = {"data_dir": Path(args.data_dir)} | ({"taxonomy": args.taxonomy} if args.taxonomy else {})
     settings = Settings.load(config_path=Path(args.config), overrides=overrides)
-    scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples)
+    truth = load_truth(Path(args.truth))
+    if args.rescore:
+        overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+        assigned, texts = rescored_themes(settings, overrides)
+        from voiceminer.themes import load_taxonomy
+
+        mapping = yaml.safe_load(Path(args.mapping).read_text(encoding="utf-8"))
+        flat = {cid: " ".join(text.split()) for cid, text in texts.items()}
+        scores = score(assigned, texts.keys(), truth, mapping, load_taxonomy(settings.taxonomy), texts=flat,
+                       examples=args.examples)
+    else:
+        scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples)
+        assigned = None
     bad = failures(scores, args.min_mentions, args.min_precision)
     if args.json:
         print(json.dumps([asdict(s) | {"precision": round(s.precision, 4), "recall": s.recall} for s in scores],
@@ -196,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{pooled_precision(scores, args.min_mentions):.3f}")
         print(f"{len(bad)} theme(s) with >= {args.min_mentions} mentions under precision {args.min_precision}"
               + (": " + ", ".join(f"{s.id} {s.precision:.2f}" for s in bad) if bad else ""))
+    if args.late_week is not None:
+        if assigned is None:
+            from voiceminer import jobs
+
+            assigned = assigned_themes(jobs.open_store(settings))
+        got, planted = late_share(assigned, truth, args.late_week)
+        print(f"week {args.late_week}: {got} of {planted} planted late comments on Late delivery ({got / max(planted, 1):.0%})")
     return 1 if bad else 0
 
 

@@ -317,7 +317,13 @@ def calibrate() -> None:
     d = data("train")
     objective = _arg("--objective", "with-taxonomy")
     out = project_out()
-    g = CALIBRATE_GRID
+    g = dict(CALIBRATE_GRID)
+    for item in _arg("--fix", "").split(","):  # --fix cause_lead=0,leaf=false: search the rest of the grid
+        if item:
+            name, value = item.split("=", 1)
+            if name not in g:
+                raise SystemExit(f"--fix {name}: not a grid dimension ({', '.join(g)})")
+            g[name] = (json.loads(value),)
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     best, checked = (-1.0, None), False
     for w, leaf in itertools.product(g["desc_weight"], g["leaf"]):
@@ -357,7 +363,8 @@ def calibrate() -> None:
         cfg_path = Path(artifact) / "config.json"
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
         command = "python scripts/train_themes_eval.py calibrate" + (f" --project-out {','.join(out)}" if out else "") \
-            + (f" --objective {objective}" if objective != "with-taxonomy" else "") + " --write"
+            + (f" --objective {objective}" if objective != "with-taxonomy" else "") \
+            + (f" --fix {_arg('--fix')}" if _arg("--fix") else "") + " --write"
         cfg["zero_shot"] = {k: v for k, v in cfg.get("zero_shot", {}).items()
                             if k not in CALIBRATED or k in BARE_KEYS} | {
             k: best[1][k] for k in CALIBRATED if k in best[1] and (k != "project_out" or out)} | {

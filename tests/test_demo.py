@@ -356,3 +356,15 @@ def test_the_late_delivery_spike_is_one_alert_with_most_of_its_comments(mined, t
     planted = {r["id"] for r in TRUTH_ROWS if r["week"] == 9 and {"late", "cause"} & set(r["topics"])}
     late = set(tags[(tags["layer"] == "theme") & (tags["cause"] == "delivery.late")]["comment_id"])
     assert len(planted & late) >= 0.8 * len(planted), (len(planted & late), len(planted))
+
+
+def test_rescoring_from_the_cached_vectors_reproduces_the_stored_themes(mined) -> None:
+    # scripts/demo_theme_precision.py --rescore tries a taxonomy or calibration without mining again; it is only
+    # worth that if, unchanged, it gives exactly what themes.v1 stored
+    settings, _ = mined
+    script = _precision_script()
+    rescored, _ = script.rescored_themes(settings)
+    stored = script.assigned_themes(jobs.open_store(settings))
+    assert {k: v for k, v in rescored.items() if v} == {k: v for k, v in stored.items() if v}
+    late, planted = script.late_share(stored, {r["id"]: r for r in TRUTH_ROWS}, 9)
+    assert planted == TRUTH["weeks"][8]["late_delivery"] and late >= 0.8 * planted

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Whole `tag` path rate per encoder backend (torch, onnx, onnx-int8, torch-bf16) on the same demo comments,
-in one process: sentences/s and the ratio against torch (voiceminer.models.benchmark.tag_rates).
+in one process: sentences/s and the ratio against torch, in wall time and in this process's CPU time
+(voiceminer.models.benchmark.tag_rates).
 
 ONNX graphs are built first if missing (not timed). Prints the load average before and after, since
 the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX: it is left
@@ -46,10 +47,12 @@ def main() -> None:
         return
     print(f"{len(texts)} comments, {next(iter(rates.values()))['sentences']} sentences, "
           f"{result['cores']} cores, load {load_before[0]:.2f} -> {result['loadavg_after'][0]:.2f}")
-    print(f"{'backend':<10} {'seconds':>8} {'sent/s':>8} {'x torch':>8}")
+    print(f"{'backend':<10} {'seconds':>8} {'sent/s':>8} {'x torch':>8} {'cpu s':>8} {'cpu x torch':>12}")
     for backend, r in rates.items():
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{backend:<10} {r['seconds']:>8.1f} {r['sentences_per_s']:>8.1f} {ratio:>8}")
+        cpu_ratio = f"{r['cpu_ratio']:.2f}" if r["cpu_ratio"] is not None else "-"
+        print(f"{backend:<10} {r['seconds']:>8.1f} {r['sentences_per_s']:>8.1f} {ratio:>8} "
+              f"{r['cpu_seconds']:>8.1f} {cpu_ratio:>12}")
     for backend, why in skipped.items():
         print(f"{backend:<10} not run: {why}")
 

@@ -85,7 +85,7 @@ semeval14:            # taxonomy theme (or cause) -> SemEval-2014 category; noth
   cleanliness: ambience
   environment: ambience
 airline:              # first mapped hit wins (cause before theme); no hit -> Can't Tell
-  speed.delayed: Late Flight
+  disruption.delayed: Late Flight
   speed.queue: longlines
   speed.hold_time: Customer Service Issue
   delivery.lost: Lost Luggage

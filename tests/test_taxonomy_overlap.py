@@ -68,4 +68,4 @@ def test_default_taxonomy_has_no_overlapping_causes() -> None:
     assert found == [], [str(o) for o in found]
     # one late-delivery concept: delayed trips and appointments are not deliveries
     assert "delivery.late" in tax and "delivery.scheduling" in tax
-    assert not {"delivery", "order", "parcel"} & set(" ".join(tax["speed.delayed"].examples).lower().split())
+    assert not {"delivery", "order", "parcel"} & set(" ".join(tax["disruption.delayed"].examples).lower().split())

@@ -6,6 +6,9 @@ in one process: sentences/s and the ratio against torch, in wall time and in thi
 ONNX graphs are built first if missing (not timed). Prints the load average before and after, since
 the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX: it is left
 out, with the reason printed, where the CPU lacks it); a backend named with --backend is always run.
+The torch backends' OpenMP threads spin while they wait for each other unless OMP_WAIT_POLICY=PASSIVE
+is set before the run; where other jobs share the cores that decides much of their rate, so the
+header prints it.
 
 Usage:
     .venv/bin/python scripts/bench_backends.py [--comments 400] [--repeats 2] [--model shared-v2] [--json]
@@ -41,12 +44,14 @@ def main() -> None:
     load_before = os.getloadavg()
     rates = tag_rates(texts, backends, shared_model=args.model, repeats=args.repeats)
     result = {"rates": rates, "skipped": skipped, "loadavg_before": load_before,
-              "loadavg_after": os.getloadavg(), "cores": len(os.sched_getaffinity(0))}
+              "loadavg_after": os.getloadavg(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+              "cores": len(os.sched_getaffinity(0))}
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"{len(texts)} comments, {next(iter(rates.values()))['sentences']} sentences, "
-          f"{result['cores']} cores, load {load_before[0]:.2f} -> {result['loadavg_after'][0]:.2f}")
+          f"{result['cores']} cores, load {load_before[0]:.2f} -> {result['loadavg_after'][0]:.2f}, "
+          f"OMP_WAIT_POLICY={result['omp_wait_policy'] or '(unset)'}")
     print(f"{'backend':<10} {'seconds':>8} {'sent/s':>8} {'x torch':>8} {'cpu s':>8} {'cpu x torch':>12}")
     for backend, r in rates.items():
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"

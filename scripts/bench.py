@@ -33,6 +33,8 @@ import argparse
 import csv
 import json
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it (voiceminer.cli.main), before torch loads
 import resource
 import shutil
 import sys

@@ -7,8 +7,8 @@ ONNX graphs are built first if missing (not timed). Prints the load average befo
 the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX: it is left
 out, with the reason printed, where the CPU lacks it); a backend named with --backend is always run.
 The torch backends' OpenMP threads spin while they wait for each other unless OMP_WAIT_POLICY=PASSIVE
-is set before the run; where other jobs share the cores that decides much of their rate, so the
-header prints it.
+is set before the run; where other jobs share the cores that decides much of their rate. This script
+sets PASSIVE unless the environment says otherwise, as the CLI does, and the header prints it.
 
 Usage:
     .venv/bin/python scripts/bench_backends.py [--comments 400] [--repeats 2] [--model shared-v2] [--json]
@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it (voiceminer.cli.main), before torch loads
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

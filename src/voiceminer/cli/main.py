@@ -14,6 +14,11 @@ import sys
 # freed chunks for reuse, so a report of 300,000 comments peaked 10% higher with it than with the
 # system allocator. Set before pandas loads pyarrow; a user's own setting wins.
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+# torch's OpenMP threads spin while they wait for each other by default; on a machine shared with other
+# work (the usual case for a weekly job) that spinning cost the bf16 backend two thirds of its speed
+# (scripts/bench_backends.py: torch-bf16 1.0-1.5x torch fp32 spinning, 3.7x passive). ONNX Runtime's own
+# pool is not OpenMP. Read when torch first loads; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from datetime import date
 from pathlib import Path

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from encoder_texts import TEXTS
 
 from voiceminer.config import Settings
 from voiceminer.errors import ConfigError
@@ -23,12 +24,6 @@ from voiceminer.models.shared import SharedModel, shared_path
 
 pytestmark = pytest.mark.models
 
-TEXTS = ["Delivery was late again.", "Love it!", "ok",
-         "Great, another delay 🙄 thanks for nothing.",
-         "The checkout page crashes whenever I try to pay with PayPal, and support never answers my emails.",
-         "It would be great if I could export my invoices as CSV.",
-         "Cancelled my subscription after the third wrong order; the refund took three weeks.",
-         " ".join(["The driver left the box in the rain and everything inside was soaked."] * 14)]  # > 128 tok.
 # bf16 keeps 8 bits of mantissa. Measured on these texts, cosine to torch fp32: shared-v2's mpnet + adapters
 # 0.99996-0.99999 (mean 0.99997), the MiniLM sentiment companion 0.99996-0.99999; head probabilities move by
 # at most 0.002. On 200 whole demo comments the mpnet's worst was 0.998 (mean 0.99995). For scale, onnx-int8

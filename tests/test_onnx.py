@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from encoder_texts import TEXTS
 from typer.testing import CliRunner
 
 from voiceminer.cli.main import app
@@ -23,12 +24,6 @@ from voiceminer.models.shared import SharedModel, shared_path
 
 pytestmark = pytest.mark.models
 
-TEXTS = ["Delivery was late again.", "Love it!", "ok",
-         "Great, another delay 🙄 thanks for nothing.",
-         "The checkout page crashes whenever I try to pay with PayPal, and support never answers my emails.",
-         "It would be great if I could export my invoices as CSV.",
-         "Cancelled my subscription after the third wrong order; the refund took three weeks.",
-         " ".join(["The driver left the box in the rain and everything inside was soaked."] * 14)]  # > 128 tokens
 FP32_MIN_COSINE, FP32_MAX_ABS = 0.9999, 1e-3
 # int8 (feed-forward output projections kept fp32): on these texts cosine 0.984-0.999 to torch, mean 0.993
 INT8_MIN_COSINE, INT8_MEAN_COSINE = 0.975, 0.99

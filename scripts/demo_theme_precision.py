@@ -103,10 +103,15 @@ def assigned_themes(store) -> dict[str, set[str]]:
                        .where(t.annotations.c.layer == "theme"))
     for r in rows:
         r = dict(r._mapping) if hasattr(r, "_mapping") else dict(r)
-        out[r["comment_id"]].add(r["label"])
-        if (r["data"] or {}).get("cause"):
-            out[r["comment_id"]].add(r["data"]["cause"])
+        _add(out, r["comment_id"], r["label"], (r["data"] or {}).get("cause"))
     return out
+
+
+def _add(out: dict[str, set[str]], comment_id: str, theme: str, cause: str | None) -> None:
+    """A theme and its cause (if any) on a comment."""
+    out[comment_id].add(theme)
+    if cause:
+        out[comment_id].add(cause)
 
 
 def score(assigned: dict[str, set[str]], comment_ids, truth: dict[str, dict], mapping: dict, tax,
@@ -150,10 +155,11 @@ def pooled_precision(scores: list[ThemeScore], min_mentions: int = 20) -> float:
     return sum(s.correct for s in busy) / max(sum(s.mentions for s in busy), 1)
 
 
-def rescored_themes(settings, overrides: dict | None = None) -> tuple[dict[str, set[str]], dict[str, str]]:
+def rescored_themes(settings, overrides: dict | None = None) -> dict[str, set[str]]:
     """Per comment id, the themes and causes zero-shot ``themes.v1`` gives its stored sentences from the
     store's cached vectors, with ``settings.taxonomy`` and the shared encoder's calibration updated by
-    ``overrides``; and the comments' texts. New taxonomy texts are encoded (and cached apart)."""
+    ``overrides`` (as :func:`assigned_themes` reads them from the annotations). New taxonomy texts are
+    encoded (and cached apart)."""
     import numpy as np
     import sqlalchemy as sa
 
@@ -182,10 +188,8 @@ def rescored_themes(settings, overrides: dict | None = None) -> tuple[dict[str, 
     out: dict[str, set[str]] = defaultdict(set)
     for (cid, *_), row in zip(rows, hits):
         for h in row:
-            out[cid].add(h.id)
-            if h.cause_id:
-                out[cid].add(h.cause_id)
-    return out, texts
+            _add(out, cid, h.id, h.cause_id)
+    return out
 
 
 def late_share(assigned: dict[str, set[str]], truth: dict[str, dict], week: int) -> tuple[int, int]:
@@ -195,15 +199,17 @@ def late_share(assigned: dict[str, set[str]], truth: dict[str, dict], week: int)
 
 
 def score_store(settings, truth_path: Path = DEMO / "truth_comments.jsonl",
-                mapping_path: Path = DEMO / "theme_truth.yaml", examples: int = 0) -> list[ThemeScore]:
-    """:func:`score` for the store ``settings`` point at, with the settings' taxonomy."""
+                mapping_path: Path = DEMO / "theme_truth.yaml", examples: int = 0,
+                assigned: dict[str, set[str]] | None = None) -> list[ThemeScore]:
+    """:func:`score` for the store ``settings`` point at, with the settings' taxonomy; ``assigned``: the
+    themes to judge (default: those stored, :func:`assigned_themes`)."""
     from voiceminer import jobs
     from voiceminer.themes import load_taxonomy
 
     store = jobs.open_store(settings)
     texts = {c.id: " ".join(c.text.split()) for c in store.iter_comments()}
     mapping = yaml.safe_load(mapping_path.read_text(encoding="utf-8"))
-    return score(assigned_themes(store), texts.keys(), load_truth(truth_path), mapping,
+    return score(assigned_themes(store) if assigned is None else assigned, texts.keys(), load_truth(truth_path), mapping,
                  load_taxonomy(settings.taxonomy), texts=texts, examples=examples)
 
 
@@ -239,19 +245,13 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {"data_dir": Path(args.data_dir)} | ({"taxonomy": args.taxonomy} if args.taxonomy else {})
     settings = Settings.load(config_path=Path(args.config), overrides=overrides)
-    truth = load_truth(Path(args.truth))
-    if args.rescore:
-        overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-        assigned, texts = rescored_themes(settings, overrides)
-        from voiceminer.themes import load_taxonomy
+    from voiceminer import jobs
 
-        mapping = yaml.safe_load(Path(args.mapping).read_text(encoding="utf-8"))
-        flat = {cid: " ".join(text.split()) for cid, text in texts.items()}
-        scores = score(assigned, texts.keys(), truth, mapping, load_taxonomy(settings.taxonomy), texts=flat,
-                       examples=args.examples)
+    if args.rescore:
+        assigned = rescored_themes(settings, {k: json.loads(v) for k, v in (i.split("=", 1) for i in args.set)})
     else:
-        scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples)
-        assigned = None
+        assigned = assigned_themes(jobs.open_store(settings))
+    scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples, assigned=assigned)
     bad = failures(scores, args.min_mentions, args.min_precision)
     if args.json:
         print(json.dumps([asdict(s) | {"precision": round(s.precision, 4), "recall": s.recall} for s in scores],
@@ -263,11 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(bad)} theme(s) with >= {args.min_mentions} mentions under precision {args.min_precision}"
               + (": " + ", ".join(f"{s.id} {s.precision:.2f}" for s in bad) if bad else ""))
     if args.late_week is not None:
-        if assigned is None:
-            from voiceminer import jobs
-
-            assigned = assigned_themes(jobs.open_store(settings))
-        got, planted = late_share(assigned, truth, args.late_week)
+        got, planted = late_share(assigned, load_truth(Path(args.truth)), args.late_week)
         print(f"week {args.late_week}: {got} of {planted} planted late comments on Late delivery ({got / max(planted, 1):.0%})")
     return 1 if bad else 0
 

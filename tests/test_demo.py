@@ -360,7 +360,7 @@ def test_rescoring_from_the_cached_vectors_reproduces_the_stored_themes(mined) -
     # worth that if, unchanged, it gives exactly what themes.v1 stored
     settings, _ = mined
     script = _precision_script()
-    rescored, _ = script.rescored_themes(settings)
+    rescored = script.rescored_themes(settings)
     stored = script.assigned_themes(jobs.open_store(settings))
     assert {k: v for k, v in rescored.items() if v} == {k: v for k, v in stored.items() if v}
     late, planted = script.late_share(stored, {r["id"]: r for r in TRUTH_ROWS}, 9)

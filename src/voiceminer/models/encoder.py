@@ -98,7 +98,8 @@ def missing_bf16_features(flags: set[str] | None = None) -> list[str]:
     >>> missing_bf16_features({"avx512_bf16", "amx_tile"})
     ['amx_bf16']
     """
-    missing = [f for f in BF16_CPU_FEATURES if f not in (cpu_flags() if flags is None else flags)]
+    have = cpu_flags() if flags is None else flags  # once: it asks torch (or reads /proc/cpuinfo)
+    missing = [f for f in BF16_CPU_FEATURES if f not in have]
     if missing or flags is not None:
         return missing
     import torch

@@ -100,6 +100,9 @@ def _xlsx_bytes(rows: list[list[object]]) -> bytes:
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
+        for cell in book.active[book.active.max_row]:
+            if isinstance(cell.value, str):  # text as a spreadsheet stores it: openpyxl would make "=0" a formula
+                cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

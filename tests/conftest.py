@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import voiceminer.config
 from voiceminer.config import LEXICON_PIPELINE, Settings
 
 PG_ADMIN_URL = os.environ.get("VOICEMINER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -19,6 +20,23 @@ def _lexicon_pipeline_by_default(monkeypatch: pytest.MonkeyPatch, request: pytes
     """CLI and job tests run the model-free pipeline unless marked ``models``; model tests load the real one."""
     if "models" not in request.keywords:
         monkeypatch.setenv("VOICEMINER_PIPELINE", ",".join(LEXICON_PIPELINE))
+
+
+# The default backend, ``auto``, is torch-bf16 on a CPU with AMX and onnx elsewhere. Figures the tests pin (the
+# demo's theme precision, the models' decisions) are onnx's, so for the whole session ``auto`` means onnx, in this
+# process and in the CLI processes tests start, on every CPU (session-scoped fixtures included). ``torch-bf16``
+# has its own tests (tests/test_bf16.py, run where the CPU has AMX); tests marked ``auto_backend`` see the real
+# resolution.
+_REAL_AMX_READY = voiceminer.config.amx_bf16_ready
+voiceminer.config.amx_bf16_ready = lambda: False  # type: ignore[assignment]
+os.environ.setdefault("VOICEMINER_BACKEND", "onnx")
+
+
+@pytest.fixture(autouse=True)
+def _real_auto_backend(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    if "auto_backend" in request.keywords:
+        monkeypatch.setattr("voiceminer.config.amx_bf16_ready", _REAL_AMX_READY)
+        monkeypatch.delenv("VOICEMINER_BACKEND", raising=False)
 
 
 @pytest.fixture

@@ -80,11 +80,21 @@ def test_int8_graph_stays_close_and_keeps_the_heads_decisions(models: dict[str, 
         assert np.abs(ref[task] - got[task]).max() < 0.25  # measured 0.14 (sentiment), 0.03 (complaint, need)
 
 
+def test_int8_recipe_follows_the_cpu(tmp_path: Path) -> None:
+    """Without VNNI, ONNX Runtime's uint8 x int8 products saturate: the weights get 7 bits there, in their own
+    file and under their own vector key (a store shared by both kinds of CPU never mixes them)."""
+    assert onnx_export.int8_variant({"avx2", "avx512_vnni"}) == "" and onnx_export.int8_variant({"avx2"}) == "rr"
+    assert onnx_export.int8_variant({"avx_vnni"}) == ""
+    tag = onnx_export.backend_tag("onnx-int8")
+    assert tag == ("onnx-int8" if onnx_export.int8_variant() == "" else "onnx-int8-rr")
+    assert onnx_export.backend_tag("onnx") == "onnx" and onnx_export.backend_tag("torch-bf16") == "torch-bf16"
+
+
 def test_graphs_are_built_once_and_keyed_by_the_weights(models: dict[str, SharedModel], onnx_dir: Path) -> None:
     encoder = models["onnx-int8"].encoder_
     folder = encoder.session_.path.parent
-    assert folder.parent == onnx_dir and {p.name for p in folder.glob("*.onnx")} == {"encoder.onnx",
-                                                                                     "encoder-int8.onnx"}
+    int8_file = onnx_export.INT8_RR_FILE if onnx_export.int8_variant() == "rr" else onnx_export.INT8_FILE
+    assert folder.parent == onnx_dir and {p.name for p in folder.glob("*.onnx")} == {"encoder.onnx", int8_file}
 
     def refuse() -> None:
         raise AssertionError("the graph exists: nothing may be rebuilt")
@@ -113,19 +123,36 @@ def test_backend_reaches_the_pipeline_and_keys_the_vector_cache(models: dict[str
     assert encoder.backend == "onnx-int8" and encoder.session_ is not None
     assert encode.model_.companion_.encoder_.backend == "onnx-int8"  # the sentiment companion's pass too
     assert encoder.key == models["torch"].encoder_.key  # the same weights: trained themes models still load ...
-    assert encode.version == encoder.key + "+onnx-int8"  # ... but the pipeline key names the backend
-    assert any(v.startswith(f"encode.shared.v1@{encoder.key}+onnx-int8") for v in pipeline.spec)
+    tag = onnx_export.backend_tag("onnx-int8")  # onnx-int8, or onnx-int8-rr on a CPU without VNNI
+    assert encode.version == f"{encoder.key}+{tag}"  # ... but the pipeline key names the backend
+    assert any(v.startswith(f"encode.shared.v1@{encoder.key}+{tag}") for v in pipeline.spec)
     done = pipeline.run([Comment(id="c1", text="Delivery was late again. The box was soaked.", source="t")])
     assert done[0].vectors.shape == (2, 768)
-    assert VectorCache(store, encoder.key + "+onnx-int8").count() == 3  # two sentences and the whole text
+    assert VectorCache(store, f"{encoder.key}+{tag}").count() == 3  # two sentences and the whole text
     assert VectorCache(store, encoder.key).count() == 0  # nothing under the torch key: int8 never mixes with fp32
 
 
 def test_backend_setting_is_checked(tmp_path: Path) -> None:
-    assert Settings.load(env={"VOICEMINER_BACKEND": "onnx"}, config_path=None).backend == "onnx"
-    assert Settings.load(env={}, config_path=None).backend == DEFAULT_BACKEND == "onnx"  # fp32: same figures
-    with pytest.raises(ConfigError, match="backend must be one of torch, onnx, onnx-int8"):
+    assert Settings.load(env={"VOICEMINER_BACKEND": "onnx-int8"}, config_path=None).backend == "onnx-int8"
+    assert DEFAULT_BACKEND == "auto"
+    # the suite pins auto to onnx (tests/conftest.py): what a CPU without AMX gets
+    assert Settings.load(env={}, config_path=None).backend == "onnx"
+    assert Settings(data_dir=tmp_path, backend="torch").with_(backend="auto").backend == "onnx"
+    with pytest.raises(ConfigError, match="backend must be auto or one of torch, onnx, onnx-int8"):
         Settings(data_dir=tmp_path, backend="tensorrt")
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "evaluate", "--backend", "int4", "--only",
                                       "sentiment"])
-    assert result.exit_code == 4 and "backend must be one of" in result.output
+    assert result.exit_code == 4 and "backend must be auto or one of" in result.output
+
+
+@pytest.mark.auto_backend
+def test_auto_backend_is_bf16_exactly_where_the_cpu_has_amx(tmp_path: Path) -> None:
+    from voiceminer.config import amx_bf16_ready
+    from voiceminer.models.encoder import missing_bf16_features
+
+    expected = "torch-bf16" if not missing_bf16_features() else "onnx"
+    assert amx_bf16_ready() == (expected == "torch-bf16")  # /proc/cpuinfo + arch_prctl agree with torch's view
+    assert Settings.load(env={}, config_path=None).backend == expected
+    assert Settings(data_dir=tmp_path).backend == expected
+    assert Settings.load(env={"VOICEMINER_BACKEND": "auto"}, config_path=None).backend == expected
+    assert Settings.load(env={"VOICEMINER_BACKEND": "torch"}, config_path=None).backend == "torch"

@@ -15,11 +15,11 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     # or pipeline = "lexical": no encoder (keyword themes + VADER sentiment), for very large runs
     taxonomy = "my-taxonomy.yaml"   # optional; default: corpora/taxonomy/cx_default.yaml
     themes_model = "models/my-themes"  # optional; trained with `voiceminer train-themes`
-    backend = "onnx"               # how the shared model's encoders run: onnx (default; ONNX Runtime fp32),
-                                   # onnx-int8 (int8 weights and dot products: faster, up to 1 point less
-                                   # accurate), torch, or torch-bf16 (torch with bf16 weights on AMX:
-                                   # needs an Intel Xeon 4th generation or later); ONNX graphs are built
-                                   # on first use
+    backend = "auto"               # how the shared model's encoders run: auto (default: torch-bf16 where
+                                   # the CPU has AMX, else onnx), onnx (ONNX Runtime fp32), onnx-int8 (int8
+                                   # weights and dot products: faster, up to 1 point less accurate), torch,
+                                   # or torch-bf16 (torch with bf16 weights on AMX: needs an Intel Xeon 4th
+                                   # generation or later); ONNX graphs are built on first use
                                    # (voiceminer.models.onnx_export; scripts/export_onnx.py ahead of time)
     redact_pii = true
     retention_days = 730           # comments older than this are deleted (0: keep forever)
@@ -45,8 +45,11 @@ case); lists are comma-separated, booleans ``1/true/yes``.
 from __future__ import annotations
 
 import os
+import platform
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,10 +64,13 @@ LEXICAL_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1", "themes.keyw
 PIPELINE_PRESETS = {"default": DEFAULT_PIPELINE, "lexical": LEXICAL_PIPELINE}
 CONFIG_FILENAME = "voiceminer.toml"
 BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")  # voiceminer.models.onnx_export.BACKENDS
-# onnx: the same figures as torch on every validation row (voiceminer evaluate --backend onnx) and the faster
-# of the two; onnx-int8 is faster still but costs up to 1.05 points on some rows (airline sentiment -0.9,
-# complaint -0.9, unmet needs -1.05), more than the 0.5 allowed, so it is opt-in
-DEFAULT_BACKEND = "onnx"
+# The default, "auto", is the fastest backend that keeps every validation row within 0.5 points of torch
+# fp32 on this CPU (voiceminer evaluate --backend B; README, "Inference backends"): torch-bf16 where the CPU
+# has AMX (3.3x torch fp32, rows within 0.2 points), else onnx (fp32: torch's figures, 1.2x). onnx-int8 is
+# faster than onnx but costs up to 1.1 points on some rows (airline sentiment -0.9, complaint -0.9, unmet
+# needs -1.1), more than the 0.5 allowed, so it is opt-in.
+AUTO_BACKEND = "auto"
+DEFAULT_BACKEND = AUTO_BACKEND
 DEFAULT_SLA_HOURS = {"high": 4.0, "medium": 24.0, "low": 72.0}
 # voiceminer.flags.cues.KINDS (a test keeps them equal): named here so that checking case_cues does not
 # import the flags package (numpy and a hundred regular expressions: a fifth of a second per command)
@@ -87,7 +93,8 @@ class Settings:
     themes_model: Path | None = None  # trained themes model folder (voiceminer train-themes); None: zero-shot
     models_dir: Path | None = None  # folder of the shipped model artifacts; None: the project's models/
     shared_model: str = "shared-v2"  # the shared encoder + heads artifact inside models_dir (shared-v1: MiniLM, faster)
-    backend: str = DEFAULT_BACKEND  # how the shared model's encoders run: torch, onnx, onnx-int8, torch-bf16
+    backend: str = DEFAULT_BACKEND  # how the shared model's encoders run: auto (resolved at load, see
+    # resolve_backend), torch, onnx, onnx-int8, torch-bf16
     promises: Path | None = None  # YAML list of promises / expected topics to measure (report)
     alert_webhook: str = ""  # URL that receives the alerts as JSON (POST); empty: no webhook
     service_url: str = ""  # base URL of `voiceminer serve`: report theme names link to its /themes/{id}; empty: none
@@ -119,8 +126,12 @@ class Settings:
         if self.service_url and not self.service_url.startswith(("http://", "https://")):
             raise ConfigError(f"service_url must be an http(s) URL, got {self.service_url!r}")
         _check_triage(self)
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.backend not in (AUTO_BACKEND, *BACKENDS):
+            raise ConfigError(f"backend must be {AUTO_BACKEND} or one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        # "auto" is resolved here, once: the pipeline key, the vector cache and the models all see the backend
+        # that really runs, so a store mined on an AMX machine and then on one without re-analyses nothing
+        # silently under the wrong key
+        object.__setattr__(self, "backend", resolve_backend(self.backend))
         if self.report_period not in ("day", "week", "month", "quarter"):
             raise ConfigError(f"report_period must be day, week, month or quarter, got {self.report_period!r}")
         try:
@@ -153,6 +164,53 @@ class Settings:
         values.update(_from_env(env))
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**_coerce(values))
+
+
+def resolve_backend(name: str) -> str:
+    """The backend ``name`` stands for: itself, or for ``auto`` the fastest backend that keeps every
+    validation row within half a point of torch fp32 on this CPU: ``torch-bf16`` where the CPU has AMX
+    bf16 and the operating system grants its tile state, else ``onnx``.
+
+    >>> resolve_backend("onnx-int8")
+    'onnx-int8'
+    >>> resolve_backend("auto") in ("torch-bf16", "onnx")
+    True
+    """
+    if name != AUTO_BACKEND:
+        return name
+    return "torch-bf16" if amx_bf16_ready() else "onnx"
+
+
+@lru_cache(maxsize=1)
+def proc_cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none), without importing torch."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@lru_cache(maxsize=1)
+def amx_bf16_ready() -> bool:
+    """Whether this CPU has AMX bf16 (``amx_tile`` and ``amx_bf16`` in /proc/cpuinfo) and Linux grants this
+    process the AMX tile state (``arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)``, what
+    ``torch.cpu._init_amx`` asks). Without importing torch: every command loads settings."""
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    if not {"amx_tile", "amx_bf16"} <= proc_cpu_flags():
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA = 158, 0x1023, 18
+        return libc.syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _check_triage(s: "Settings") -> None:

@@ -113,8 +113,8 @@ def check_bf16_cpu() -> None:
     missing = missing_bf16_features()
     if missing:
         raise ConfigError(f"backend torch-bf16 needs a CPU with AMX bf16 (Intel Xeon 4th generation or "
-                          f"later); this one lacks {', '.join(missing)}. Use backend onnx (fp32, the "
-                          f"default) or onnx-int8 instead")
+                          f"later); this one lacks {', '.join(missing)}. Use backend auto (the default: "
+                          f"onnx on this CPU), onnx (fp32) or onnx-int8 instead")
 
 
 def base_model_dir() -> Path:
@@ -243,12 +243,17 @@ class SentenceEncoder:
         """Identifies the vectors: the weights and, for any backend but torch, the backend (an int8
         graph's or bf16 weights' vectors differ slightly from fp32 ones); the vector cache is keyed by it.
 
-        >>> e = SentenceEncoder(backend="onnx-int8"); e.key_ = "m@1"; e.vector_key
-        'm@1+onnx-int8'
+        >>> from voiceminer.models.onnx_export import backend_tag
+        >>> e = SentenceEncoder(backend="onnx-int8"); e.key_ = "m@1"; e.vector_key == "m@1+" + backend_tag("onnx-int8")
+        True
         >>> e = SentenceEncoder(backend="torch-bf16"); e.key_ = "m@1"; e.vector_key
         'm@1+torch-bf16'
         """
-        return self.key_ if self.backend == "torch" else f"{self.key_}+{self.backend}"
+        if self.backend == "torch":
+            return self.key_
+        from .onnx_export import backend_tag
+
+        return f"{self.key_}+{backend_tag(self.backend)}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None, normalize: bool = False) -> np.ndarray:
         """Vectors for ``texts`` in order, float32 ``(len(texts), dim)``; ``batch_size`` texts per encoder

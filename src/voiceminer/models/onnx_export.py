@@ -18,6 +18,14 @@ compute (``MatMulNBits``, block 32) kept 0.9998 / 0.997 but ran no faster than t
 these CPUs, so it was not kept. What int8 costs on each validation row: ``voiceminer evaluate
 --backend onnx-int8``.
 
+On a CPU without VNNI (AVX-512 VNNI or AVX-VNNI; an AMD EPYC of the Zen 2/3 generations, an older Xeon)
+ONNX Runtime multiplies uint8 by int8 with ``VPMADDUBSW``, whose 16-bit sums saturate: with full-range
+int8 weights the encoder's vectors came out unrelated to fp32 ones (cosine 0.03-0.3 on
+``tests/encoder_texts.py``). There the weights are quantized to 7 bits (``reduce_range``, ONNX
+Runtime's advice for this case; cosine back to fp32's level) into their own file, and their vectors
+are cached under their own key (``+onnx-int8-rr``), so a store shared between the two kinds of CPU never
+mixes them (:func:`int8_variant`).
+
 Graphs are a few hundred MB, so they are not committed: :func:`graph_path` builds them on first
 use into ``$VOICEMINER_ONNX_DIR`` or ``<sys.prefix>/share/voiceminer/onnx`` (beside the assembled
 all-mpnet-base-v2), in a folder named by a hash of the weights and the export recipe, so new
@@ -55,7 +63,28 @@ OPSET = 17
 # the feed-forward output projections (input: GELU outputs, a few channels far larger than the rest)
 KEEP_FP32 = r"/layer\.\d+/output/dense/"
 RECIPE = f"2:opset{OPSET}:mean-pool:int8-dynamic-perchannel-constb-keep{KEEP_FP32}"
-FP32_FILE, INT8_FILE = "encoder.onnx", "encoder-int8.onnx"
+FP32_FILE, INT8_FILE, INT8_RR_FILE = "encoder.onnx", "encoder-int8.onnx", "encoder-int8-rr.onnx"
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni")  # /proc/cpuinfo names: u8 x s8 dot products without saturation
+
+
+def int8_variant(flags: frozenset[str] | set[str] | None = None) -> str:
+    """The int8 recipe for this CPU (or ``flags``): ``""`` (full-range int8 weights) where it has VNNI,
+    ``"rr"`` (7-bit weights, ``reduce_range``) where ONNX Runtime's uint8 x int8 products would saturate.
+
+    >>> int8_variant({"avx2", "avx512_vnni"}), int8_variant({"avx2"})
+    ('', 'rr')
+    """
+    if flags is None:
+        from ..config import proc_cpu_flags
+
+        flags = proc_cpu_flags()
+    return "" if any(f in flags for f in VNNI_FLAGS) else "rr"
+
+
+def backend_tag(backend: str) -> str:
+    """What names ``backend``'s vectors: the backend, plus the int8 recipe where it is not the VNNI one."""
+    variant = int8_variant() if backend == "onnx-int8" else ""
+    return f"{backend}-{variant}" if variant else backend
 
 
 def check_backend(backend: str) -> str:
@@ -83,7 +112,8 @@ def graph_path(weights: tuple[str, str], backend: str, load_torch: Any, root: Pa
     if backend in TORCH_BACKENDS:
         raise ConfigError(f"the {backend} backend has no ONNX graph")
     folder = (root or cache_root()) / graph_dir_name(*weights)
-    target = folder / (INT8_FILE if backend == "onnx-int8" else FP32_FILE)
+    reduce_range = backend == "onnx-int8" and int8_variant() == "rr"
+    target = folder / ((INT8_RR_FILE if reduce_range else INT8_FILE) if backend == "onnx-int8" else FP32_FILE)
     if target.is_file():
         return target
     _need_onnx()
@@ -99,7 +129,7 @@ def graph_path(weights: tuple[str, str], backend: str, load_torch: Any, root: Pa
     if backend == "onnx-int8" and not target.is_file():
         log.warning("quantizing the ONNX graph to int8 in %s (once)", folder)
         start = time.perf_counter()
-        _atomic(target, lambda tmp: quantize_int8(fp32, tmp))
+        _atomic(target, lambda tmp: quantize_int8(fp32, tmp, reduce_range=reduce_range))
         log.warning("int8 graph built in %.0f s", time.perf_counter() - start)
     return target
 
@@ -147,9 +177,10 @@ def export_fp32(encoder: Any, out: Path) -> Path:
     return out
 
 
-def quantize_int8(fp32: Path, out: Path) -> Path:
+def quantize_int8(fp32: Path, out: Path, *, reduce_range: bool = False) -> Path:
     """The int8 graph (see the module doc) from the fp32 graph ``fp32``: dynamic quantization of every
-    weight matrix but the feed-forward output projections (:data:`KEEP_FP32`)."""
+    weight matrix but the feed-forward output projections (:data:`KEEP_FP32`); ``reduce_range``: 7-bit
+    weights, for CPUs without VNNI (:func:`int8_variant`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -160,6 +191,7 @@ def quantize_int8(fp32: Path, out: Path) -> Path:
     quiet.setLevel(logging.ERROR)
     try:
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep,
+                         reduce_range=reduce_range,
                          extra_options={"MatMulConstBOnly": True})
     finally:
         quiet.setLevel(level)

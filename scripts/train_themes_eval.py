@@ -61,6 +61,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -544,7 +545,8 @@ def trained_fine_tune() -> None:
     hyperparameters are judged here), then, unless ``--no-val``, the head fitted on the whole train
     split and scored once on VAL, frozen and fine-tuned. Options: ``--only semeval14|airline``,
     ``--max-train N`` (a fixed random subset of the train split), ``--epochs E``, ``--folds K``,
-    ``--top-layers N``, ``--rank R``, ``--lr X``, ``--max-length T``, ``--no-cv``, ``--no-val``.
+    ``--top-layers N``, ``--rank R``, ``--lr X``, ``--max-length T``, ``--objective contrastive|classify``
+    (classify: ``FineTuneConfig.classify()``'s defaults), ``--no-cv``, ``--no-val``.
     """
     from voiceminer.evaluation.themes_eval import macro_f1, multilabel_micro_f1
     from voiceminer.themes.finetune import (
@@ -557,8 +559,8 @@ def trained_fine_tune() -> None:
         fine_tune,
     )
 
-    defaults = FineTuneConfig()
-    cfg = FineTuneConfig(epochs=float(_arg("--epochs", str(defaults.epochs))),
+    defaults = FineTuneConfig.classify() if _arg("--objective") == "classify" else FineTuneConfig()
+    cfg = replace(defaults, epochs=float(_arg("--epochs", str(defaults.epochs))),
                          folds=int(_arg("--folds", str(defaults.folds))),
                          top_layers=int(_arg("--top-layers", str(defaults.top_layers))),
                          rank=int(_arg("--rank", str(defaults.rank))), lr=float(_arg("--lr", str(defaults.lr))),

@@ -140,3 +140,54 @@ def test_auto_compares_out_of_fold_and_keeps_the_winner(tmp_path: Path) -> None:
     config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
     assert (config["encoder_key"] == shared.encoder_.key) is not used
     assert "Out of fold (2 folds" in (tmp_path / "m" / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.models
+def test_classify_objective_learns_the_themes_and_tags_through_the_cli(tmp_path: Path) -> None:
+    """--fine-tune-objective classify: a linear layer learns the themes with the adapters; after training on
+    the file, each labeled sentence is nearer its own theme's centroid than before (the adapters moved the
+    vectors the way the labels say), the card names the objective and tag reads the model."""
+    from voiceminer.models.shared import SharedModel
+    from voiceminer.pipeline.encode import load_shared
+    from voiceminer.themes.finetune import adapted, adapter_key, fine_tune
+
+    texts = [t for texts in LABELED.values() for t in texts]
+    sets = [[theme] for theme, rows in LABELED.items() for _ in rows]
+    shared = load_shared(str(SharedModel().artifact))
+    cfg = FineTuneConfig.classify(epochs=12, batch_size=6, max_length=16, top_layers=2, lr=2e-3)
+    state, lora = fine_tune(shared.encoder_, texts, sets, cfg)
+    assert lora["r"] == 16 and lora["layers_to_transform"] == [10, 11] and lora["lora_dropout"] == 0.1
+
+    def separation(vectors: np.ndarray) -> float:  # own-centroid minus nearest other centroid cosine
+        labels = np.array([s[0] for s in sets])
+        cents = {lab: vectors[labels == lab].mean(0) for lab in LABELED}
+        margins = [vectors[i] @ cents[labels[i]] - max(vectors[i] @ c for lab, c in cents.items() if lab != labels[i])
+                   for i in range(len(texts))]
+        return float(np.mean(margins))
+
+    tuned = adapted(shared.encoder_, state, lora, adapter_key(shared.encoder_.key, "test"))
+    before, after = shared.encoder_.encode(texts, normalize=True), tuned.encode(texts, normalize=True)
+    assert separation(after) > separation(before) + 0.02, (separation(before), separation(after))
+    with pytest.raises(ConfigError, match="objective"):
+        fine_tune(shared.encoder_, texts, sets, FineTuneConfig(objective="triplet"))
+
+    labeled = tmp_path / "l.csv"
+    labeled.write_text("text,themes\n" + "".join(f"{t},{s[0]}\n" for t, s in zip(texts, sets)), encoding="utf-8")
+    model, data = tmp_path / "themes", tmp_path / "d"
+    result = runner.invoke(app, ["--data-dir", str(data), "train-themes", "--labeled", str(labeled), "--out",
+                                 str(model), "--fine-tune", "on", "--fine-tune-objective", "classify",
+                                 "--fine-tune-epochs", "2"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    assert config["adapter"]["training"]["objective"] == "classify" and config["adapter"]["lora"]["r"] == 16
+    assert "--fine-tune-objective classify" in config["command"]
+    assert "with a classification layer" in (model / "MODEL_CARD.md").read_text(encoding="utf-8")
+    src, out = tmp_path / "in.txt", tmp_path / "o.jsonl"
+    src.write_text("my parcel came five hours late\n", encoding="utf-8")
+    result = runner.invoke(app, ["--data-dir", str(data), "tag", str(src), "--out", str(out),
+                                 "--themes-model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["themes"][0]["id"] == "delivery"
+    result = runner.invoke(app, ["--data-dir", str(data), "train-themes", "--labeled", str(labeled), "--out",
+                                 str(model), "--fine-tune", "on", "--fine-tune-objective", "triplet"])
+    assert result.exit_code != 0 and "contrastive or classify" in result.output

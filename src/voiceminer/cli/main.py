@@ -265,6 +265,12 @@ def train_themes(ctx: typer.Context,
                  fine_tune_folds: Optional[int] = typer.Option(
                      None, "--fine-tune-folds", min=2, max=10, help="Folds of --fine-tune auto's comparison "
                      "(default 2)."),
+                 fine_tune_objective: Optional[str] = typer.Option(
+                     None, "--fine-tune-objective", metavar="contrastive|classify",
+                     help="What the adapters learn: 'contrastive' (default: pairs, SetFit-style, rank 8 on the "
+                          "top 4 layers) or 'classify' (a linear layer on the pooled vector learns the themes "
+                          "with the adapters: rank 16 on the top 6 layers, 2 epochs; SemEval-2014 categories "
+                          "0.866 -> 0.875 on validation, about twice the time of contrastive)."),
                  as_json: bool = JsonOpt) -> None:
     """Train a themes model from labeled examples; `tag`/`mine` use it with --themes-model / themes_model."""
 
@@ -273,6 +279,8 @@ def train_themes(ctx: typer.Context,
         import time
 
         from ..errors import ConfigError
+        from dataclasses import replace
+
         from ..themes.finetune import DEFAULT_MODE, MODES, FineTuneConfig, comparison_lines
 
         started = time.perf_counter()
@@ -283,15 +291,18 @@ def train_themes(ctx: typer.Context,
             raise ConfigError(f"--fine-tune must be one of {', '.join(MODES)}, got {mode!r}")
         if from_store and mode != "off":
             raise ConfigError("--fine-tune works with --labeled alone (not yet with --from-store)")
-        defaults = FineTuneConfig()
-        ft_config = FineTuneConfig(epochs=fine_tune_epochs or defaults.epochs, folds=fine_tune_folds or defaults.folds)
+        if fine_tune_objective not in (None, "contrastive", "classify"):
+            raise ConfigError(f"--fine-tune-objective must be contrastive or classify, got {fine_tune_objective!r}")
+        defaults = FineTuneConfig.classify() if fine_tune_objective == "classify" else FineTuneConfig()
+        ft_config = replace(defaults, epochs=fine_tune_epochs or defaults.epochs, folds=fine_tune_folds or defaults.folds)
         command = shlex.join(["voiceminer", "train-themes", *(["--labeled", str(labeled)] if labeled else []),
                               *(["--from-store", "--holdout", str(holdout)] if from_store else []), "--out", str(out),
                               *(["--taxonomy", str(taxonomy)] if taxonomy else []),
                               *(["--lexical-weight", str(lexical)] if lexical is not None else []),
                               *(["--fine-tune", mode] if fine_tune else []),
                               *(["--fine-tune-epochs", str(fine_tune_epochs)] if fine_tune_epochs else []),
-                              *(["--fine-tune-folds", str(fine_tune_folds)] if fine_tune_folds else [])])
+                              *(["--fine-tune-folds", str(fine_tune_folds)] if fine_tune_folds else []),
+                              *(["--fine-tune-objective", fine_tune_objective] if fine_tune_objective else [])])
         if from_store:
             from ..triage.learn import train_from_corrections
 

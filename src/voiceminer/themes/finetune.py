@@ -92,7 +92,18 @@ class FineTuneConfig:
     warmup: float = 0.1        # share of steps with a rising learning rate
     seed: int = 13
     folds: int = 2             # folds of the out-of-fold comparison (--fine-tune auto)
+    objective: str = "contrastive"  # or "classify": a linear layer on the pooled vector, trained with the adapters
+    dropout: float = 0.0       # LoRA dropout
     extra: dict[str, Any] = field(default_factory=dict)
+
+    # What `train-themes --fine-tune-objective classify` uses (scripts/train_themes_eval.py trained --fine-tune
+    # --objective classify): supervised, so every step sees whole batches of labels rather than pairs.
+    @classmethod
+    def classify(cls, **changes: Any) -> "FineTuneConfig":
+        """The ``classify`` recipe: rank 16 on the top 6 layers, 2 epochs, batches of 32 grouped by length."""
+        base = {"objective": "classify", "rank": 16, "alpha": 32.0, "top_layers": 6, "max_length": 64,
+                "epochs": 2.0, "batch_size": 32, "lr": 5e-4, "dropout": 0.1}
+        return cls(**{**base, **changes})
 
     def steps(self, n: int) -> int:
         """Optimizer steps for ``n`` labeled sentences."""
@@ -101,7 +112,7 @@ class FineTuneConfig:
     def lora(self, n_layers: int) -> dict[str, Any]:
         """peft ``LoraConfig`` arguments (stored in the model folder, so a load rebuilds the same adapters)."""
         top = max(1, min(self.top_layers, n_layers))
-        return {"r": int(self.rank), "lora_alpha": float(self.alpha), "lora_dropout": 0.0,
+        return {"r": int(self.rank), "lora_alpha": float(self.alpha), "lora_dropout": float(self.dropout),
                 "target_modules": list(TARGET_MODULES), "layers_to_transform": list(range(n_layers - top, n_layers)),
                 "bias": "none"}
 
@@ -176,6 +187,10 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     cfg = cfg or FineTuneConfig()
     if len(texts) != len(label_sets):
         raise ConfigError(f"{len(texts)} texts but {len(label_sets)} label sets")
+    if cfg.objective == "classify":
+        return _fine_tune_classify(encoder, texts, label_sets, cfg, progress=progress, task=task)
+    if cfg.objective != "contrastive":
+        raise ConfigError(f"fine-tuning objective must be contrastive or classify, got {cfg.objective!r}")
     torch.manual_seed(cfg.seed)
     leaves = leaf_sets(label_sets)
     steps = cfg.steps(len(texts))
@@ -200,6 +215,88 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
             i, j = np.triu_indices(len(rows), 1)
             target = torch.from_numpy(pair_targets([sorted(leaves[r]) for r in rows]))
             loss = loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            if progress is not None:
+                progress.advance(1)
+    finally:
+        if progress is not None:
+            progress.finish()
+    state = {k: v.detach().float().contiguous().clone() for k, v in get_peft_model_state_dict(model).items()}
+    return state, lora
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, steps: int, seed: int, group: int = 8) -> list[list[int]]:
+    """``steps`` batches of row indices for the ``classify`` objective: each epoch a fresh shuffle, cut into
+    chunks of ``group`` batches, each chunk sorted by length (little padding) and cut into batches, the
+    batches shuffled (fixed by ``seed``).
+
+    >>> b = length_batches([5, 1, 9, 3, 7, 2], 2, 3, seed=0, group=3)
+    >>> len(b), sorted(i for x in b for i in x), all(len(x) == 2 for x in b)
+    (3, [0, 1, 2, 3, 4, 5], True)
+    """
+    rng = np.random.default_rng(seed)
+    out: list[list[int]] = []
+    while len(out) < steps:
+        perm = rng.permutation(len(lengths))
+        epoch: list[list[int]] = []
+        for c in range(0, len(perm), batch_size * group):
+            chunk = sorted(perm[c:c + batch_size * group].tolist(), key=lambda i: lengths[i])
+            epoch += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
+        rng.shuffle(epoch)  # type: ignore[arg-type]
+        out += epoch
+    return out[:steps]
+
+
+def _fine_tune_classify(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[str]],
+                        cfg: FineTuneConfig, *, progress: Any = None,
+                        task: str = "fine-tune encoder") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``classify`` objective: a linear layer on the (scaled, normalised) pooled vector learns the themes
+    together with the adapters, softmax cross-entropy where every row has exactly one theme, else one
+    sigmoid per theme (rows without a theme are all-negative). Only the adapters are kept: the themes head
+    is then fitted on the adapted vectors as usual."""
+    import torch
+    import torch.nn.functional as F
+    from peft import get_peft_model_state_dict
+    from transformers import get_linear_schedule_with_warmup
+
+    from ..models.encoder import encoder_text
+
+    torch.manual_seed(cfg.seed)
+    themes = sorted({lab for labels in label_sets for lab in labels})
+    if len(themes) < 2:
+        raise ConfigError("fine-tuning needs at least two themes in the labeled file")
+    Y = torch.tensor([[lab in labels for lab in themes] for labels in label_sets], dtype=torch.float32)
+    single = bool((Y.sum(1) == 1).all())
+    prepared = [encoder_text(t) for t in texts]
+    lengths = [len(ids) for ids in encoder.tokenizer_(prepared, truncation=True, max_length=cfg.max_length)["input_ids"]]
+    steps = cfg.steps(len(texts))
+    batches = length_batches(lengths, cfg.batch_size, steps, cfg.seed)
+    base = torch_model(encoder)
+    lora = cfg.lora(_n_layers(base))
+    model = _peft_model(copy.deepcopy(base), lora)
+    model.train()
+    head = torch.nn.Linear(int(base.config.hidden_size), len(themes))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": params, "lr": cfg.lr}, {"params": list(head.parameters()), "lr": 1e-3}],
+                            weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
+    if progress is not None:
+        progress.start(task, steps)
+    try:
+        for rows in batches:
+            batch = encoder.tokenizer_([prepared[i] for i in rows], padding=True, truncation=True,
+                                       max_length=cfg.max_length, return_tensors="pt")
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1) * 10.0
+            logits = head(emb)
+            target = Y[rows]
+            loss = (F.cross_entropy(logits, target.argmax(1)) if single
+                    else F.binary_cross_entropy_with_logits(logits, target))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()

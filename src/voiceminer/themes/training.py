@@ -122,7 +122,8 @@ def _fine_tune_section(c: dict[str, Any]) -> str:
     text = "## Encoder fine-tuning\n\n"
     if adapter:
         lora, tr = adapter["lora"], adapter.get("training", {})
-        text += (f"The shared encoder `{adapter['base_encoder_key']}` was fine-tuned contrastively on this file "
+        how = "contrastively" if tr.get("objective", "contrastive") == "contrastive" else "with a classification layer"
+        text += (f"The shared encoder `{adapter['base_encoder_key']}` was fine-tuned {how} on this file "
                  f"(peft LoRA rank {lora['r']} on layers {lora['layers_to_transform']}, {tr.get('epochs')} epoch(s), "
                  f"max length {tr.get('max_length')}); the adapter `{adapter['file']}` is merged at load and its "
                  "vectors are cached under the encoder key above. The cross-validated scores below were computed "

@@ -48,10 +48,11 @@ import os
 import platform
 import sys
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
@@ -148,12 +149,12 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod
     def load(cls, *, config_path: str | Path | None = None, env: Mapping[str, str] | None = None,
-             overrides: Mapping[str, Any] | None = None) -> "Settings":
+             overrides: Mapping[str, Any] | None = None) -> Settings:
         """Build settings from defaults, the TOML file, the environment and overrides (in that order)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -213,7 +214,7 @@ def amx_bf16_ready() -> bool:
         return False
 
 
-def _check_triage(s: "Settings") -> None:
+def _check_triage(s: Settings) -> None:
     levels = ("high", "medium", "low")
     if bad := [p for p in s.case_priorities if p not in levels]:
         raise ConfigError(f"case_priorities: unknown priority {bad[0]!r}; choose from {', '.join(levels)}")

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -186,7 +187,7 @@ class SentenceEncoder:
         self.key_: str = ""
         self.dim = 384
 
-    def load(self) -> "SentenceEncoder":
+    def load(self) -> SentenceEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -209,7 +210,7 @@ class SentenceEncoder:
         self.dim = spec.dim
         self.key_ = f"{spec.name}@{spec.sha256[:12]}"
 
-        def load_torch() -> "SentenceEncoder":
+        def load_torch() -> SentenceEncoder:
             self.model_ = AutoModel.from_pretrained(base, local_files_only=True).eval()
             if self.artifact is not None:
                 self.key_ = apply_delta(self.model_, self.artifact, spec, config)

@@ -105,7 +105,7 @@ class FineTuneConfig:
     # What `train-themes --fine-tune-objective classify` uses (scripts/train_themes_eval.py trained --fine-tune
     # --objective classify): supervised, so every step sees whole batches of labels rather than pairs.
     @classmethod
-    def classify(cls, **changes: Any) -> "FineTuneConfig":
+    def classify(cls, **changes: Any) -> FineTuneConfig:
         """The ``classify`` recipe: rank 16 on the top 6 layers, 2 epochs, batches of 32 grouped by length."""
         base = {"objective": "classify", "rank": 16, "alpha": 32.0, "top_layers": 6, "max_length": 64,
                 "epochs": 2.0, "batch_size": 32, "lr": 5e-4, "dropout": 0.1}
@@ -184,7 +184,6 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     ``LoraConfig`` arguments. ``progress`` is told each step.
     """
     import torch
-    from peft import get_peft_model_state_dict
     from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
     from transformers import get_linear_schedule_with_warmup
 
@@ -209,19 +208,32 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     opt = torch.optim.AdamW(params, lr=cfg.lr)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
     loss_fn = CosineSimilarityLoss(model)  # the library's SetFit loss: MSE of cosine against 1 / 0
+
+    def loss_of(rows: list[int]) -> Any:
+        batch = encoder.tokenizer_([encoder_text(texts[i]) for i in rows], padding=True, truncation=True,
+                                   max_length=cfg.max_length, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # the encoder's own mean pooling
+        i, j = np.triu_indices(len(rows), 1)
+        target = torch.from_numpy(pair_targets([sorted(leaves[r]) for r in rows]))
+        return loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
+
+    return _train(model, params, opt, sched, batches, loss_of, progress, task), lora
+
+
+def _train(model: Any, params: list[Any], opt: Any, sched: Any, batches: list[list[int]], loss_of: Any,
+           progress: Any, task: str) -> dict[str, Any]:
+    """One optimizer step per batch on ``loss_of(rows)`` (gradients clipped at 1), telling ``progress``;
+    returns the adapters' state (float32 CPU tensors)."""
+    import torch
+    from peft import get_peft_model_state_dict
+
     if progress is not None:
-        progress.start(task, steps)
+        progress.start(task, len(batches))
     try:
         for rows in batches:
-            batch = encoder.tokenizer_([encoder_text(texts[i]) for i in rows], padding=True, truncation=True,
-                                       max_length=cfg.max_length, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # the encoder's own mean pooling
-            i, j = np.triu_indices(len(rows), 1)
-            target = torch.from_numpy(pair_targets([sorted(leaves[r]) for r in rows]))
-            loss = loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
-            loss.backward()
+            loss_of(rows).backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
@@ -231,8 +243,7 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     finally:
         if progress is not None:
             progress.finish()
-    state = {k: v.detach().float().contiguous().clone() for k, v in get_peft_model_state_dict(model).items()}
-    return state, lora
+    return {k: v.detach().float().contiguous().clone() for k, v in get_peft_model_state_dict(model).items()}
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, steps: int, seed: int, group: int = 8) -> list[list[int]]:
@@ -266,7 +277,6 @@ def _fine_tune_classify(encoder: Any, texts: Sequence[str], label_sets: Sequence
     is then fitted on the adapted vectors as usual."""
     import torch
     import torch.nn.functional as F
-    from peft import get_peft_model_state_dict
     from transformers import get_linear_schedule_with_warmup
 
     from ..models.encoder import encoder_text
@@ -290,31 +300,18 @@ def _fine_tune_classify(encoder: Any, texts: Sequence[str], label_sets: Sequence
     opt = torch.optim.AdamW([{"params": params, "lr": cfg.lr}, {"params": list(head.parameters()), "lr": 1e-3}],
                             weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
-    if progress is not None:
-        progress.start(task, steps)
-    try:
-        for rows in batches:
-            batch = encoder.tokenizer_([prepared[i] for i in rows], padding=True, truncation=True,
-                                       max_length=cfg.max_length, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1) * 10.0
-            logits = head(emb)
-            target = Y[rows]
-            loss = (F.cross_entropy(logits, target.argmax(1)) if single
-                    else F.binary_cross_entropy_with_logits(logits, target))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            if progress is not None:
-                progress.advance(1)
-    finally:
-        if progress is not None:
-            progress.finish()
-    state = {k: v.detach().float().contiguous().clone() for k, v in get_peft_model_state_dict(model).items()}
-    return state, lora
+
+    def loss_of(rows: list[int]) -> Any:
+        batch = encoder.tokenizer_([prepared[i] for i in rows], padding=True, truncation=True,
+                                   max_length=cfg.max_length, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1) * 10.0
+        logits, target = head(emb), Y[rows]
+        return (F.cross_entropy(logits, target.argmax(1)) if single
+                else F.binary_cross_entropy_with_logits(logits, target))
+
+    return _train(model, params, opt, sched, batches, loss_of, progress, task), lora
 
 
 def merged_model(base_model: Any, state: dict[str, Any], lora: dict[str, Any]) -> Any:

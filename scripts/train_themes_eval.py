@@ -561,10 +561,10 @@ def trained_fine_tune() -> None:
 
     defaults = FineTuneConfig.classify() if _arg("--objective") == "classify" else FineTuneConfig()
     cfg = replace(defaults, epochs=float(_arg("--epochs", str(defaults.epochs))),
-                         folds=int(_arg("--folds", str(defaults.folds))),
-                         top_layers=int(_arg("--top-layers", str(defaults.top_layers))),
-                         rank=int(_arg("--rank", str(defaults.rank))), lr=float(_arg("--lr", str(defaults.lr))),
-                         max_length=int(_arg("--max-length", str(defaults.max_length))))
+                  folds=int(_arg("--folds", str(defaults.folds))),
+                  top_layers=int(_arg("--top-layers", str(defaults.top_layers))),
+                  rank=int(_arg("--rank", str(defaults.rank))), lr=float(_arg("--lr", str(defaults.lr))),
+                  max_length=int(_arg("--max-length", str(defaults.max_length))))
     cap = int(_arg("--max-train", "0")) or None
     print(f"fine-tune config: {cfg}", flush=True)
     tr, va = data("train"), data("val")

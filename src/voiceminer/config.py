@@ -71,6 +71,11 @@ BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")  # voiceminer.models.onn
 # faster than onnx but costs up to 1.1 points on some rows (airline sentiment -0.9, complaint -0.9, unmet
 # needs -1.1), more than the 0.5 allowed, so it is opt-in.
 AUTO_BACKEND = "auto"
+# What the torch-bf16 backend needs from the CPU: AMX tiles with bf16 dot products (Intel Xeon 4th generation,
+# Sapphire Rapids, and later). oneDNN then runs the bf16 matrix products as AMX tile kernels; without them torch
+# falls back to AVX-512 bf16 or emulates bf16, which was not measured and may be slower than fp32, so the
+# backend refuses to load instead (voiceminer.models.encoder.missing_bf16_features).
+BF16_CPU_FEATURES = ("amx_tile", "amx_bf16")
 DEFAULT_BACKEND = AUTO_BACKEND
 DEFAULT_SLA_HOURS = {"high": 4.0, "medium": 24.0, "low": 72.0}
 # voiceminer.flags.cues.KINDS (a test keeps them equal): named here so that checking case_cues does not
@@ -202,7 +207,7 @@ def amx_bf16_ready() -> bool:
     ``torch.cpu._init_amx`` asks). Without importing torch: every command loads settings."""
     if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
         return False
-    if not {"amx_tile", "amx_bf16"} <= proc_cpu_flags():
+    if not set(BF16_CPU_FEATURES) <= proc_cpu_flags():
         return False
     try:
         import ctypes

@@ -278,10 +278,9 @@ def train_themes(ctx: typer.Context,
     def work(settings: Settings, out_: Printer) -> Any:
         import shlex
         import time
-
-        from ..errors import ConfigError
         from dataclasses import replace
 
+        from ..errors import ConfigError
         from ..themes.finetune import DEFAULT_MODE, MODES, FineTuneConfig, comparison_lines
 
         started = time.perf_counter()
@@ -292,9 +291,8 @@ def train_themes(ctx: typer.Context,
             raise ConfigError(f"--fine-tune must be one of {', '.join(MODES)}, got {mode!r}")
         if from_store and mode != "off":
             raise ConfigError("--fine-tune works with --labeled alone (not yet with --from-store)")
-        if fine_tune_objective not in (None, "contrastive", "classify"):
-            raise ConfigError(f"--fine-tune-objective must be contrastive or classify, got {fine_tune_objective!r}")
-        defaults = FineTuneConfig.classify() if fine_tune_objective == "classify" else FineTuneConfig()
+        defaults = (FineTuneConfig.classify() if fine_tune_objective == "classify"
+                    else FineTuneConfig(objective=fine_tune_objective or "contrastive"))  # checks the name
         ft_config = replace(defaults, epochs=fine_tune_epochs or defaults.epochs, folds=fine_tune_folds or defaults.folds)
         command = shlex.join(["voiceminer", "train-themes", *(["--labeled", str(labeled)] if labeled else []),
                               *(["--from-store", "--holdout", str(holdout)] if from_store else []), "--out", str(out),

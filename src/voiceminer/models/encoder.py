@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import BF16_CPU_FEATURES, proc_cpu_flags
 from ..errors import ConfigError, MissingDependencyError
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -35,11 +36,7 @@ MAX_TOKENS = 128
 # Under torch 16 was slower than 64 (per-call overhead), so torch keeps 64.
 ONNX_BATCH = 16
 TORCH_BATCH = 64
-# What the torch-bf16 backend needs from the CPU: AMX tiles with bf16 dot products (Intel Xeon 4th
-# generation, Sapphire Rapids, and later). oneDNN then runs the bf16 matrix products as AMX tile kernels;
-# without them torch falls back to AVX-512 bf16 or emulates bf16, which was not measured and may be slower
-# than fp32, so the backend refuses to load instead (see missing_bf16_features).
-BF16_CPU_FEATURES = ("amx_tile", "amx_bf16")
+# What the torch-bf16 backend needs from the CPU: voiceminer.config.BF16_CPU_FEATURES.
 
 
 @dataclass(frozen=True)
@@ -83,13 +80,7 @@ def cpu_flags() -> set[str]:
         return {name.lower() for name, on in caps.items() if on is True}
     except (ImportError, AttributeError):
         pass
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+    return set(proc_cpu_flags())
 
 
 def missing_bf16_features(flags: set[str] | None = None) -> list[str]:

@@ -113,7 +113,7 @@ def graph_path(weights: tuple[str, str], backend: str, load_torch: Any, root: Pa
         raise ConfigError(f"the {backend} backend has no ONNX graph")
     folder = (root or cache_root()) / graph_dir_name(*weights)
     reduce_range = backend == "onnx-int8" and int8_variant() == "rr"
-    target = folder / ((INT8_RR_FILE if reduce_range else INT8_FILE) if backend == "onnx-int8" else FP32_FILE)
+    target = folder / (FP32_FILE if backend == "onnx" else INT8_RR_FILE if reduce_range else INT8_FILE)
     if target.is_file():
         return target
     _need_onnx()

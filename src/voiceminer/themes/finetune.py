@@ -75,6 +75,7 @@ __all__ = [
 
 ADAPTER_FILE = "encoder_adapter.safetensors"
 MODES = ("off", "on", "auto")
+OBJECTIVES = ("contrastive", "classify")
 # What train-themes does without --fine-tune: chosen by out-of-fold scores on the public sets (module doc).
 DEFAULT_MODE = "off"
 # The encoder's linear layers that get adapters (MPNet names; BERT names for the MiniLM base).
@@ -101,6 +102,10 @@ class FineTuneConfig:
     objective: str = "contrastive"  # or "classify": a linear layer on the pooled vector, trained with the adapters
     dropout: float = 0.0       # LoRA dropout
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"fine-tuning objective must be {' or '.join(OBJECTIVES)}, got {self.objective!r}")
 
     # What `train-themes --fine-tune-objective classify` uses (scripts/train_themes_eval.py trained --fine-tune
     # --objective classify): supervised, so every step sees whole batches of labels rather than pairs.
@@ -194,8 +199,6 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
         raise ConfigError(f"{len(texts)} texts but {len(label_sets)} label sets")
     if cfg.objective == "classify":
         return _fine_tune_classify(encoder, texts, label_sets, cfg, progress=progress, task=task)
-    if cfg.objective != "contrastive":
-        raise ConfigError(f"fine-tuning objective must be contrastive or classify, got {cfg.objective!r}")
     torch.manual_seed(cfg.seed)
     leaves = leaf_sets(label_sets)
     steps = cfg.steps(len(texts))
@@ -210,16 +213,20 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     loss_fn = CosineSimilarityLoss(model)  # the library's SetFit loss: MSE of cosine against 1 / 0
 
     def loss_of(rows: list[int]) -> Any:
-        batch = encoder.tokenizer_([encoder_text(texts[i]) for i in rows], padding=True, truncation=True,
-                                   max_length=cfg.max_length, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # the encoder's own mean pooling
+        emb = _pooled(model, encoder, [encoder_text(texts[i]) for i in rows], cfg.max_length)
         i, j = np.triu_indices(len(rows), 1)
         target = torch.from_numpy(pair_targets([sorted(leaves[r]) for r in rows]))
         return loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
 
     return _train(model, params, opt, sched, batches, loss_of, progress, task), lora
+
+
+def _pooled(model: Any, encoder: Any, prepared: list[str], max_length: int) -> Any:
+    """The training model's sentence vectors of ``prepared`` texts: the encoder's own mean pooling."""
+    batch = encoder.tokenizer_(prepared, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
 def _train(model: Any, params: list[Any], opt: Any, sched: Any, batches: list[list[int]], loss_of: Any,
@@ -302,11 +309,7 @@ def _fine_tune_classify(encoder: Any, texts: Sequence[str], label_sets: Sequence
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
 
     def loss_of(rows: list[int]) -> Any:
-        batch = encoder.tokenizer_([prepared[i] for i in rows], padding=True, truncation=True,
-                                   max_length=cfg.max_length, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1) * 10.0
+        emb = F.normalize(_pooled(model, encoder, [prepared[i] for i in rows], cfg.max_length), dim=-1) * 10.0
         logits, target = head(emb), Y[rows]
         return (F.cross_entropy(logits, target.argmax(1)) if single
                 else F.binary_cross_entropy_with_logits(logits, target))

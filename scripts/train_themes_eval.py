@@ -3,6 +3,7 @@
     .venv/bin/python scripts/train_themes_eval.py calibrate   # zero-shot constants, TRAIN split only
                                                               # (--write: into the shared artifact's config;
                                                               # --objective public: without the taxonomy's examples)
+    .venv/bin/python scripts/train_themes_eval.py calibrate-confirm [--write]  # the confirming classifier's C
     .venv/bin/python scripts/train_themes_eval.py zeroshot    # zero-shot on the VAL split
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
                                                               # (first: the lexical block off / on)
@@ -180,9 +181,10 @@ def zs_eval(zs: ZeroShotThemes, d: dict, rest_s=None, air_s=None) -> dict:
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     rest_s = zs.scores(rest_v) if rest_s is None else rest_s
     air_s = zs.scores(air_v) if air_s is None else air_s
-    mf1, acc = zs_airline(zs.hits_from_scores(air_s, zs.background_scores(air_v)), d["air_y"])
-    return {"semeval14_micro_f1": zs_semeval(zs.hits_from_scores(rest_s, zs.background_scores(rest_v)), d["rest_y"]),
-            "airline_macro_f1": mf1, "airline_accuracy": acc}
+    mf1, acc = zs_airline(zs.hits_from_scores(air_s, zs.background_scores(air_v), zs.confirmation(air_v)),
+                          d["air_y"])
+    rest = zs.hits_from_scores(rest_s, zs.background_scores(rest_v), zs.confirmation(rest_v))
+    return {"semeval14_micro_f1": zs_semeval(rest, d["rest_y"]), "airline_macro_f1": mf1, "airline_accuracy": acc}
 
 
 # ---- calibration: a vectorised ZeroShotThemes.hits_from_scores (themes with examples only) ----------------
@@ -367,11 +369,49 @@ def calibrate() -> None:
             + (f" --objective {objective}" if objective != "with-taxonomy" else "") \
             + (f" --fix {_arg('--fix')}" if _arg("--fix") else "") + " --write"
         cfg["zero_shot"] = {k: v for k, v in cfg.get("zero_shot", {}).items()
-                            if k not in CALIBRATED or k in BARE_KEYS} | {
+                            if k not in CALIBRATED or k in BARE_KEYS + CONFIRM_KEYS} | {
             k: best[1][k] for k in CALIBRATED if k in best[1] and (k != "project_out" or out)} | {
             "command": command, "train_split": {k: v for k, v in best[1].items() if k not in CALIBRATED}}
         cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         print(f"wrote the calibration into {cfg_path}")
+
+
+CONFIRM_KEYS = ("confirm", "confirm_c")  # written by calibrate-confirm; calibrate keeps them
+CONFIRM_CS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
+
+
+def calibrate_confirm() -> None:
+    """The confirming classifier (``confirm`` in the zero-shot calibration, see ZeroShotThemes): its C by 5-fold
+    cross-validated log-loss on the taxonomy's example phrases and the background phrases (nothing else is read),
+    and its threshold fixed at 0.5 (the theme more likely than every other theme and no theme together). Prints
+    the train split's SemEval-14 and airline figures without and with it; ``--write`` stores both constants."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    constants = {k: v for k, v in calibration_for(encoder()).items() if k not in CONFIRM_KEYS}
+    zs = ZeroShotThemes(**constants).fit_encoder(encoder(), heads())
+    x, y = zs.confirm_data()
+    cv = LogisticRegressionCV(Cs=list(CONFIRM_CS), cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                              scoring="neg_log_loss", max_iter=5000).fit(x, y)
+    losses = -next(iter(cv.scores_.values())).mean(0)
+    c = float(cv.C_[0])
+    print("confirm: 5-fold log-loss per C on the taxonomy's phrases:",
+          {cc: round(float(loss), 4) for cc, loss in zip(CONFIRM_CS, losses)}, "-> C", c, flush=True)
+    d = data("train")
+    before = zs_eval(zs, d)
+    zs.confirm, zs.confirm_c = 0.5, c
+    after = zs_eval(zs.fit_confirm(), d)
+    print("train split without confirm:", {k: round(v, 4) for k, v in before.items()})
+    print("train split with confirm 0.5:", {k: round(v, 4) for k, v in after.items()}, flush=True)
+    artifact = getattr(encoder(), "artifact", None)
+    if "--write" in sys.argv and artifact is not None:
+        cfg_path = Path(artifact) / "config.json"
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg["zero_shot"] |= {"confirm": 0.5, "confirm_c": c,
+                             "confirm_command": "python scripts/train_themes_eval.py calibrate-confirm --write",
+                             "confirm_train_split": {k: round(v, 4) for k, v in after.items()}}
+        cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote the confirmation into {cfg_path}")
 
 
 BARE_KEYS = ("view_weights", "z_threshold", "z_margin", "label_weight", "description_weight", "centre", "size_weight")
@@ -648,7 +688,7 @@ def discovery() -> None:
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    steps = {"calibrate": [calibrate], "zeroshot": [zeroshot],
+    steps = {"calibrate": [calibrate], "calibrate-confirm": [calibrate_confirm], "zeroshot": [zeroshot],
              "trained": [trained_fine_tune if "--fine-tune" in sys.argv else trained], "discover": [discovery],
              "calibrate-bare": [calibrate_bare], "bare": [bare],
              "all": [calibrate, zeroshot, trained, discovery, calibrate_bare, bare]}

@@ -462,3 +462,37 @@ def test_zeroshot_picks_obvious_themes():
         assert got and got[0].id == theme, (text, got)
         if cause:
             assert got[0].cause_id == cause, (text, got)
+
+
+def test_zeroshot_confirm_drops_themes_the_example_classifier_does_not_back():
+    """confirm: a classifier fitted on the taxonomy's example phrases (a cause's under its parent) and the
+    background phrases must give a theme the cosine rule picked at least ``confirm`` probability."""
+    rng = np.random.default_rng(0)
+
+    def around(axis: int, n: int) -> np.ndarray:
+        v = np.eye(4, dtype=np.float32)[[axis] * n] + rng.normal(0, 0.15, (n, 4)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": [f"a{i}" for i in range(6)],
+         "children": [{"id": "a.one", "label": "One", "description": "one", "examples": [f"c{i}" for i in range(6)]}]},
+        {"id": "b", "label": "B", "description": "b", "examples": [f"b{i}" for i in range(6)]}]})
+    examples = np.vstack([around(0, 6), around(1, 6), around(2, 6)])
+    kw = {"threshold": 0.3, "child_threshold": 0.3, "desc_weight": 0.0, "top_k": 1, "margin": 0.0, "background": ()}
+    clear = np.array([[0.98, 0.2, 0, 0]], np.float32)
+    borderline = np.array([[0.6, 0, 0.55, 0.58]], np.float32)  # nearest to a's examples, but closer to b than clear is
+    both = np.vstack([clear, borderline]) / np.linalg.norm(np.vstack([clear, borderline]), axis=1, keepdims=True)
+    plain = ZeroShotThemes(tax, **kw).fit_vectors(np.eye(3, 4, dtype=np.float32), examples)
+    assert plain.confirm_model_ is None and plain.confirmation(both) is None
+    assert [[h.id for h in row] for row in plain.predict(both)] == [["a"], ["a"]]
+
+    checked = ZeroShotThemes(tax, confirm=0.9, confirm_c=16.0, **kw).fit_vectors(np.eye(3, 4, dtype=np.float32),
+                                                                                 examples)
+    x, y = checked.confirm_data()
+    assert y.tolist() == [0] * 12 + [2] * 6  # a.one's examples train a (its parent); no background phrases here
+    p = checked.confirmation(both)
+    assert p.shape == (2, 3) and np.all(p[:, 1] == 1)  # the cause's column is not the classifier's
+    assert p[0, 0] > 0.9 > p[1, 0]
+    hits = checked.predict(both)
+    assert [h.id for h in hits[0]] == ["a"] and hits[0][0].cause_id == "a.one"
+    assert hits[1] == []  # the cosine rule's pick, not backed by the classifier

@@ -116,7 +116,10 @@ def main() -> None:
         device=f"Trained on: {tr['device']}.\n" if "device" in tr else "",
         zero_shot=(f"\nZero-shot themes with this encoder use their own calibration (`{zs['command']}`, train split "
                    f"only): threshold {zs['threshold']}, margin {zs['margin']}, child threshold "
-                   f"{zs['child_threshold']}, top-k {zs['top_k']}.\n") if zs else "",
+                   f"{zs['child_threshold']}, top-k {zs['top_k']}"
+                   + (f"; a theme stands where a classifier fitted on the taxonomy's example phrases gives it "
+                      f"probability {zs['confirm']} or more (C {zs['confirm_c']}, `{zs['confirm_command']}`)"
+                      if zs.get("confirm") else "") + ".\n") if zs else "",
         model=args.model, version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],

@@ -203,11 +203,7 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
     leaves = leaf_sets(label_sets)
     steps = cfg.steps(len(texts))
     batches = _batches(leaves, cfg, steps)
-    base = torch_model(encoder)
-    lora = cfg.lora(_n_layers(base))
-    model = _peft_model(copy.deepcopy(base), lora)
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
+    model, lora, params = _trainable(encoder, cfg)
     opt = torch.optim.AdamW(params, lr=cfg.lr)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)
     loss_fn = CosineSimilarityLoss(model)  # the library's SetFit loss: MSE of cosine against 1 / 0
@@ -219,6 +215,16 @@ def fine_tune(encoder: Any, texts: Sequence[str], label_sets: Sequence[Sequence[
         return loss_fn.compute_loss_from_embeddings([emb[torch.from_numpy(i)], emb[torch.from_numpy(j)]], target)
 
     return _train(model, params, opt, sched, batches, loss_of, progress, task), lora
+
+
+def _trainable(encoder: Any, cfg: FineTuneConfig) -> tuple[Any, dict[str, Any], list[Any]]:
+    """A copy of the encoder's torch model with ``cfg``'s LoRA adapters, in training mode: (model, its
+    ``LoraConfig`` arguments, the parameters to train)."""
+    base = torch_model(encoder)
+    lora = cfg.lora(_n_layers(base))
+    model = _peft_model(copy.deepcopy(base), lora)
+    model.train()
+    return model, lora, [p for p in model.parameters() if p.requires_grad]
 
 
 def _pooled(model: Any, encoder: Any, prepared: list[str], max_length: int) -> Any:
@@ -298,12 +304,8 @@ def _fine_tune_classify(encoder: Any, texts: Sequence[str], label_sets: Sequence
     lengths = [len(ids) for ids in encoder.tokenizer_(prepared, truncation=True, max_length=cfg.max_length)["input_ids"]]
     steps = cfg.steps(len(texts))
     batches = length_batches(lengths, cfg.batch_size, steps, cfg.seed)
-    base = torch_model(encoder)
-    lora = cfg.lora(_n_layers(base))
-    model = _peft_model(copy.deepcopy(base), lora)
-    model.train()
-    head = torch.nn.Linear(int(base.config.hidden_size), len(themes))
-    params = [p for p in model.parameters() if p.requires_grad]
+    model, lora, params = _trainable(encoder, cfg)
+    head = torch.nn.Linear(int(model.config.hidden_size), len(themes))
     opt = torch.optim.AdamW([{"params": params, "lr": cfg.lr}, {"params": list(head.parameters()), "lr": 1e-3}],
                             weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * steps), steps)

@@ -249,7 +249,6 @@ class ZeroShotThemes:
         self.taxonomy = taxonomy
         self.confirm, self.confirm_c = float(confirm), float(confirm_c)  # see CONFIRM
         self.confirm_model_: Any = None
-        self.confirm_columns_ = np.zeros(0, np.int64)
         self.lead, self.cause_lead = float(lead), float(cause_lead)  # abstention: see LEAD
         self.leaf = bool(leaf)  # node-by-node scores, a theme = the best of itself and its causes
         self.project_out = tuple(project_out)  # shared-model heads whose directions leave the vectors
@@ -305,20 +304,18 @@ class ZeroShotThemes:
         self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64), vectors[m:])
         return self.fit_confirm()
 
-    def fit_confirm(self, c: float | None = None) -> ZeroShotThemes:
-        """Fit the confirming classifier (:data:`CONFIRM`) on the example phrases and background phrases
-        (``c``: its inverse regularisation, default ``confirm_c``); nothing when ``confirm`` is 0 and no
-        ``c`` is given, or when the phrases name fewer than two classes."""
-        self.confirm_model_, self.confirm_columns_ = None, np.zeros(0, np.int64)
-        if (not self.confirm and c is None) or self.example_vectors_ is None:
+    def fit_confirm(self) -> ZeroShotThemes:
+        """Fit the confirming classifier (:data:`CONFIRM`, inverse regularisation ``confirm_c``) on the example
+        and background phrases; none when ``confirm`` is 0 or the phrases name fewer than two classes."""
+        self.confirm_model_ = None
+        if not self.confirm or self.example_vectors_ is None:
             return self
         x, y = self.confirm_data()
         if len(set(y.tolist())) < 2:
             return self
         from sklearn.linear_model import LogisticRegression
 
-        self.confirm_model_ = LogisticRegression(C=self.confirm_c if c is None else c, max_iter=5000).fit(x, y)
-        self.confirm_columns_ = np.asarray(self.confirm_model_.classes_, np.int64)
+        self.confirm_model_ = LogisticRegression(C=self.confirm_c, max_iter=5000).fit(x, y)
         return self
 
     def confirm_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -342,9 +339,9 @@ class ZeroShotThemes:
         if self.confirm_model_ is None:
             return None
         proba = self.confirm_model_.predict_proba(v)
+        columns = np.asarray(self.confirm_model_.classes_, np.int64)  # -1: no theme
         out = np.ones((len(v), len(self.taxonomy_)), np.float32)
-        keep = self.confirm_columns_ >= 0
-        out[:, self.confirm_columns_[keep]] = proba[:, keep]
+        out[:, columns[columns >= 0]] = proba[:, columns >= 0]
         return out
 
     def fit_vectors(self, desc_vectors: np.ndarray, example_vectors: Sequence[Sequence[float]],

@@ -155,6 +155,12 @@ def pooled_precision(scores: list[ThemeScore], min_mentions: int = 20) -> float:
     return sum(s.correct for s in busy) / max(sum(s.mentions for s in busy), 1)
 
 
+def mean_recall(scores: list[ThemeScore]) -> float:
+    """The mean, over the themes the truth expects somewhere, of each one's recall."""
+    recalls = [s.recall for s in scores if s.recall is not None]
+    return sum(recalls) / max(len(recalls), 1)
+
+
 def rescored_themes(settings, overrides: dict | None = None) -> dict[str, set[str]]:
     """Per comment id, the themes and causes zero-shot ``themes.v1`` gives its stored sentences from the
     store's cached vectors, with ``settings.taxonomy`` and the shared encoder's calibration updated by
@@ -260,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(scores, args.min_mentions, args.min_precision))
         print(f"\npooled precision over the themes with >= {args.min_mentions} mentions: "
               f"{pooled_precision(scores, args.min_mentions):.3f}")
+        print(f"mean recall of the expected themes: {mean_recall(scores):.3f}")
         print(f"{len(bad)} theme(s) with >= {args.min_mentions} mentions under precision {args.min_precision}"
               + (": " + ", ".join(f"{s.id} {s.precision:.2f}" for s in bad) if bad else ""))
     if args.late_week is not None:

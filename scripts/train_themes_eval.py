@@ -159,13 +159,19 @@ def data(which: str) -> dict:
 
 
 # ---- zero-shot -------------------------------------------------------------------------------
-def zs_semeval(hits, gold) -> float:
+def semeval_matrices(hits, gold) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(categories, gold, predicted) indicator matrices of zero-shot hits mapped onto SemEval-14's categories."""
     cats = sorted({c for g in gold for c in g} | {"anecdotes/miscellaneous"})
     pred = []
     for hs in hits:
         p = {MAPPING["semeval14"].get(h.cause_id) or MAPPING["semeval14"].get(h.id) for h in hs} - {None}
         pred.append(p or {"anecdotes/miscellaneous"})
     Y = np.array([[c in g for c in cats] for g in gold]); P = np.array([[c in p for c in cats] for p in pred])
+    return cats, Y, P
+
+
+def zs_semeval(hits, gold) -> float:
+    _, Y, P = semeval_matrices(hits, gold)
     return float(f1_score(Y, P, average="micro"))
 
 
@@ -397,12 +403,20 @@ def calibrate_confirm() -> None:
     c = float(cv.C_[0])
     print("confirm: 5-fold log-loss per C on the taxonomy's phrases:",
           {cc: round(float(loss), 4) for cc, loss in zip(CONFIRM_CS, losses)}, "-> C", c, flush=True)
+    from sklearn.metrics import precision_score
+
     d = data("train")
-    before = zs_eval(zs, d)
-    zs.confirm, zs.confirm_c = 0.5, c
-    after = zs_eval(zs.fit_confirm(), d)
-    print("train split without confirm:", {k: round(v, 4) for k, v in before.items()})
-    print("train split with confirm 0.5:", {k: round(v, 4) for k, v in after.items()}, flush=True)
+    rest_v = features(d["rest_t"], "mean")
+    for label, confirm in (("without confirm", 0.0), ("with confirm 0.5", 0.5)):
+        zs.confirm, zs.confirm_c = confirm, c
+        result = zs_eval(zs.fit_confirm(), d)
+        hits = zs.hits_from_scores(zs.scores(rest_v), zs.background_scores(rest_v), zs.confirmation(rest_v))
+        cats, Y, P = semeval_matrices(hits, d["rest_y"])
+        precision = precision_score(Y, P, average=None, zero_division=0)
+        print(f"train split {label}:", {k: round(v, 4) for k, v in result.items()},
+              "SemEval-14 precision per category:", {k: round(float(v), 3) for k, v in zip(cats, precision)},
+              flush=True)
+    after = result
     artifact = getattr(encoder(), "artifact", None)
     if "--write" in sys.argv and artifact is not None:
         cfg_path = Path(artifact) / "config.json"

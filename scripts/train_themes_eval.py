@@ -3,7 +3,7 @@
     .venv/bin/python scripts/train_themes_eval.py calibrate   # zero-shot constants, TRAIN split only
                                                               # (--write: into the shared artifact's config;
                                                               # --objective public: without the taxonomy's examples)
-    .venv/bin/python scripts/train_themes_eval.py calibrate-confirm [--write]  # the confirming classifier's C
+    .venv/bin/python scripts/train_themes_eval.py calibrate-confirm [--write]  # the confirming classifiers: their C, the cause share
     .venv/bin/python scripts/train_themes_eval.py zeroshot    # zero-shot on the VAL split
     .venv/bin/python scripts/train_themes_eval.py trained     # ThemeModel: fit on train, measure on val
                                                               # (first: the lexical block off / on)
@@ -187,9 +187,10 @@ def zs_eval(zs: ZeroShotThemes, d: dict, rest_s=None, air_s=None) -> dict:
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     rest_s = zs.scores(rest_v) if rest_s is None else rest_s
     air_s = zs.scores(air_v) if air_s is None else air_s
-    mf1, acc = zs_airline(zs.hits_from_scores(air_s, zs.background_scores(air_v), zs.confirmation(air_v)),
-                          d["air_y"])
-    rest = zs.hits_from_scores(rest_s, zs.background_scores(rest_v), zs.confirmation(rest_v))
+    mf1, acc = zs_airline(zs.hits_from_scores(air_s, zs.background_scores(air_v), zs.confirmation(air_v),
+                                              zs.cause_confirmation(air_v)), d["air_y"])
+    rest = zs.hits_from_scores(rest_s, zs.background_scores(rest_v), zs.confirmation(rest_v),
+                               zs.cause_confirmation(rest_v))
     return {"semeval14_micro_f1": zs_semeval(rest, d["rest_y"]), "airline_macro_f1": mf1, "airline_accuracy": acc}
 
 
@@ -382,35 +383,89 @@ def calibrate() -> None:
         print(f"wrote the calibration into {cfg_path}")
 
 
-CONFIRM_KEYS = ("confirm", "confirm_c")  # written by calibrate-confirm; calibrate keeps them
+CONFIRM_KEYS = ("confirm", "confirm_c", "cause_confirm", "cause_confirm_c")  # written by calibrate-confirm
 CONFIRM_CS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
+CAUSE_SHARES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
-def calibrate_confirm() -> None:
-    """The confirming classifier (``confirm`` in the zero-shot calibration, see ZeroShotThemes): its C by 5-fold
-    cross-validated log-loss on the taxonomy's example phrases and the background phrases (nothing else is read),
-    and its threshold fixed at 0.5 (the theme more likely than every other theme and no theme together). Prints
-    the train split's SemEval-14 and airline figures without and with it; ``--write`` stores both constants."""
+def _cv_c(x: np.ndarray, y: np.ndarray) -> tuple[float, dict[float, float]]:
+    """The C of a multinomial logistic regression with the lowest 5-fold cross-validated log-loss, and the
+    loss per C."""
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.model_selection import StratifiedKFold
 
-    constants = {k: v for k, v in calibration_for(encoder()).items() if k not in CONFIRM_KEYS}
-    zs = ZeroShotThemes(**constants).fit_encoder(encoder(), heads())
-    x, y = zs.confirm_data()
     cv = LogisticRegressionCV(Cs=list(CONFIRM_CS), cv=StratifiedKFold(5, shuffle=True, random_state=0),
                               scoring="neg_log_loss", max_iter=5000).fit(x, y)
     losses = -next(iter(cv.scores_.values())).mean(0)
-    c = float(cv.C_[0])
-    print("confirm: 5-fold log-loss per C on the taxonomy's phrases:",
-          {cc: round(float(loss), 4) for cc, loss in zip(CONFIRM_CS, losses)}, "-> C", c, flush=True)
+    return float(cv.C_[0]), {cc: round(float(loss), 4) for cc, loss in zip(CONFIRM_CS, losses)}
+
+
+def cause_share_curve(zs: ZeroShotThemes, c: float) -> dict[float, dict[str, float]]:
+    """Cause-level precision, recall and F0.5 on the taxonomy's own example phrases for each cause share in
+    CAUSE_SHARES: each phrase's cause as the cosine rule picks it with the phrase left out of the pools
+    (:meth:`ZeroShotThemes.example_scores`), kept where its share of the family's probability, out of fold
+    (5 folds, the cause classifier with inverse regularisation ``c``), reaches the share. A cause's phrase is
+    right with its own cause only; a top-level theme's own phrase (its general reading) with no cause."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    x, y = zs.confirm_data(by_node=True)
+    proba = cross_val_predict(LogisticRegression(C=c, max_iter=5000), x, y, method="predict_proba",
+                              cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    classes = np.unique(y)
+    oof = np.zeros((len(x), len(zs.taxonomy_)), np.float32)
+    oof[:, classes[classes >= 0]] = proba[:, classes >= 0]
+    scores, owner, _ = zs.example_scores()
+    tax = zs.taxonomy_
+    col = {t: i for i, t in enumerate(tax.ids)}
+    curve = {}
+    for share in CAUSE_SHARES:
+        tp = fp = fn = 0
+        for r, o in enumerate(owner):
+            node = tax.themes[o]
+            theme = tax[node.parent] if node.parent else node
+            if not theme.children:
+                continue
+            cause = max(theme.children, key=lambda k: scores[r, col[k]])
+            keep = scores[r, col[cause]] >= zs.child_threshold
+            judged = zs.cause_share(theme, cause, oof[r]) if keep and share > 0 else None
+            keep = keep and (judged is None or judged >= share)
+            truth = node.id if node.parent else None
+            tp += keep and cause == truth
+            fp += keep and cause != truth
+            fn += truth is not None and not (keep and cause == truth)
+        p, r_ = float(tp / max(tp + fp, 1)), float(tp / max(tp + fn, 1))
+        curve[share] = {"precision": round(p, 4), "recall": round(r_, 4),
+                        "f05": round(1.25 * p * r_ / max(0.25 * p + r_, 1e-9), 4)}
+    return curve
+
+
+def calibrate_confirm() -> None:
+    """The confirming classifiers (``confirm`` and ``cause_confirm`` in the zero-shot calibration, see
+    ZeroShotThemes), chosen on the taxonomy's example phrases and the background phrases (nothing else is read):
+    each one's C by 5-fold cross-validated log-loss; the theme threshold fixed at 0.5 (the theme more likely than
+    every other theme and no theme together); the cause share by the cause-level F0.5 of out-of-fold
+    probabilities (:func:`cause_share_curve`). Prints the train split's SemEval-14 and airline figures without
+    and with them; ``--write`` stores the four constants."""
+    constants = {k: v for k, v in calibration_for(encoder()).items() if k not in CONFIRM_KEYS}
+    zs = ZeroShotThemes(**constants).fit_encoder(encoder(), heads())
+    c, losses = _cv_c(*zs.confirm_data())
+    print("confirm: 5-fold log-loss per C on the taxonomy's phrases:", losses, "-> C", c, flush=True)
+    cause_c, losses = _cv_c(*zs.confirm_data(by_node=True))
+    print("cause_confirm: 5-fold log-loss per C on the phrases labelled by node:", losses, "-> C", cause_c, flush=True)
+    curve = cause_share_curve(zs, cause_c)
+    share = max(CAUSE_SHARES, key=lambda s: (curve[s]["f05"], -s))
+    print("cause_confirm: cause-level figures on the phrases per share:", curve, "-> share", share, flush=True)
     from sklearn.metrics import precision_score
 
     d = data("train")
     rest_v = features(d["rest_t"], "mean")
-    for label, confirm in (("without confirm", 0.0), ("with confirm 0.5", 0.5)):
-        zs.confirm, zs.confirm_c = confirm, c
+    for label, confirm, cause_confirm in (("without confirm", 0.0, 0.0), ("with confirm 0.5", 0.5, 0.0),
+                                          (f"with confirm 0.5 and cause_confirm {share}", 0.5, share)):
+        zs.confirm, zs.confirm_c, zs.cause_confirm, zs.cause_confirm_c = confirm, c, cause_confirm, cause_c
         result = zs_eval(zs.fit_confirm(), d)
-        hits = zs.hits_from_scores(zs.scores(rest_v), zs.background_scores(rest_v), zs.confirmation(rest_v))
+        hits = zs.hits_from_scores(zs.scores(rest_v), zs.background_scores(rest_v), zs.confirmation(rest_v),
+                                   zs.cause_confirmation(rest_v))
         cats, Y, P = semeval_matrices(hits, d["rest_y"])
         precision = precision_score(Y, P, average=None, zero_division=0)
         print(f"train split {label}:", {k: round(v, 4) for k, v in result.items()},
@@ -421,7 +476,7 @@ def calibrate_confirm() -> None:
     if "--write" in sys.argv and artifact is not None:
         cfg_path = Path(artifact) / "config.json"
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        cfg["zero_shot"] |= {"confirm": 0.5, "confirm_c": c,
+        cfg["zero_shot"] |= {"confirm": 0.5, "confirm_c": c, "cause_confirm": share, "cause_confirm_c": cause_c,
                              "confirm_command": "python scripts/train_themes_eval.py calibrate-confirm --write",
                              "confirm_train_split": {k: round(v, 4) for k, v in after.items()}}
         cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")

@@ -119,7 +119,10 @@ def main() -> None:
                    f"{zs['child_threshold']}, top-k {zs['top_k']}"
                    + (f"; a theme stands where a classifier fitted on the taxonomy's example phrases gives it "
                       f"probability {zs['confirm']} or more (C {zs['confirm_c']}, `{zs['confirm_command']}`)"
-                      if zs.get("confirm") else "") + ".\n") if zs else "",
+                      if zs.get("confirm") else "")
+                   + (f"; a cause stands where a second classifier, on the phrases labelled by node, gives it "
+                      f"{zs['cause_confirm']} or more of its family's probability (C {zs['cause_confirm_c']}, the "
+                      f"same command)" if zs.get("cause_confirm") else "") + ".\n") if zs else "",
         model=args.model, version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],

@@ -496,3 +496,43 @@ def test_zeroshot_confirm_drops_themes_the_example_classifier_does_not_back():
     hits = checked.predict(both)
     assert [h.id for h in hits[0]] == ["a"] and hits[0][0].cause_id == "a.one"
     assert hits[1] == []  # the cosine rule's pick, not backed by the classifier
+
+
+def test_zeroshot_cause_confirm_drops_a_cause_its_family_does_not_back_and_keeps_the_theme():
+    """cause_confirm: a classifier on the phrases labelled by node (a theme's own examples: its general reading)
+    must give the cosine rule's cause at least ``cause_confirm`` of its family's probability, or the theme is
+    given without a cause."""
+    rng = np.random.default_rng(1)
+
+    def around(centre: list[float], n: int) -> np.ndarray:
+        v = np.asarray([centre] * n, np.float32) + rng.normal(0, 0.08, (n, 4)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": [f"a{i}" for i in range(6)],
+         "children": [{"id": "a.one", "label": "One", "description": "one", "examples": [f"o{i}" for i in range(6)]},
+                      {"id": "a.two", "label": "Two", "description": "two", "examples": [f"t{i}" for i in range(6)]}]},
+        {"id": "b", "label": "B", "description": "b", "examples": [f"b{i}" for i in range(6)]}]})
+    # a's own (general) examples sit between its causes: "fine as usual" is nearer one cause than the theme
+    examples = np.vstack([around([1, 0.3, 0.3, 0], 6), around([1, 1, 0, 0], 6), around([1, 0, 1, 0], 6),
+                          around([0, 0, 0, 1], 6)])
+    kw = {"threshold": 0.3, "child_threshold": 0.3, "desc_weight": 0.0, "top_k": 1, "margin": 0.0, "background": ()}
+    specific = np.array([[1, 1.1, 0, 0]], np.float32)  # clearly cause one
+    general = np.array([[1, 0.42, 0.3, 0]], np.float32)  # a's general reading, a shade nearer cause one
+    both = np.vstack([specific, general]) / np.linalg.norm(np.vstack([specific, general]), axis=1, keepdims=True)
+    desc = np.eye(4, dtype=np.float32)[[0, 1, 2, 3]]
+    plain = ZeroShotThemes(tax, **kw).fit_vectors(desc, examples)
+    assert plain.cause_model_ is None and plain.cause_confirmation(both) is None
+    assert [(h.id, h.cause_id) for row in plain.predict(both) for h in row] == [("a", "a.one"), ("a", "a.one")]
+
+    checked = ZeroShotThemes(tax, cause_confirm=0.5, cause_confirm_c=16.0, **kw).fit_vectors(desc, examples)
+    x, y = checked.confirm_data(by_node=True)
+    assert y.tolist() == [0] * 6 + [1] * 6 + [2] * 6 + [3] * 6  # each phrase under its own node
+    p = checked.cause_confirmation(both)
+    assert p.shape == (2, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
+    theme = tax["a"]
+    assert checked.cause_share(theme, "a.one", p[0]) > 0.5 > checked.cause_share(theme, "a.one", p[1])
+    hits = checked.predict(both)
+    assert [(h.id, h.cause_id) for row in hits for h in row] == [("a", "a.one"), ("a", None)]
+    # the theme decision is untouched: the cause confirmation only ever removes a cause
+    assert [[h.score for h in row] for row in hits] == [[h.score for h in row] for row in plain.predict(both)]

@@ -187,10 +187,12 @@ def zs_eval(zs: ZeroShotThemes, d: dict, rest_s=None, air_s=None) -> dict:
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     rest_s = zs.scores(rest_v) if rest_s is None else rest_s
     air_s = zs.scores(air_v) if air_s is None else air_s
-    mf1, acc = zs_airline(zs.hits_from_scores(air_s, zs.background_scores(air_v), zs.confirmation(air_v),
-                                              zs.cause_confirmation(air_v)), d["air_y"])
-    rest = zs.hits_from_scores(rest_s, zs.background_scores(rest_v), zs.confirmation(rest_v),
-                               zs.cause_confirmation(rest_v))
+
+    def hits(s, v):  # ZeroShotThemes.predict(v) from precomputed scores s
+        return zs.hits_from_scores(s, zs.background_scores(v), zs.confirmation(v), zs.cause_confirmation(v))
+
+    mf1, acc = zs_airline(hits(air_s, air_v), d["air_y"])
+    rest = hits(rest_s, rest_v)
     return {"semeval14_micro_f1": zs_semeval(rest, d["rest_y"]), "airline_macro_f1": mf1, "airline_accuracy": acc}
 
 
@@ -464,9 +466,7 @@ def calibrate_confirm() -> None:
                                           (f"with confirm 0.5 and cause_confirm {share}", 0.5, share)):
         zs.confirm, zs.confirm_c, zs.cause_confirm, zs.cause_confirm_c = confirm, c, cause_confirm, cause_c
         result = zs_eval(zs.fit_confirm(), d)
-        hits = zs.hits_from_scores(zs.scores(rest_v), zs.background_scores(rest_v), zs.confirmation(rest_v),
-                                   zs.cause_confirmation(rest_v))
-        cats, Y, P = semeval_matrices(hits, d["rest_y"])
+        cats, Y, P = semeval_matrices(zs.predict(rest_v), d["rest_y"])
         precision = precision_score(Y, P, average=None, zero_division=0)
         print(f"train split {label}:", {k: round(v, 4) for k, v in result.items()},
               "SemEval-14 precision per category:", {k: round(float(v), 3) for k, v in zip(cats, precision)},

@@ -287,6 +287,7 @@ class ZeroShotThemes:
         self.top_k = top_k
         self.max_themes = max_themes
         self.taxonomy_: Taxonomy | None = None
+        self.column_of_: dict[str, int] = {}  # theme id -> its column (taxonomy order)
         self.desc_vectors_: np.ndarray | None = None
         self.example_vectors_: np.ndarray | None = None
         self.pools_: list[np.ndarray] = []
@@ -340,8 +341,10 @@ class ZeroShotThemes:
 
         for attr, on, c, by_node in (("confirm_model_", self.confirm, self.confirm_c, False),
                                      ("cause_model_", self.cause_confirm, self.cause_confirm_c, True)):
+            if not on:
+                continue
             x, y = self.confirm_data(by_node)
-            if on and len(set(y.tolist())) >= 2:
+            if len(set(y.tolist())) >= 2:
                 setattr(self, attr, LogisticRegression(C=c, max_iter=5000).fit(x, y))
         return self
 
@@ -389,12 +392,12 @@ class ZeroShotThemes:
         """The share of ``theme``'s family probability (its general reading and its causes with examples) that
         the cause classifier's ``row`` (of :meth:`cause_confirmation`) gives ``cause``; None when the cause has
         no examples (nothing to judge it by)."""
-        tax = self.taxonomy_
+        tax, col = self.taxonomy_, self.column_of_
         if not tax[cause].examples:
             return None
-        family = [tax.ids.index(theme.id)] + [tax.ids.index(c) for c in theme.children if tax[c].examples]
+        family = [col[theme.id]] + [col[c] for c in theme.children if tax[c].examples]
         total = float(row[family].sum())
-        return float(row[tax.ids.index(cause)]) / total if total > 0 else 0.0
+        return float(row[col[cause]]) / total if total > 0 else 0.0
 
     def fit_vectors(self, desc_vectors: np.ndarray, example_vectors: Sequence[Sequence[float]],
                     bare_vectors: np.ndarray | None = None) -> ZeroShotThemes:
@@ -416,9 +419,10 @@ class ZeroShotThemes:
         if len(owner) != len(examples):
             raise ConfigError(f"{len(examples)} example vectors for {len(owner)} example phrases")
         owner_arr = np.array(owner, dtype=np.int64)
+        self.column_of_ = {t.id: i for i, t in enumerate(tax)}
         pools, own, subtrees = [], [], []
         for i, theme in enumerate(tax):
-            children = [tax.ids.index(c) for c in theme.children]
+            children = [self.column_of_[c] for c in theme.children]
             pools.append(np.flatnonzero(np.isin(owner_arr, [i] + children)))
             own.append(np.flatnonzero(owner_arr == i))
             scored = [c for c in children if tax.themes[c].examples]  # causes on the cosine scale (not bare)
@@ -528,7 +532,7 @@ class ZeroShotThemes:
         top = np.array([i for i, t in enumerate(tax) if t.parent is None], np.int64)
         rules = ((top[~bare[top]], self.threshold, self.margin, background, self.lead, confirmation),
                  (top[bare[top]], self.bare.bar, self.bare.z_margin, None, 0.0, None))
-        col = {t: i for i, t in enumerate(tax.ids)}
+        col = self.column_of_
         out = []
         for r, row in enumerate(scores):
             hits: list[ThemeHit] = []

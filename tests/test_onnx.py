@@ -25,8 +25,10 @@ from voiceminer.models.shared import SharedModel, shared_path
 pytestmark = pytest.mark.models
 
 FP32_MIN_COSINE, FP32_MAX_ABS = 0.9999, 1e-3
-# int8 (feed-forward output projections kept fp32): on these texts cosine 0.984-0.999 to torch, mean 0.993
-INT8_MIN_COSINE, INT8_MEAN_COSINE = 0.975, 0.99
+# int8 (activations per row, feed-forward output projections kept fp32): on these texts cosine to torch
+# 0.9973-0.9999, mean 0.9993 (7-bit weights, for CPUs without VNNI: 0.9957-0.9998, mean 0.9985); the
+# earlier recipe, one activation scale per tensor, gave 0.984-0.999, mean 0.993
+INT8_MIN_COSINE, INT8_MEAN_COSINE = 0.993, 0.997
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +78,61 @@ def test_int8_graph_stays_close_and_keeps_the_heads_decisions(models: dict[str, 
             same = (ref[task][:, 1] >= thresholds[task]) == (got[task][:, 1] >= thresholds[task])
         else:
             same = ref[task].argmax(1) == got[task].argmax(1)
-        assert same.sum() >= len(TEXTS) - 1, (task, ref[task], got[task])
-        assert np.abs(ref[task] - got[task]).max() < 0.25  # measured 0.14 (sentiment), 0.03 (complaint, need)
+        assert same.all(), (task, ref[task], got[task])
+        assert np.abs(ref[task] - got[task]).max() < 0.1  # measured 0.05 (sentiment), 0.02-0.03 (complaint, need)
+
+
+def _rows_reference(x: np.ndarray, w: np.ndarray, qmax: int) -> np.ndarray:
+    """x @ w with x quantized to uint8 per row (scale and zero point) and w to int8 per column, in numpy."""
+    lo, hi = np.minimum(x.min(-1, keepdims=True), 0), np.maximum(x.max(-1, keepdims=True), 0)
+    scale = np.maximum((hi - lo) / 255, 1e-8)
+    zero = -np.round(lo / scale)
+    q = np.clip(np.round(x / scale) + zero, 0, 255)
+    w_scale = np.abs(w).max(0) / qmax
+    return ((q - zero) * scale) @ (np.clip(np.round(w / w_scale), -qmax, qmax) * w_scale)
+
+
+@pytest.mark.parametrize("qmax", [127, 63])
+def test_int8_graph_quantizes_each_row_on_its_own(tmp_path: Path, qmax: int) -> None:
+    """The int8 recipe's arithmetic (voiceminer.models.onnx_int8) on a two-product graph: each token gets its
+    own activation range, so a row of large values does not crush a row of small ones (one scale per
+    tensor, ONNX Runtime's dynamic quantization, would); products reading one input share one quantization,
+    and a product named in ``keep`` stays fp32."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from voiceminer.models.onnx_int8 import quantize_rows
+    from voiceminer.models.onnx_runtime import OnnxSession
+
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(8, 5)).astype(np.float32), rng.normal(size=(8, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["y1"], name="/a/MatMul"),
+         helper.make_node("MatMul", ["x", "w2"], ["y2"], name="/b/MatMul"),
+         helper.make_node("MatMul", ["y1", "w3"], ["y3"], name="/keep/MatMul")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None, 8])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ("y1", "y2", "y3")],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+         numpy_helper.from_array(np.eye(5, dtype=np.float32), "w3")])
+    fp32 = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(fp32))
+    out = quantize_rows(fp32, tmp_path / "g8.onnx", keep="/keep/", qmax=qmax)
+    model = onnx.load(str(out))
+    assert [n.op_type for n in model.graph.node].count("MatMulInteger") == 2
+    assert [n.op_type for n in model.graph.node].count("ReduceMax") == 1  # x is quantized once for both
+    assert [n.name for n in model.graph.node if n.op_type == "MatMul"] == ["/keep/MatMul"]
+
+    x = rng.normal(size=(2, 4, 8)).astype(np.float32)
+    x[0, 0] *= 1000.0  # one loud token
+    x[1, 2] = np.abs(x[1, 2])  # a row with no negative value: its zero point is 0
+    session = OnnxSession(out, threads=1).session_
+    y1, y2, y3 = session.run(None, {"x": x})
+    for got, w in ((y1, w1), (y2, w2)):
+        np.testing.assert_allclose(got, _rows_reference(x, w, qmax), rtol=1e-4, atol=1e-4)
+        exact = x @ w
+        quiet = np.abs(got[0, 1:] - exact[0, 1:]).max() / np.abs(exact[0, 1:]).max()
+        assert quiet < (0.03 if qmax == 127 else 0.06), quiet  # the quiet tokens beside the loud one stay precise
+    np.testing.assert_allclose(y3, y1, rtol=1e-6)  # the kept product ran in fp32 on the int8 one's output
 
 
 def test_int8_recipe_follows_the_cpu(tmp_path: Path) -> None:
@@ -85,8 +140,8 @@ def test_int8_recipe_follows_the_cpu(tmp_path: Path) -> None:
     file and under their own vector key (a store shared by both kinds of CPU never mixes them)."""
     assert onnx_export.int8_variant({"avx2", "avx512_vnni"}) == "" and onnx_export.int8_variant({"avx2"}) == "rr"
     assert onnx_export.int8_variant({"avx_vnni"}) == ""
-    tag = onnx_export.backend_tag("onnx-int8")
-    assert tag == ("onnx-int8" if onnx_export.int8_variant() == "" else "onnx-int8-rr")
+    tag = onnx_export.backend_tag("onnx-int8")  # names the per-row scheme: earlier int8 vectors are not reused
+    assert tag == ("onnx-int8-rows" if onnx_export.int8_variant() == "" else "onnx-int8-rows-rr")
     assert onnx_export.backend_tag("onnx") == "onnx" and onnx_export.backend_tag("torch-bf16") == "torch-bf16"
 
 
@@ -123,7 +178,7 @@ def test_backend_reaches_the_pipeline_and_keys_the_vector_cache(models: dict[str
     assert encoder.backend == "onnx-int8" and encoder.session_ is not None
     assert encode.model_.companion_.encoder_.backend == "onnx-int8"  # the sentiment companion's pass too
     assert encoder.key == models["torch"].encoder_.key  # the same weights: trained themes models still load ...
-    tag = onnx_export.backend_tag("onnx-int8")  # onnx-int8, or onnx-int8-rr on a CPU without VNNI
+    tag = onnx_export.backend_tag("onnx-int8")  # onnx-int8-rows, or onnx-int8-rows-rr on a CPU without VNNI
     assert encode.version == f"{encoder.key}+{tag}"  # ... but the pipeline key names the backend
     assert any(v.startswith(f"encode.shared.v1@{encoder.key}+{tag}") for v in pipeline.spec)
     done = pipeline.run([Comment(id="c1", text="Delivery was late again. The box was soaked.", source="t")])

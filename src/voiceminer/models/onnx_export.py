@@ -6,25 +6,23 @@ delta applied or its LoRA adapters merged) with ``torch.onnx.export``; the graph
 ``input_ids`` and ``attention_mask`` and returns the mean-pooled sentence vector, so the pooling
 runs inside ONNX Runtime too.
 
-The int8 graph is the fp32 graph through ONNX Runtime's dynamic quantization: weights int8 per output
-channel, activations uint8 with one scale per tensor computed at run time, int8 dot products (which
-AVX-512 VNNI runs); no calibration data. One kind of layer stays fp32: the feed-forward output
-projections, whose inputs (GELU outputs) have a few channels far larger than the rest, so one
-scale per tensor crushes the others. Measured on 150 demo reviews with all-mpnet-base-v2 + adapters,
-cosine to the torch vectors (mean / worst): everything quantized 0.944 / 0.76, those layers kept
-fp32 0.992 / 0.90 (attention output or intermediate layers kept instead: 0.945 / 0.82 and 0.954 /
-0.78; SmoothQuant-style rescaling of their inputs did worse). Weight-only 8-bit blocks with int8
-compute (``MatMulNBits``, block 32) kept 0.9998 / 0.997 but ran no faster than the fp32 graph on
-these CPUs, so it was not kept. What int8 costs on each validation row: ``voiceminer evaluate
+The int8 graph is the fp32 graph with its weight matrices in int8 (one scale per output channel) and
+each product's input quantized at run time to uint8 with one scale and zero point per token
+(:mod:`.onnx_int8`), so int8 dot products (which AVX-512 VNNI runs) do the work; no calibration data.
+ONNX Runtime's own dynamic quantization gives a whole batch one activation scale, and a few large
+channels crush the rest: its vectors were at cosine 0.9925 to fp32 on average, 0.92 at worst, and the
+heads' decisions on the training splits flipped twice as often (0.9994 and 0.989 per row). One kind of
+layer stays fp32: the feed-forward output projections, whose inputs (GELU outputs) have a few
+channels far larger than the rest. What int8 costs on each validation row: ``voiceminer evaluate
 --backend onnx-int8``.
 
 On a CPU without VNNI (AVX-512 VNNI or AVX-VNNI; an AMD EPYC of the Zen 2/3 generations, an older Xeon)
 ONNX Runtime multiplies uint8 by int8 with ``VPMADDUBSW``, whose 16-bit sums saturate: with full-range
 int8 weights the encoder's vectors came out unrelated to fp32 ones (cosine 0.03-0.3 on
-``tests/encoder_texts.py``). There the weights are quantized to 7 bits (``reduce_range``, ONNX
-Runtime's advice for this case; cosine back to fp32's level) into their own file, and their vectors
-are cached under their own key (``+onnx-int8-rr``), so a store shared between the two kinds of CPU never
-mixes them (:func:`int8_variant`).
+``tests/encoder_texts.py``). There the weights are quantized to 7 bits (ONNX Runtime's advice for this
+case, ``reduce_range``) into their own file, and their vectors are cached under their own key
+(``+onnx-int8-rows-rr``), so a store shared between the two kinds of CPU never mixes them
+(:func:`int8_variant`).
 
 Graphs are a few hundred MB, so they are not committed: :func:`graph_path` builds them on first
 use into ``$VOICEMINER_ONNX_DIR`` or ``<sys.prefix>/share/voiceminer/onnx`` (beside the assembled
@@ -42,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -52,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError
+from .onnx_int8 import SCHEME
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ OPSET = 17
 # bumped when the graphs' recipe changes (export options, quantization): old graphs are not reused
 # the feed-forward output projections (input: GELU outputs, a few channels far larger than the rest)
 KEEP_FP32 = r"/layer\.\d+/output/dense/"
-RECIPE = f"2:opset{OPSET}:mean-pool:int8-dynamic-perchannel-constb-keep{KEEP_FP32}"
+RECIPE = f"3:opset{OPSET}:mean-pool:int8-{SCHEME}-asym-perchannel-keep{KEEP_FP32}"
 FP32_FILE, INT8_FILE, INT8_RR_FILE = "encoder.onnx", "encoder-int8.onnx", "encoder-int8-rr.onnx"
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni")  # /proc/cpuinfo names: u8 x s8 dot products without saturation
 
@@ -82,9 +80,12 @@ def int8_variant(flags: frozenset[str] | set[str] | None = None) -> str:
 
 
 def backend_tag(backend: str) -> str:
-    """What names ``backend``'s vectors: the backend, plus the int8 recipe where it is not the VNNI one."""
-    variant = int8_variant() if backend == "onnx-int8" else ""
-    return f"{backend}-{variant}" if variant else backend
+    """What names ``backend``'s vectors: the backend, plus the int8 scheme and, where it is not the VNNI
+    one, the CPU's variant (vectors of an earlier int8 recipe are never reused)."""
+    if backend != "onnx-int8":
+        return backend
+    variant = int8_variant()
+    return f"{backend}-{SCHEME}-{variant}" if variant else f"{backend}-{SCHEME}"
 
 
 def check_backend(backend: str) -> str:
@@ -178,24 +179,13 @@ def export_fp32(encoder: Any, out: Path) -> Path:
 
 
 def quantize_int8(fp32: Path, out: Path, *, reduce_range: bool = False) -> Path:
-    """The int8 graph (see the module doc) from the fp32 graph ``fp32``: dynamic quantization of every
-    weight matrix but the feed-forward output projections (:data:`KEEP_FP32`); ``reduce_range``: 7-bit
-    weights, for CPUs without VNNI (:func:`int8_variant`)."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """The int8 graph (see the module doc) from the fp32 graph ``fp32``: every weight matrix but the
+    feed-forward output projections (:data:`KEEP_FP32`) in int8, activations per row
+    (:func:`.onnx_int8.quantize_rows`); ``reduce_range``: 7-bit weights, for CPUs without VNNI
+    (:func:`int8_variant`)."""
+    from .onnx_int8 import quantize_rows
 
-    model = onnx.load(str(fp32), load_external_data=False)
-    keep = [n.name for n in model.graph.node if n.op_type == "MatMul" and re.search(KEEP_FP32, n.name)]
-    quiet = logging.getLogger()  # the quantizer warns on the root logger that the graph was not pre-processed
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep,
-                         reduce_range=reduce_range,
-                         extra_options={"MatMulConstBOnly": True})
-    finally:
-        quiet.setLevel(level)
-    return out
+    return quantize_rows(fp32, out, keep=KEEP_FP32, qmax=63 if reduce_range else 127)
 
 
 def clear(root: Path | None = None) -> None:

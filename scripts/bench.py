@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """One benchmark run on one machine (issue 16.5), printed as a Markdown table:
 
-- per encoder backend (``backend`` setting: torch, onnx, onnx-int8, torch-bf16 where the CPU has AMX; those
-  given by --backends):
+- per encoder backend (``backend`` setting: torch, onnx, onnx-int8, torch-bf16 where the CPU has AMX or
+  AVX-512 bf16; those given by --backends):
   comments/s and sentences/s of the weekly job (ingest, analyse with the default pipeline, report)
   on the first N comments of the demo exports, each backend on a fresh store (no vector cache);
   the analysis step alone (its models loading included); the loaded pipeline on the same comments
@@ -176,7 +176,7 @@ def engine_rates(inputs: Path, work: Path, workers: int = 2) -> dict[str, Any]:
 
 def available_backends(wanted: list[str] | None) -> list[str]:
     """The backends the configuration knows (only torch where the setting does not exist); by default
-    those this CPU can run (torch-bf16 needs AMX: left out, with a note, where the CPU lacks it)."""
+    those this CPU can run (torch-bf16 needs AMX or AVX-512 bf16: left out, with a note, where the CPU lacks it)."""
     try:
         from voiceminer.config import BACKENDS
     except ImportError:

@@ -4,7 +4,7 @@ in one process: sentences/s and the ratio against torch, in wall time and in thi
 (voiceminer.models.benchmark.tag_rates).
 
 ONNX graphs are built first if missing (not timed). Prints the load average before and after, since
-the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX: it is left
+the machine may be shared. By default every backend this CPU can run (torch-bf16 needs AMX or AVX-512 bf16: it is left
 out, with the reason printed, where the CPU lacks it); a backend named with --backend is always run.
 The torch backends' OpenMP threads spin while they wait for each other unless OMP_WAIT_POLICY=PASSIVE
 is set before the run; where other jobs share the cores that decides much of their rate. This script

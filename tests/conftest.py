@@ -22,20 +22,20 @@ def _lexicon_pipeline_by_default(monkeypatch: pytest.MonkeyPatch, request: pytes
         monkeypatch.setenv("VOICEMINER_PIPELINE", ",".join(LEXICON_PIPELINE))
 
 
-# The default backend, ``auto``, is torch-bf16 on a CPU with AMX and onnx elsewhere. Figures the tests pin (the
-# demo's theme precision, the models' decisions) are onnx's, so for the whole session ``auto`` means onnx, in this
-# process and in the CLI processes tests start, on every CPU (session-scoped fixtures included). ``torch-bf16``
-# has its own tests (tests/test_bf16.py, run where the CPU has AMX); tests marked ``auto_backend`` see the real
-# resolution.
-_REAL_AMX_READY = voiceminer.config.amx_bf16_ready
-voiceminer.config.amx_bf16_ready = lambda: False  # type: ignore[assignment]
+# The default backend, ``auto``, is torch-bf16 on a CPU with bf16 products (AMX or AVX-512 bf16) and onnx
+# elsewhere. Figures the tests pin (the demo's theme precision, the models' decisions) are onnx's, so for the whole
+# session ``auto`` means onnx, in this process and in the CLI processes tests start, on every CPU (session-scoped
+# fixtures included). ``torch-bf16`` has its own tests (tests/test_bf16.py, run where the CPU has bf16 products);
+# tests marked ``auto_backend`` see the real resolution.
+_REAL_BF16_READY = voiceminer.config.bf16_ready
+voiceminer.config.bf16_ready = lambda: False  # type: ignore[assignment]
 os.environ.setdefault("VOICEMINER_BACKEND", "onnx")
 
 
 @pytest.fixture(autouse=True)
 def _real_auto_backend(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     if "auto_backend" in request.keywords:
-        monkeypatch.setattr("voiceminer.config.amx_bf16_ready", _REAL_AMX_READY)
+        monkeypatch.setattr("voiceminer.config.bf16_ready", _REAL_BF16_READY)
         monkeypatch.delenv("VOICEMINER_BACKEND", raising=False)
 
 

@@ -201,12 +201,12 @@ def test_backend_setting_is_checked(tmp_path: Path) -> None:
 
 
 @pytest.mark.auto_backend
-def test_auto_backend_is_bf16_exactly_where_the_cpu_has_amx(tmp_path: Path) -> None:
-    from voiceminer.config import amx_bf16_ready
+def test_auto_backend_is_bf16_exactly_where_the_cpu_multiplies_bf16(tmp_path: Path) -> None:
+    from voiceminer.config import bf16_ready
     from voiceminer.models.encoder import missing_bf16_features
 
     expected = "torch-bf16" if not missing_bf16_features() else "onnx"
-    assert amx_bf16_ready() == (expected == "torch-bf16")  # /proc/cpuinfo + arch_prctl agree with torch's view
+    assert bf16_ready() == (expected == "torch-bf16")  # /proc/cpuinfo + arch_prctl agree with torch's view
     assert Settings.load(env={}, config_path=None).backend == expected
     assert Settings(data_dir=tmp_path).backend == expected
     assert Settings.load(env={"VOICEMINER_BACKEND": "auto"}, config_path=None).backend == expected

@@ -46,9 +46,9 @@ EngineOpt = typer.Option("local", "--engine", help="Where the analysis runs: loc
 SchedulerOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it "
                                                        "--engine dask starts a local cluster.")
 BackendOpt = typer.Option(None, "--backend", help="How the shared model's encoders run: auto (the default: "
-                                                   "torch-bf16 where the CPU has AMX, else onnx), torch, onnx "
+                                                   "torch-bf16 where the CPU has bf16 products, else onnx), torch, onnx "
                                                    "(ONNX Runtime fp32), onnx-int8 or torch-bf16 (bf16 weights; "
-                                                   "needs a CPU with AMX) (setting `backend`).")
+                                                   "needs AMX or AVX-512 bf16) (setting `backend`).")
 WorkersOpt = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster (one thread each).")
 
 

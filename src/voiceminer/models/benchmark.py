@@ -22,7 +22,7 @@ from .onnx_export import BACKENDS, check_backend
 
 
 def runnable_backends(backends: Sequence[str] = BACKENDS) -> tuple[list[str], dict[str, str]]:
-    """Those of ``backends`` this CPU can run, and why each other one cannot (``torch-bf16`` needs AMX
+    """Those of ``backends`` this CPU can run, and why each other one cannot (``torch-bf16`` needs AMX or AVX-512
     bf16: :func:`~voiceminer.models.encoder.missing_bf16_features`)."""
     from .encoder import missing_bf16_features
 

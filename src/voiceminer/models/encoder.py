@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import BF16_CPU_FEATURES, proc_cpu_flags
+from ..config import BF16_AVX512_FEATURE, BF16_CPU_FEATURES, proc_cpu_flags
 from ..errors import ConfigError, MissingDependencyError
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -84,29 +84,32 @@ def cpu_flags() -> set[str]:
 
 
 def missing_bf16_features(flags: set[str] | None = None) -> list[str]:
-    """The CPU features of :data:`BF16_CPU_FEATURES` that this CPU (or ``flags``) lacks; empty when the
-    ``torch-bf16`` backend can run, which also needs the kernel to grant AMX's tile state to the process.
+    """What this CPU (or ``flags``) lacks for native bf16 products: empty where it has AMX bf16
+    (:data:`BF16_CPU_FEATURES`, with the kernel granting the process AMX's tile state) or AVX-512 bf16
+    (:data:`BF16_AVX512_FEATURE`); otherwise the missing AMX features and ``avx512_bf16``.
 
-    >>> missing_bf16_features({"avx512_bf16", "amx_tile"})
-    ['amx_bf16']
+    >>> missing_bf16_features({"avx512_bf16", "amx_tile"}), missing_bf16_features({"avx512f", "amx_tile"})
+    ([], ['amx_bf16', 'avx512_bf16'])
     """
     have = cpu_flags() if flags is None else flags  # once: it asks torch (or reads /proc/cpuinfo)
     missing = [f for f in BF16_CPU_FEATURES if f not in have]
-    if missing or flags is not None:
-        return missing
-    import torch
+    if not missing and flags is None:
+        import torch
 
-    init = getattr(torch.cpu, "_init_amx", None)  # asks Linux for the tile state (arch_prctl XTILEDATA)
-    return [] if init is None or init() else ["amx_tile (not enabled by the operating system)"]
+        init = getattr(torch.cpu, "_init_amx", None)  # asks Linux for the tile state (arch_prctl XTILEDATA)
+        if init is not None and not init():
+            missing = ["amx_tile (not enabled by the operating system)"]
+    return [] if not missing or BF16_AVX512_FEATURE in have else [*missing, BF16_AVX512_FEATURE]
 
 
 def check_bf16_cpu() -> None:
     """Raise :class:`ConfigError` naming the missing CPU features when ``torch-bf16`` cannot run natively."""
     missing = missing_bf16_features()
     if missing:
-        raise ConfigError(f"backend torch-bf16 needs a CPU with AMX bf16 (Intel Xeon 4th generation or "
-                          f"later); this one lacks {', '.join(missing)}. Use backend auto (the default: "
-                          f"onnx on this CPU), onnx (fp32) or onnx-int8 instead")
+        raise ConfigError(f"backend torch-bf16 needs a CPU with bf16 products: AMX bf16 (Intel Xeon 4th generation "
+                          f"or later) or AVX-512 bf16 (AMD EPYC 4th generation or later); this one lacks "
+                          f"{', '.join(missing)}. Use backend auto (the default: onnx on this CPU), onnx (fp32) "
+                          f"or onnx-int8 instead")
 
 
 def base_model_dir() -> Path:
@@ -170,7 +173,7 @@ class SentenceEncoder:
 
         self.artifact = Path(artifact) if artifact else None
         self.threads = threads
-        # torch (fp32), torch-bf16 (bf16 weights, AMX) or an ONNX Runtime graph (onnx, onnx-int8)
+        # torch (fp32), torch-bf16 (bf16 weights, AMX or AVX-512 bf16) or an ONNX Runtime graph (onnx, onnx-int8)
         self.backend = check_backend(backend)
         self.model_: Any = None
         self.session_: Any = None  # the ONNX Runtime session (onnx backends)

@@ -404,41 +404,40 @@ def _cv_c(x: np.ndarray, y: np.ndarray) -> tuple[float, dict[float, float]]:
 
 def cause_share_curve(zs: ZeroShotThemes, c: float) -> dict[float, dict[str, float]]:
     """Cause-level precision, recall and F0.5 on the taxonomy's own example phrases for each cause share in
-    CAUSE_SHARES: each phrase's cause as the cosine rule picks it with the phrase left out of the pools
-    (:meth:`ZeroShotThemes.example_scores`), kept where its share of the family's probability, out of fold
-    (5 folds, the cause classifier with inverse regularisation ``c``), reaches the share. A cause's phrase is
-    right with its own cause only; a top-level theme's own phrase (its general reading) with no cause."""
+    CAUSE_SHARES: each phrase's cause as the product's rule gives it (``ZeroShotThemes._hit``) from its scores with
+    the phrase left out of the pools (:meth:`ZeroShotThemes.example_scores`) and the cause classifier's
+    out-of-fold probabilities (5 folds, inverse regularisation ``c``). A cause's phrase is right with its own
+    cause only; a top-level theme's own phrase (its general reading) with no cause."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from voiceminer.themes.zeroshot import proba_columns
 
     x, y = zs.confirm_data(by_node=True)
     proba = cross_val_predict(LogisticRegression(C=c, max_iter=5000), x, y, method="predict_proba",
                               cv=StratifiedKFold(5, shuffle=True, random_state=0))
-    classes = np.unique(y)
-    oof = np.zeros((len(x), len(zs.taxonomy_)), np.float32)
-    oof[:, classes[classes >= 0]] = proba[:, classes >= 0]
-    scores, owner, _ = zs.example_scores()
     tax = zs.taxonomy_
-    col = {t: i for i, t in enumerate(tax.ids)}
+    oof = proba_columns(proba, np.unique(y), len(tax), 0.0)
+    scores, owner, _ = zs.example_scores()
+    bare, before = zs.bare_mask(), zs.cause_confirm
     curve = {}
     for share in CAUSE_SHARES:
+        zs.cause_confirm = share
         tp = fp = fn = 0
         for r, o in enumerate(owner):
             node = tax.themes[o]
             theme = tax[node.parent] if node.parent else node
             if not theme.children:
                 continue
-            cause = max(theme.children, key=lambda k: scores[r, col[k]])
-            keep = scores[r, col[cause]] >= zs.child_threshold
-            judged = zs.cause_share(theme, cause, oof[r]) if keep and share > 0 else None
-            keep = keep and (judged is None or judged >= share)
+            cause = zs._hit(theme, 0.0, scores[r], bare, oof[r] if share > 0 else None).cause_id
             truth = node.id if node.parent else None
-            tp += keep and cause == truth
-            fp += keep and cause != truth
-            fn += truth is not None and not (keep and cause == truth)
+            tp += cause is not None and cause == truth
+            fp += cause is not None and cause != truth
+            fn += truth is not None and cause != truth
         p, r_ = float(tp / max(tp + fp, 1)), float(tp / max(tp + fn, 1))
         curve[share] = {"precision": round(p, 4), "recall": round(r_, 4),
                         "f05": round(1.25 * p * r_ / max(0.25 * p + r_, 1e-9), 4)}
+    zs.cause_confirm = before
     return curve
 
 

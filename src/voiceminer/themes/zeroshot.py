@@ -251,6 +251,15 @@ class ThemeHit:
     cause_score: float | None = None
 
 
+def proba_columns(proba: np.ndarray, classes: Sequence[int], width: int, fill: float) -> np.ndarray:
+    """``(n, width)``: a classifier's ``proba`` over ``classes`` (taxonomy columns; -1, no theme, is left out)
+    put in taxonomy columns, ``fill`` where it has no class."""
+    columns = np.asarray(classes, np.int64)
+    out = np.full((len(proba), width), fill, np.float32)
+    out[:, columns[columns >= 0]] = proba[:, columns >= 0]
+    return out
+
+
 class ZeroShotThemes:
     """Taxonomy-only theme scorer over L2-normalised sentence vectors."""
 
@@ -373,11 +382,7 @@ class ZeroShotThemes:
         """A confirming classifier's probabilities in taxonomy columns (``fill`` where it has no class)."""
         if model is None:
             return None
-        proba = model.predict_proba(v)
-        columns = np.asarray(model.classes_, np.int64)  # -1: no theme
-        out = np.full((len(v), len(self.taxonomy_)), fill, np.float32)
-        out[:, columns[columns >= 0]] = proba[:, columns >= 0]
-        return out
+        return proba_columns(model.predict_proba(v), model.classes_, len(self.taxonomy_), fill)
 
     def cause_confirmation(self, vectors: np.ndarray) -> np.ndarray | None:
         """``(n, len(taxonomy))``: the cause classifier's probability of each node with examples (a top-level
@@ -527,12 +532,10 @@ class ZeroShotThemes:
         Bare themes decide on their z-scores. Both kinds merge, themes with examples first, at most
         ``max_themes``."""
         tax = self.taxonomy_
-        bare = np.zeros(len(tax), bool)
-        bare[self.bare.columns_] = True
+        bare = self.bare_mask()
         top = np.array([i for i, t in enumerate(tax) if t.parent is None], np.int64)
         rules = ((top[~bare[top]], self.threshold, self.margin, background, self.lead, confirmation),
                  (top[bare[top]], self.bare.bar, self.bare.z_margin, None, 0.0, None))
-        col = self.column_of_
         out = []
         for r, row in enumerate(scores):
             hits: list[ThemeHit] = []
@@ -550,12 +553,22 @@ class ZeroShotThemes:
                         break
                     if confirmed is not None and confirmed[r, j] < self.confirm:
                         continue  # the classifier on the taxonomy's examples does not confirm it
-                    hits.append(self._hit(tax.themes[j], s, row, col, bare, None if causes is None else causes[r]))
+                    hits.append(self._hit(tax.themes[j], s, row, bare, None if causes is None else causes[r]))
             out.append(hits[:self.max_themes])
         return out
 
-    def _hit(self, theme: Any, score: float, row: np.ndarray, col: dict[str, int], bare: np.ndarray,
+    def bare_mask(self) -> np.ndarray:
+        """Which taxonomy columns are bare themes (no examples in their pool: scored by z-score)."""
+        bare = np.zeros(len(self.taxonomy_), bool)
+        bare[self.bare.columns_] = True
+        return bare
+
+    def _hit(self, theme: Any, score: float, row: np.ndarray, bare: np.ndarray,
              causes: np.ndarray | None = None) -> ThemeHit:
+        """``theme``'s hit with its cause, if one stands: the best child by ``row`` (a sentence's scores) over
+        its threshold, clearly ahead of its siblings (``cause_lead``) and backed by the cause classifier's
+        ``causes`` row (``cause_confirm``); ``bare``: :meth:`bare_mask`."""
+        col = self.column_of_
         if not theme.children:
             return ThemeHit(theme.id, theme.label, round(score, 4))
         cid = max(theme.children, key=lambda c: row[col[c]])

@@ -218,3 +218,18 @@ def test_sarcastic_praise_reads_negative(tmp_path: Path) -> None:
     assert eye_roll["sentiment"]["label"] == "negative" and eye_roll["sentiment"]["score"] < 0
     assert oh_wonderful["sentiment"]["label"] == "negative"
     assert praise["sentiment"]["label"] == "positive"
+
+
+def test_the_zero_shot_themes_version_follows_the_background_phrases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background phrases decide which sentences get no theme: stored themes are redone when they change."""
+    from voiceminer.pipeline import Pipeline
+    from voiceminer.themes import zeroshot
+
+    def themes_version() -> str:
+        stages = Pipeline.from_names(Settings().pipeline).stages
+        return next(s.version for s in stages if s.name.startswith("themes"))
+
+    before = themes_version()
+    assert before.startswith("zeroshot:"), before
+    monkeypatch.setattr(zeroshot, "background_sha256", lambda *a: "0" * 64)
+    assert themes_version() != before

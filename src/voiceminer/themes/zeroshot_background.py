@@ -19,7 +19,47 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["GENERIC_SENTENCES", "generic_sha256"]
+__all__ = ["GENERIC_SENTENCES", "TOPIC_FREE_SENTENCES", "generic_sha256"]
+
+TOPIC_FREE_SENTENCES: tuple[str, ...] = (
+    # thanks, greetings, verdicts, filler: no theme at all
+    "Thank you so much!",
+    "Thanks for your help.",
+    "Hi there,",
+    "Kind regards",
+    "Not good enough.",
+    "Very disappointed.",
+    "Terrible.",
+    "Awful experience.",
+    "Great, love it!",
+    "Brilliant, five stars.",
+    "Keep up the good work.",
+    "Would recommend.",
+    "Never again.",
+    "Please sort this out.",
+    "What are you going to do about it?",
+    "Can someone call me back?",
+    "Order number 123456.",
+    "See attached.",
+    "Ok.",
+    "No comment.",
+    "N/A",
+    "As always.",
+    "I have been a customer for ten years.",
+    "I'm writing to let you know what happened.",
+    "This is the third time this year.",
+    "My husband and I went on Saturday.",
+    "We will definitely be back.",
+    "I don't usually write reviews but here goes.",
+    "Honestly I expected better.",
+    "Overall a good experience.",
+    "It was fine, nothing special.",
+    "Just wow.",
+    "Why is this so hard?",
+    "Still waiting.",
+    "Happy customer here.",
+    "Nothing to add.",
+)
 
 GENERIC_SENTENCES: tuple[str, ...] = (
     # shops and online orders
@@ -184,44 +224,7 @@ GENERIC_SENTENCES: tuple[str, ...] = (
     "The food had a hair in it.",
     "The staff didn't wear masks.",
     "The lift was out of order again.",
-    # topic-free: thanks, greetings, verdicts, filler
-    "Thank you so much!",
-    "Thanks for your help.",
-    "Hi there,",
-    "Kind regards",
-    "Not good enough.",
-    "Very disappointed.",
-    "Terrible.",
-    "Awful experience.",
-    "Great, love it!",
-    "Brilliant, five stars.",
-    "Keep up the good work.",
-    "Would recommend.",
-    "Never again.",
-    "Please sort this out.",
-    "What are you going to do about it?",
-    "Can someone call me back?",
-    "Order number 123456.",
-    "See attached.",
-    "Ok.",
-    "No comment.",
-    "N/A",
-    "As always.",
-    "I have been a customer for ten years.",
-    "I'm writing to let you know what happened.",
-    "This is the third time this year.",
-    "My husband and I went on Saturday.",
-    "We will definitely be back.",
-    "I don't usually write reviews but here goes.",
-    "Honestly I expected better.",
-    "Overall a good experience.",
-    "It was fine, nothing special.",
-    "Just wow.",
-    "Why is this so hard?",
-    "Still waiting.",
-    "Happy customer here.",
-    "Nothing to add.",
-)
+) + TOPIC_FREE_SENTENCES
 
 
 def generic_sha256() -> str:

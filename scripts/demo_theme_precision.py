@@ -161,11 +161,15 @@ def mean_recall(scores: list[ThemeScore]) -> float:
     return sum(recalls) / max(len(recalls), 1)
 
 
-def rescored_themes(settings, overrides: dict | None = None) -> dict[str, set[str]]:
+def rescored_themes(settings, overrides: dict | None = None, base_encoder: bool = False) -> dict[str, set[str]]:
     """Per comment id, the themes and causes zero-shot ``themes.v1`` gives its stored sentences from the
     store's cached vectors, with ``settings.taxonomy`` and the shared encoder's calibration updated by
     ``overrides`` (as :func:`assigned_themes` reads them from the annotations). New taxonomy texts are
-    encoded (and cached apart)."""
+    encoded (and cached apart). ``base_encoder``: an experiment instead, the sentences encoded again by the
+    PyPI base encoder (all-mpnet-base-v2, not fine-tuned; minutes), with only ``overrides`` as constants
+    (calibrate them with ``VOICEMINER_THEMES_ENCODER=base scripts/train_themes_eval.py calibrate``)."""
+    if base_encoder:
+        return _base_encoder_themes(settings, overrides or {})
     import numpy as np
     import sqlalchemy as sa
 
@@ -191,6 +195,31 @@ def rescored_themes(settings, overrides: dict | None = None) -> dict[str, set[st
         CachedEncoder(encoder, VectorCache(store, taxonomy_vector_key(encoder.vector_key))), shared.heads_)
     sentences = [texts[c][a:b] for c, a, b, _ in rows]
     hits = zs.predict(np.stack([found[h] for *_, h in rows]), sentences)
+    out: dict[str, set[str]] = defaultdict(set)
+    for (cid, *_), row in zip(rows, hits):
+        for h in row:
+            _add(out, cid, h.id, h.cause_id)
+    return out
+
+
+def _base_encoder_themes(settings, constants: dict) -> dict[str, set[str]]:
+    """:func:`rescored_themes` with the base encoder (see there)."""
+    import numpy as np
+    import sqlalchemy as sa
+
+    from voiceminer import jobs
+    from voiceminer.models.encoder import SentenceEncoder
+    from voiceminer.storage import schema as t
+    from voiceminer.themes import ZeroShotThemes, load_taxonomy
+
+    store = jobs.open_store(settings)
+    texts = {c.id: c.text for c in store.iter_comments()}
+    rows = [(r["comment_id"], r["start"], r["end"]) for r in store.query(
+        sa.select(t.sentences.c.comment_id, t.sentences.c.start, t.sentences.c.end))]
+    sentences = [texts[c][a:b] for c, a, b in rows]
+    encoder = SentenceEncoder().load()
+    zs = ZeroShotThemes(load_taxonomy(settings.taxonomy), **constants).fit_encoder(encoder)
+    hits = zs.predict(np.asarray(encoder.encode(sentences, normalize=True)), sentences)
     out: dict[str, set[str]] = defaultdict(set)
     for (cid, *_), row in zip(rows, hits):
         for h in row:
@@ -244,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="score themes again from the cached vectors (with --taxonomy and --set) instead of reading them")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="with --rescore: a zero-shot constant (threshold, margin, child_threshold, lead, cause_lead, ...)")
+    ap.add_argument("--base-encoder", action="store_true",
+                    help="with --rescore, an experiment: the base (not fine-tuned) encoder's vectors, constants from --set only")
     ap.add_argument("--late-week", type=int, default=None, help="also print the planted late comments of this week on Late delivery")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -254,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     from voiceminer import jobs
 
     if args.rescore:
-        assigned = rescored_themes(settings, {k: json.loads(v) for k, v in (i.split("=", 1) for i in args.set)})
+        assigned = rescored_themes(settings, {k: json.loads(v) for k, v in (i.split("=", 1) for i in args.set)},
+                                   base_encoder=args.base_encoder)
     else:
         assigned = assigned_themes(jobs.open_store(settings))
     scores = score_store(settings, Path(args.truth), Path(args.mapping), examples=args.examples, assigned=assigned)

@@ -6,13 +6,14 @@ whatever the shared model's fine-tuning (sentiment, complaint, need and the auxi
 to which sentences count as close. This prints, on public training-split sentences (never validation):
 
 - the correlation of pairwise cosines between the shared encoder and its base (all-mpnet-base-v2 for
-  shared-v2), over random pairs of held-out sentences: 1.0 would be the base geometry kept;
+  shared-v2, all-MiniLM-L6-v2 for shared-v1), over random pairs of held-out sentences: 1.0 would be the
+  base geometry kept;
 - the same after a ridge-regression linear map from the shared vectors to the base vectors, fitted on
   the other sentences (how much of the base geometry a linear read-out recovers, at no encoder cost);
 - the cosines of a few sentence / example-phrase pairs under each, the cases behind the demo's
   remaining theme false positives (README, issue 14 point 5).
 
-    .venv/bin/python scripts/encoder_geometry.py [--n 3000] [--model shared-v2]
+    .venv/bin/python scripts/encoder_geometry.py [--n 3000] [--model shared-v2 | --model DIR]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -72,12 +74,15 @@ def main() -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    from voiceminer.models.assemble import mpnet_folder
+    from voiceminer.models.encoder import BASES_BY_NAME
     from voiceminer.models.shared import SharedModel, shared_path
 
-    shared = SharedModel(shared_path(None, args.model) if args.model else None, companion=False,
-                         backend="onnx").load()
-    base = SentenceTransformer(str(mpnet_folder()), device="cpu")
+    model = Path(args.model) if args.model and Path(args.model).is_dir() else (
+        shared_path(None, args.model) if args.model else None)
+    shared = SharedModel(model, companion=False, backend="onnx").load()
+    base_name = shared.config_["base_name"]
+    base = SentenceTransformer(str(BASES_BY_NAME[base_name].folder()), device="cpu")
+    print(f"{shared.artifact.name} against its base, {base_name}")
     texts = sentences(args.n)
     t0 = time.perf_counter()
     s = np.asarray(shared.encoder_.encode(texts, normalize=True), np.float64)

@@ -31,6 +31,13 @@ lr 4e-5 to 8e-5, max length 64/96, batch 16/32, auxiliary weight 0.5/1.0, head l
 defaults; the best (5 epochs, lr 4e-5, max length 96) gained on need F1 (+1.7) but lost 2.4
 points of airline-reason macro-F1 through train-themes, so the shipped model keeps the defaults.
 
+Keeping the base geometry (``--geometry-weight W``, default 0: off, as shared-v1 and v2 were trained). Zero-shot
+themes read the encoder's cosines, and shared-v2's fine-tuning moved them far from its base's (pairwise-cosine
+correlation 0.31, ``scripts/encoder_geometry.py``), which is what the demo's remaining theme false positives come
+from. With ``W > 0`` every batch also pays ``W`` x the mean squared difference between the in-batch cosine matrix of
+the trained encoder and that of a frozen copy of the base (relational distillation: the heads may move the vectors,
+not which sentences count as close). Not yet used for a shipped model: the mpnet recipe is a GPU job.
+
 Usage:
     .venv/bin/python scripts/train_shared.py [--out models/shared-v1] [--epochs 3] [--datasets DIR]
     .venv/bin/python scripts/train_shared.py --base "$(.venv/bin/python -m voiceminer.models.assemble)" \
@@ -106,6 +113,27 @@ class MultiTask(nn.Module):
         return self.heads[task](self.dropout(self.pool(batch)))
 
 
+def geometry_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between the off-diagonal in-batch cosine matrices of ``student`` and ``teacher``
+    (``(n, d)`` pooled vectors, any widths): 0 when the student keeps the teacher's geometry.
+
+    >>> t = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> float(geometry_loss(2 * t, t))  # scale does not matter, only the cosines
+    0.0
+    >>> float(geometry_loss(torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]), t)) > 0.1
+    True
+    """
+    def cosines(v: torch.Tensor) -> torch.Tensor:
+        v = nn.functional.normalize(v.float(), dim=1)
+        return v @ v.T
+
+    n = student.shape[0]
+    if n < 2:
+        return student.sum() * 0.0
+    off = ~torch.eye(n, dtype=torch.bool, device=student.device)
+    return ((cosines(student) - cosines(teacher)) ** 2)[off].mean()
+
+
 def make_batches(data: dict[str, list[tuple[str, int]]], batch_size: int, rng: random.Random,
                  repeat: dict[str, int]) -> list[tuple[str, list[tuple[str, int]]]]:
     """Task-homogeneous batches of similar lengths (less padding), in shuffled order."""
@@ -170,6 +198,12 @@ def train(args: argparse.Namespace) -> None:
     base = Path(args.base) if args.base else base_model_dir()
     tok = AutoTokenizer.from_pretrained(base, local_files_only=True)
     encoder = AutoModel.from_pretrained(base, local_files_only=True, dtype=torch.float32)
+    teacher = None
+    if args.geometry_weight > 0:  # a frozen copy of the base: the geometry to keep
+        teacher = MultiTask(AutoModel.from_pretrained(base, local_files_only=True, dtype=torch.float32), {}).to(device)
+        teacher.eval()
+        for p in teacher.parameters():
+            p.requires_grad = False
     if args.lora_rank:
         adapted = add_adapters(encoder, args.lora_rank, args.lora_alpha, dropout=0.05)
         print(f"adapters (rank {args.lora_rank}) on {len(adapted)} linear layers", flush=True)
@@ -197,9 +231,17 @@ def train(args: argparse.Namespace) -> None:
             gold = torch.tensor([y for _, y in batch_rows], device=device)
             weight = args.aux_weight if task not in TASKS else 1.0
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
-                logits = model(batch, task)
+                pooled = model.pool(batch)
+                logits = model.heads[task](model.dropout(pooled))
+                if teacher is not None:
+                    with torch.no_grad():
+                        target = teacher.pool(batch)
             loss = losses[task](logits.float(), gold)
-            (loss * weight).backward()
+            total = loss * weight
+            if teacher is not None:
+                geo = geometry_loss(pooled, target)
+                total = total + args.geometry_weight * geo
+            total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
             sched.step()
@@ -207,7 +249,8 @@ def train(args: argparse.Namespace) -> None:
             step += 1
             if step % 100 == 0:
                 rate = step / (time.time() - started)
-                print(f"epoch {epoch + 1} step {step}/{n_steps} loss[{task}]={loss.item():.3f} "
+                geo_note = f" geometry={geo.item():.4f}" if teacher is not None else ""
+                print(f"epoch {epoch + 1} step {step}/{n_steps} loss[{task}]={loss.item():.3f}{geo_note} "
                       f"({rate:.1f} steps/s, eta {(n_steps - step) / rate / 60:.1f} min)", flush=True)
     thresholds = {}
     for task in ("complaint", "need"):
@@ -288,7 +331,7 @@ def save(model: MultiTask, out: Path, thresholds: dict[str, float], sizes: dict[
                   for t, labels in TASKS.items()},
         "training": {"seed": SEED, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                      "head_lr": args.head_lr, "max_len": args.max_len, "aux_weight": args.aux_weight,
-                     "lora_rank": args.lora_rank, "train_sizes": sizes,
+                     "lora_rank": args.lora_rank, "geometry_weight": args.geometry_weight, "train_sizes": sizes,
                      "command": "python scripts/train_shared.py " + " ".join(sys.argv[1:])},
     }
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -310,6 +353,8 @@ def main() -> None:
                     "all-mpnet-base-v2 is recognised from its config")
     ap.add_argument("--lora-rank", type=int, default=0, help="train rank-R adapters instead of whole layers")
     ap.add_argument("--lora-alpha", type=float, default=32.0)
+    ap.add_argument("--geometry-weight", type=float, default=0.0,
+                    help="keep the base encoder's in-batch cosines, with this weight (0: off)")
     ap.add_argument("--val-report", default=None, help="write the VAL-split head scores to this JSON file")
     ap.add_argument("--limit", type=int, default=0, help="examples per task (smoke tests)")
     args = ap.parse_args()

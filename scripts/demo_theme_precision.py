@@ -166,60 +166,55 @@ def rescored_themes(settings, overrides: dict | None = None, base_encoder: bool 
     store's cached vectors, with ``settings.taxonomy`` and the shared encoder's calibration updated by
     ``overrides`` (as :func:`assigned_themes` reads them from the annotations). New taxonomy texts are
     encoded (and cached apart). ``base_encoder``: an experiment instead, the sentences encoded again by the
-    PyPI base encoder (all-mpnet-base-v2, not fine-tuned; minutes), with only ``overrides`` as constants
-    (calibrate them with ``VOICEMINER_THEMES_ENCODER=base scripts/train_themes_eval.py calibrate``)."""
-    if base_encoder:
-        return _base_encoder_themes(settings, overrides or {})
+    plain PyPI MiniLM (:class:`~voiceminer.models.encoder.SentenceEncoder` without an artifact: not fine-tuned;
+    not shared-v2's own base, all-mpnet-base-v2), with only ``overrides`` as constants (calibrate them with
+    ``VOICEMINER_THEMES_ENCODER=base scripts/train_themes_eval.py calibrate``, which loads the same encoder)."""
     import numpy as np
-    import sqlalchemy as sa
 
     from voiceminer import jobs
-    from voiceminer.models.shared import SharedModel
-    from voiceminer.pipeline.themes import CachedEncoder, taxonomy_vector_key
-    from voiceminer.storage import schema as t
-    from voiceminer.storage.vectors import VectorCache
     from voiceminer.themes import ZeroShotThemes, calibration_for, load_taxonomy
 
     store = jobs.open_store(settings)
+    rows, sentences = _stored_sentences(store)
+    taxonomy = load_taxonomy(settings.taxonomy)
+    if base_encoder:
+        from voiceminer.models.encoder import SentenceEncoder
+
+        encoder = SentenceEncoder().load()
+        zs = ZeroShotThemes(taxonomy, **(overrides or {})).fit_encoder(encoder)
+        return _assigned(rows, zs.predict(np.asarray(encoder.encode(sentences, normalize=True)), sentences))
+
+    from voiceminer.models.shared import SharedModel
+    from voiceminer.pipeline.themes import CachedEncoder, taxonomy_vector_key
+    from voiceminer.storage.vectors import VectorCache
+
     shared = SharedModel(companion=False, backend=settings.backend).load()
     encoder = shared.encoder_
+    found = VectorCache(store, encoder.vector_key).get(h for *_, h in rows)
+    kept = [k for k, (*_, h) in enumerate(rows) if h in found]
+    if not kept:
+        raise SystemExit(f"no cached sentence vectors under {encoder.vector_key}: mine the demo with this backend first")
+    rows, sentences = [rows[k] for k in kept], [sentences[k] for k in kept]
+    constants = calibration_for(encoder) | (overrides or {})
+    zs = ZeroShotThemes(taxonomy, **constants).fit_encoder(
+        CachedEncoder(encoder, VectorCache(store, taxonomy_vector_key(encoder.vector_key))), shared.heads_)
+    return _assigned(rows, zs.predict(np.stack([found[h] for *_, h in rows]), sentences))
+
+
+def _stored_sentences(store) -> tuple[list[tuple], list[str]]:
+    """The store's sentences: ``(comment_id, start, end, text_hash)`` rows and their texts."""
+    import sqlalchemy as sa
+
+    from voiceminer.storage import schema as t
+
     texts = {c.id: c.text for c in store.iter_comments()}
     rows = [(r["comment_id"], r["start"], r["end"], r["text_hash"]) for r in store.query(
         sa.select(t.sentences.c.comment_id, t.sentences.c.start, t.sentences.c.end, t.sentences.c.text_hash))]
-    found = VectorCache(store, encoder.vector_key).get(r[3] for r in rows)
-    rows = [r for r in rows if r[3] in found]
-    if not rows:
-        raise SystemExit(f"no cached sentence vectors under {encoder.vector_key}: mine the demo with this backend first")
-    constants = calibration_for(encoder) | (overrides or {})
-    zs = ZeroShotThemes(load_taxonomy(settings.taxonomy), **constants).fit_encoder(
-        CachedEncoder(encoder, VectorCache(store, taxonomy_vector_key(encoder.vector_key))), shared.heads_)
-    sentences = [texts[c][a:b] for c, a, b, _ in rows]
-    hits = zs.predict(np.stack([found[h] for *_, h in rows]), sentences)
-    out: dict[str, set[str]] = defaultdict(set)
-    for (cid, *_), row in zip(rows, hits):
-        for h in row:
-            _add(out, cid, h.id, h.cause_id)
-    return out
+    return rows, [texts[c][a:b] for c, a, b, _ in rows]
 
 
-def _base_encoder_themes(settings, constants: dict) -> dict[str, set[str]]:
-    """:func:`rescored_themes` with the base encoder (see there)."""
-    import numpy as np
-    import sqlalchemy as sa
-
-    from voiceminer import jobs
-    from voiceminer.models.encoder import SentenceEncoder
-    from voiceminer.storage import schema as t
-    from voiceminer.themes import ZeroShotThemes, load_taxonomy
-
-    store = jobs.open_store(settings)
-    texts = {c.id: c.text for c in store.iter_comments()}
-    rows = [(r["comment_id"], r["start"], r["end"]) for r in store.query(
-        sa.select(t.sentences.c.comment_id, t.sentences.c.start, t.sentences.c.end))]
-    sentences = [texts[c][a:b] for c, a, b in rows]
-    encoder = SentenceEncoder().load()
-    zs = ZeroShotThemes(load_taxonomy(settings.taxonomy), **constants).fit_encoder(encoder)
-    hits = zs.predict(np.asarray(encoder.encode(sentences, normalize=True)), sentences)
+def _assigned(rows: list[tuple], hits: list) -> dict[str, set[str]]:
+    """Per comment id, the themes and causes of its sentences' ``hits`` (one list per row)."""
     out: dict[str, set[str]] = defaultdict(set)
     for (cid, *_), row in zip(rows, hits):
         for h in row:
@@ -274,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="with --rescore: a zero-shot constant (threshold, margin, child_threshold, lead, cause_lead, ...)")
     ap.add_argument("--base-encoder", action="store_true",
-                    help="with --rescore, an experiment: the base (not fine-tuned) encoder's vectors, constants from --set only")
+                    help="with --rescore, an experiment: the plain MiniLM's vectors (not fine-tuned), constants from --set only")
     ap.add_argument("--late-week", type=int, default=None, help="also print the planted late comments of this week on Late delivery")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

@@ -52,10 +52,6 @@ def sentences(n: int, seed: int = 13) -> list[str]:
     return out[:n]
 
 
-def unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 def pair_correlation(reference: np.ndarray, other: np.ndarray, pairs: int = 20000, seed: int = 0) -> float:
     """Correlation of the cosines of random pairs of rows under two sets of unit vectors."""
     rng = np.random.default_rng(seed)
@@ -74,7 +70,7 @@ def main() -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    from voiceminer.models.encoder import BASES_BY_NAME
+    from voiceminer.models.encoder import BASES_BY_NAME, l2_normalise
     from voiceminer.models.shared import SharedModel, shared_path
 
     model = Path(args.model) if args.model and Path(args.model).is_dir() else (
@@ -90,15 +86,15 @@ def main() -> None:
     held = max(len(texts) // 5, 2)
     fit, test = slice(0, len(texts) - held), slice(len(texts) - held, len(texts))
     w = np.linalg.solve(s[fit].T @ s[fit] + args.ridge * np.eye(s.shape[1]), s[fit].T @ b[fit])
-    mapped = unit(s[test] @ w)
+    mapped = l2_normalise(s[test] @ w)
     print(f"{len(texts)} training-split sentences ({held} held out), encoded in {time.perf_counter() - t0:.0f} s")
     print(f"pairwise-cosine correlation with the base model: shared {pair_correlation(b[test], s[test]):.3f}, "
           f"shared through a linear map {pair_correlation(b[test], mapped):.3f}; "
           f"mean cosine of the mapped vector to the base one {float((mapped * b[test]).sum(1).mean()):.3f}")
     for sentence, phrases in PAIRS:
-        vs = unit(np.asarray(shared.encoder_.encode([sentence] + phrases, normalize=True), np.float64))
+        vs = np.asarray(shared.encoder_.encode([sentence] + phrases, normalize=True), np.float64)
         vb = np.asarray(base.encode([sentence] + phrases, normalize_embeddings=True), np.float64)
-        vm = unit(vs @ w)
+        vm = l2_normalise(vs @ w)
         print(f"  {sentence!r}")
         for k, phrase in enumerate(phrases, 1):
             print(f"    {phrase!r:58} shared {vs[0] @ vs[k]:.2f}  mapped {vm[0] @ vm[k]:.2f}  base {vb[0] @ vb[k]:.2f}")

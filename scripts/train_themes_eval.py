@@ -421,23 +421,25 @@ def cause_share_curve(zs: ZeroShotThemes, c: float) -> dict[float, dict[str, flo
     scores, owner, _ = zs.example_scores()
     bare, before = zs.bare_mask(), zs.cause_confirm
     curve = {}
-    for share in CAUSE_SHARES:
-        zs.cause_confirm = share
-        tp = fp = fn = 0
-        for r, o in enumerate(owner):
-            node = tax.themes[o]
-            theme = tax[node.parent] if node.parent else node
-            if not theme.children:
-                continue
-            cause = zs._hit(theme, 0.0, scores[r], bare, oof[r] if share > 0 else None).cause_id
-            truth = node.id if node.parent else None
-            tp += cause is not None and cause == truth
-            fp += cause is not None and cause != truth
-            fn += truth is not None and cause != truth
-        p, r_ = float(tp / max(tp + fp, 1)), float(tp / max(tp + fn, 1))
-        curve[share] = {"precision": round(p, 4), "recall": round(r_, 4),
-                        "f05": round(1.25 * p * r_ / max(0.25 * p + r_, 1e-9), 4)}
-    zs.cause_confirm = before
+    try:
+        for share in CAUSE_SHARES:
+            zs.cause_confirm = share
+            tp = fp = fn = 0
+            for r, o in enumerate(owner):
+                node = tax.themes[o]
+                theme = tax[node.parent] if node.parent else node
+                if not theme.children:
+                    continue
+                cause = zs._hit(theme, 0.0, scores[r], bare, oof[r] if share > 0 else None).cause_id
+                truth = node.id if node.parent else None
+                tp += cause is not None and cause == truth
+                fp += cause is not None and cause != truth
+                fn += truth is not None and cause != truth
+            p, r_ = float(tp / max(tp + fp, 1)), float(tp / max(tp + fn, 1))
+            curve[share] = {"precision": round(p, 4), "recall": round(r_, 4),
+                            "f05": round(1.25 * p * r_ / max(0.25 * p + r_, 1e-9), 4)}
+    finally:
+        zs.cause_confirm = before
     return curve
 
 

@@ -133,7 +133,6 @@ praise phrase (README, Demo precision): on the demo 8 -> 6 themes under 0.85, po
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -142,7 +141,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .taxonomy import Taxonomy, load_taxonomy
-from .zeroshot_background import TOPIC_FREE_SENTENCES
+from .zeroshot_background import TOPIC_FREE_SENTENCES, phrases_sha256
 
 __all__ = ["CHILD_THRESHOLD", "DESC_WEIGHT", "MARGIN", "THRESHOLD", "TOP_K", "ThemeHit", "ZeroShotThemes"]
 
@@ -175,7 +174,7 @@ BACKGROUND = tuple(dict.fromkeys((
 
 def background_sha256(background: Sequence[str] = BACKGROUND) -> str:
     """Hash of the background phrases (part of the zero-shot stage's version, as the generic sentences' is)."""
-    return hashlib.sha256("\n".join(background).encode("utf-8")).hexdigest()
+    return phrases_sha256(background)
 
 
 # Bare themes (no examples): z-scores against the generic sentences (see the module doc); chosen by

@@ -18,8 +18,9 @@ version includes their hash.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
-__all__ = ["GENERIC_SENTENCES", "TOPIC_FREE_SENTENCES", "generic_sha256"]
+__all__ = ["GENERIC_SENTENCES", "TOPIC_FREE_SENTENCES", "generic_sha256", "phrases_sha256"]
 
 TOPIC_FREE_SENTENCES: tuple[str, ...] = (
     # thanks, greetings, verdicts, filler: no theme at all
@@ -227,6 +228,11 @@ GENERIC_SENTENCES: tuple[str, ...] = (
 ) + TOPIC_FREE_SENTENCES
 
 
+def phrases_sha256(phrases: Sequence[str]) -> str:
+    """Hash of a list of phrases, in order (the zero-shot stage's version holds those its themes depend on)."""
+    return hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()
+
+
 def generic_sha256() -> str:
     """Hash of :data:`GENERIC_SENTENCES` (part of the zero-shot stage's version)."""
-    return hashlib.sha256("\n".join(GENERIC_SENTENCES).encode("utf-8")).hexdigest()
+    return phrases_sha256(GENERIC_SENTENCES)

@@ -55,8 +55,9 @@ Reproduce with `VOICEMINER_SHARED_MODEL={model} voiceminer evaluate --only binar
 ```
 
 What it changes in the needs stage, on the same validation split: a sentence with no need cue that
-the need head is sure of (>= {implicit}), that is not positive and whose need statement names
-something is an implicit need. Without this
+the need head is sure of (>= {implicit}), that is not positive, that states a lack or an obstacle
+(which its statement says as the need) and whose need statement names something is an implicit need.
+Without this
 head that rule takes {defect_before} of {n_defect} defect reports as unmet needs; with it, {defect_after}.
 Feature requests: {feature_before} of {n_feature} without, {feature_after} with (the rest carry an explicit cue or go
 unnoticed).

@@ -142,10 +142,23 @@ def test_need_statements_read_as_needs() -> None:
     assert implicit_statement("The portions are way too small.") == "make the portions bigger"
     assert implicit_statement("Another update and still no iphone 6 support.") == "add iphone 6 support"
     assert implicit_statement("I can't believe how good this is.") is None
+    assert implicit_statement("The only thing I didn't like was that there wasn't a strap to carry it.") == \
+        "add strap to carry it"
+    assert need_statement("Only wish: choosing the delivery day and time myself.") == \
+        "choose the delivery day and time myself"
+    # a first-person state has no "make X ..." reading: the customer's words stand (was "make I at work ...")
+    assert not need_statement("I'm at work until 6 so daytime-only delivery is useless.").startswith("make I")
 
 
-def test_a_first_person_story_is_not_an_implicit_need() -> None:
+def test_an_implicit_need_states_a_lack_or_an_obstacle() -> None:
     assert heads.unmet_need("We ordered it twice last week and got the wrong size.", 0.95, 0.3, False) is None
+    # without a cue, a sentence stating no lack or obstacle is a report, not a need (demo: "cover in mud, ...")
+    assert heads.unmet_need("Veg was covered in mud, took ages to clean.", 0.95, 0.3, False) is None
+    assert heads.unmet_need("The salad leaves arrive slimy and the bread is stale.", 0.95, 0.3, False) is None
+    assert heads.unmet_need("No notification when the order was on its way.", 0.95, 0.3, False) == \
+        ("add notification when the order was on its way", ())
+    # a cue is enough on its own (the need head's score aside)
+    assert heads.unmet_need("But wish it had push notifications.", 0.1, 0.3, False)[0] == "add push notifications"
     found = heads.unmet_need("We finally installed it and the straps are impossible to tighten", 0.95, 0.3, False)
     assert found == ("make the straps easier to tighten", ())
 

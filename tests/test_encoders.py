@@ -212,3 +212,19 @@ def test_the_default_model_mixes_in_its_companion() -> None:
     spec = model.config_["sentiment_companion"]
     assert model.companion_ is not None and model.companion_.artifact.name == spec["model"]
     assert spec["tune_accuracy"]["fused"] > spec["tune_accuracy"]["alone"]
+
+
+@pytest.mark.models
+def test_a_plain_base_encoder_is_named_by_its_base() -> None:
+    """The zero-shot experiments read plain bases (train_themes_eval.py, VOICEMINER_THEMES_ENCODER=base-mpnet):
+    shared-v2's own base, not fine-tuned, 768 floats under its own key; an unknown base is refused."""
+    from voiceminer.models.encoder import SentenceEncoder
+
+    plain = SentenceEncoder(base="all-mpnet-base-v2").load()
+    assert plain.key.startswith("all-mpnet-base-v2@") and plain.dim == 768
+    v = plain.encode(["The courier left it in the rain."], normalize=True)
+    assert v.shape == (1, 768) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-5
+    with pytest.raises(ConfigError, match="plain base"):
+        SentenceEncoder(base="all-MiniLM-L12-v2")
+    with pytest.raises(ConfigError, match="without an artifact"):
+        SentenceEncoder("models/shared-v2", base="all-mpnet-base-v2")

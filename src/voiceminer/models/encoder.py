@@ -164,14 +164,18 @@ class SentenceEncoder:
     ``artifact`` is a model folder whose ``config.json`` names its base (``"base_name"``,
     default all-MiniLM-L6-v2, 384 floats; all-mpnet-base-v2 gives 768) and the weights' hash,
     and either ``"encoder_delta"`` (changed parameters) or ``"encoder_adapters"`` (low-rank
-    adapters, merged into the weights at load); None means the plain MiniLM.
+    adapters, merged into the weights at load); None means a plain base: ``base`` names it (a key of
+    :data:`BASES_BY_NAME`, e.g. "all-mpnet-base-v2"), default the MiniLM.
     """
 
     def __init__(self, artifact: str | Path | None = None, *, threads: int | None = None,
-                 backend: str = "torch") -> None:
+                 backend: str = "torch", base: str | None = None) -> None:
         from .onnx_export import check_backend
 
         self.artifact = Path(artifact) if artifact else None
+        if base is not None and (self.artifact is not None or base not in BASES_BY_NAME):
+            raise ConfigError(f"base {base!r}: a plain base encoder is one of {sorted(BASES_BY_NAME)}, without an artifact")
+        self.base = base  # without an artifact: which plain base (default the MiniLM)
         self.threads = threads
         # torch (fp32), torch-bf16 (bf16 weights, AMX or AVX-512 bf16) or an ONNX Runtime graph (onnx, onnx-int8)
         self.backend = check_backend(backend)
@@ -189,7 +193,8 @@ class SentenceEncoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress bars report the work; no "Loading weights" noise
-        config = artifact_config(self.artifact) if self.artifact is not None else {}
+        config = artifact_config(self.artifact) if self.artifact is not None else (
+            {"base_name": self.base} if self.base else {})
         spec = base_of(config, self.artifact)
         base = spec.folder()
         actual = file_sha256(base / "model.safetensors")
@@ -206,7 +211,7 @@ class SentenceEncoder:
 
         def load_torch() -> SentenceEncoder:
             self.model_ = AutoModel.from_pretrained(base, local_files_only=True).eval()
-            if self.artifact is not None:
+            if self.artifact is not None:  # a plain base (``base``) keeps its own weights
                 self.key_ = apply_delta(self.model_, self.artifact, spec, config)
             return self
 

@@ -163,14 +163,13 @@ def engine_rates(inputs: Path, work: Path, workers: int = 2) -> dict[str, Any]:
     one already running whose workers loaded the models in an earlier run (as a weekly job on a standing
     cluster pays: the models stay loaded in each worker process, ``pipeline.encode.load_shared``), the
     first against the local engine loading its models, the second against it with them loaded."""
-    from distributed import LocalCluster
+    from voiceminer.engine.dask_engine import local_cluster
 
     out = {}
     for engine in ("local", "dask"):
         out[engine] = _timed_analysis(work / f"engine-{engine}", inputs, engine, workers=workers)
     out["local_warm"] = _timed_analysis(work / "engine-local-warm", inputs, "local")  # this process loaded them above
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      scheduler_kwargs={"dashboard": False}, silence_logs=40) as cluster:
+    with local_cluster(workers) as cluster:
         _timed_analysis(work / "engine-dask-first", inputs, "dask", scheduler=cluster.scheduler_address)
         out["dask_warm"] = _timed_analysis(work / "engine-dask-warm", inputs, "dask", scheduler=cluster.scheduler_address)
     out["dask_over_local"] = round(out["local"]["seconds"] / out["dask"]["seconds"], 3)

@@ -109,8 +109,11 @@ class MultiTask(nn.Module):
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
+    def head(self, pooled: torch.Tensor, task: str) -> torch.Tensor:
+        return self.heads[task](self.dropout(pooled))
+
     def forward(self, batch: dict, task: str) -> torch.Tensor:
-        return self.heads[task](self.dropout(self.pool(batch)))
+        return self.head(self.pool(batch), task)
 
 
 def geometry_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
@@ -232,7 +235,7 @@ def train(args: argparse.Namespace) -> None:
             weight = args.aux_weight if task not in TASKS else 1.0
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
                 pooled = model.pool(batch)
-                logits = model.heads[task](model.dropout(pooled))
+                logits = model.head(pooled, task)
                 if teacher is not None:
                     with torch.no_grad():
                         target = teacher.pool(batch)

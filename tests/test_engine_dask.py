@@ -16,11 +16,12 @@ import sqlalchemy as sa
 
 pytest.importorskip("distributed")
 
-from distributed import Client, LocalCluster
+from distributed import Client
 from engine_stages import KILL_MARK, RegisterStages, marker
 
 from voiceminer import jobs
 from voiceminer.config import LEXICON_PIPELINE, Settings
+from voiceminer.engine.dask_engine import local_cluster
 from voiceminer.storage import AnalysisResult, Store
 from voiceminer.storage import schema as t
 from voiceminer.storage.units import WorkUnits
@@ -66,8 +67,7 @@ def _analysed_once(store: Store) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def scheduler() -> str:
     """One real LocalCluster (2 worker processes, 1 thread each) for the module's tests."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      scheduler_kwargs={"dashboard": False}, silence_logs=40) as cluster, Client(cluster) as client:
+    with local_cluster(2, 1) as cluster, Client(cluster) as client:
         client.register_plugin(RegisterStages(), name="vm-test-stages")  # the kill stage on every worker
         yield cluster.scheduler_address
 

@@ -143,16 +143,25 @@ def analyse_dask(settings: Settings, store: Store, run_id: str, *, scheduler: st
     ``on_start(total_comments)`` and ``on_advance(n)`` report progress.
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise MissingDependencyError("distributed", "dask") from None
     if scheduler:
         with Client(scheduler) as client:
             return _drive(client, settings, store, run_id, lease_s, on_start, on_advance)
-    with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=":0", scheduler_kwargs={"dashboard": False},
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with local_cluster(n_workers, threads_per_worker) as cluster, Client(cluster) as client:
         return _drive(client, settings, store, run_id, lease_s, on_start, on_advance)
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 1) -> Any:
+    """The LocalCluster the engine starts without a scheduler address (worker processes, no dashboard, quiet
+    logs); a context manager. Benchmarks start one the same way and pass its ``scheduler_address``."""
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        raise MissingDependencyError("distributed", "dask") from None
+    return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+                        dashboard_address=":0", scheduler_kwargs={"dashboard": False}, silence_logs=40)
 
 
 def _drive(client: Any, settings: Settings, store: Store, run_id: str, lease_s: float,

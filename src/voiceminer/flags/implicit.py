@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 _FLAGS = re.IGNORECASE
 # a new clause starts at ; . ! ? or where ", and" / "and" / "but" / "so" is followed by a new subject
@@ -134,8 +135,10 @@ def clauses(text: str) -> list[str]:
     return [c for c in (_clean(p) for p in _SPLIT.split(text.replace("\u2019", "'"))) if c]
 
 
+@lru_cache(maxsize=8192)
 def implicit_statement(text: str) -> str | None:
-    """The need an obstacle or lack in ``text`` implies, or None (see the module doc)."""
+    """The need an obstacle or lack in ``text`` implies, or None (see the module doc); cached, since the
+    needs stage asks it first and :func:`~voiceminer.flags.needs.need_statement` then words the need from it."""
     for clause in clauses(text):
         for regex, build in _RULES:
             m = regex.search(clause)

@@ -225,9 +225,9 @@ def _shape(rest: str, prefix: str, verb_next: bool) -> str:
     subj = [t for t in root.children if t.dep_ in ("nsubj", "nsubjpass")]
     if root.pos_ in ("VERB", "AUX") and subj and root.i > 0:
         after = rest[root.idx + len(root.text):].strip()
-        if root.lemma_ == "be" and after and subj[0].lower_ in _PERSONAL:
-            return rest  # "I'm at work until 6 so ..." says no "make X ..." need: keep the customer's words
         if root.lemma_ == "be" and after:  # "the app was faster" -> "make the app faster"
+            if subj[0].lower_ in _PERSONAL:  # "I'm at work until 6 so ...": no "make I ...", the customer's words
+                return rest
             return f"make {doc[subj[0].left_edge.i:subj[0].right_edge.i + 1].text} {after}"
         has = _lemma(root) == "have" and root.i + 1 < len(doc) and not doc[root.i + 1].tag_.startswith(("VB", "RB"))
         if has and after:  # "I wish it had push notifications" -> "add push notifications" (not "had known")

@@ -67,23 +67,15 @@ def unmet_need(text: str, need: float, threshold: float, positive: bool,
     ``need`` is the need head's probability, ``threshold`` its decision threshold, ``positive``
     the sentence's polarity and ``defect`` the request-kind head's P(defect) (0 without one).
     """
-    from ..flags import need_has_subject  # cached there, like the cues and statements here
+    from ..flags import implicit_statement, need_has_subject  # cached there, like the cues and statements here
 
     cues = _need_cues(text)
     if not (cues or (implicit_candidate(need, threshold, positive) and defect < DEFECT)):
         return None
-    if not cues and _implied(text) is None:  # no lack or obstacle to say as a need: a story, a defect, a verdict
+    if not cues and implicit_statement(text) is None:  # no lack or obstacle to say as a need: a story, a defect
         return None
     statement = _statement(text)
     return (statement, cues) if need_has_subject(statement, bool(cues)) else None
-
-
-@lru_cache(maxsize=8192)
-def _implied(text: str) -> str | None:
-    """The need a lack or an obstacle in ``text`` implies (:func:`voiceminer.flags.implicit.implicit_statement`)."""
-    from ..flags.implicit import implicit_statement
-
-    return implicit_statement(text)
 
 
 def implicit_candidate(need: float, threshold: float, positive: bool) -> bool:
@@ -93,10 +85,9 @@ def implicit_candidate(need: float, threshold: float, positive: bool) -> bool:
 
 def clear_text_caches() -> None:
     """Forget cached cue/need results (benchmarks measure cold runs)."""
-    from ..flags import need_has_subject
+    from ..flags import implicit_statement, need_has_subject
 
-    need_has_subject.cache_clear()
-    for cached in (_cues, _need_cues, _statement, _implied):
+    for cached in (need_has_subject, implicit_statement, _cues, _need_cues, _statement):
         cached.cache_clear()
 
 

@@ -14,6 +14,12 @@ to which sentences count as close. This prints, on public training-split sentenc
   remaining theme false positives (README, issue 14 point 5).
 
     .venv/bin/python scripts/encoder_geometry.py [--n 3000] [--model shared-v2 | --model DIR]
+
+``--write`` also fits the linear map on all ``--n`` sentences (the ridge chosen by the held-out pair
+correlation, inside the training split) and writes it beside the artifact's config as ``geometry_map.npy``
+(fp16), for zero-shot themes' ``geometry_mix`` (``scripts/train_themes_eval.py calibrate --geometry FILE``):
+
+    .venv/bin/python scripts/encoder_geometry.py --n 12000 --write   # 9 min on 2 cores
 """
 
 from __future__ import annotations
@@ -65,7 +71,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=3000, help="sentences (a fifth held out for the pair figures)")
     ap.add_argument("--model", default=None, help="shared model folder or name (default: the configured one)")
-    ap.add_argument("--ridge", type=float, default=0.1)
+    ap.add_argument("--ridge", type=float, nargs="+", default=[0.01, 0.1, 1.0],
+                    help="ridge penalties tried; the best held-out pair correlation wins")
+    ap.add_argument("--write", action="store_true", help="write the map fitted on all sentences beside the config")
     args = ap.parse_args()
 
     from sentence_transformers import SentenceTransformer
@@ -85,9 +93,12 @@ def main() -> None:
     b = np.asarray(base.encode(texts, normalize_embeddings=True, batch_size=32), np.float64)
     held = max(len(texts) // 5, 2)
     fit, test = slice(0, len(texts) - held), slice(len(texts) - held, len(texts))
-    w = np.linalg.solve(s[fit].T @ s[fit] + args.ridge * np.eye(s.shape[1]), s[fit].T @ b[fit])
-    mapped = l2_normalise(s[test] @ w)
     print(f"{len(texts)} training-split sentences ({held} held out), encoded in {time.perf_counter() - t0:.0f} s")
+    tried = {lam: pair_correlation(b[test], l2_normalise(s[test] @ ridge_map(s[fit], b[fit], lam))) for lam in args.ridge}
+    ridge = max(tried, key=tried.get)
+    print("held-out pair correlation per ridge penalty:", {k: round(v, 4) for k, v in tried.items()}, "->", ridge)
+    w = ridge_map(s[fit], b[fit], ridge)
+    mapped = l2_normalise(s[test] @ w)
     print(f"pairwise-cosine correlation with the base model: shared {pair_correlation(b[test], s[test]):.3f}, "
           f"shared through a linear map {pair_correlation(b[test], mapped):.3f}; "
           f"mean cosine of the mapped vector to the base one {float((mapped * b[test]).sum(1).mean()):.3f}")
@@ -98,6 +109,18 @@ def main() -> None:
         print(f"  {sentence!r}")
         for k, phrase in enumerate(phrases, 1):
             print(f"    {phrase!r:58} shared {vs[0] @ vs[k]:.2f}  mapped {vm[0] @ vm[k]:.2f}  base {vb[0] @ vb[k]:.2f}")
+    if args.write:
+        out = shared.artifact / GEOMETRY_FILE
+        np.save(out, ridge_map(s, b, ridge).astype(np.float16))
+        print(f"wrote the map fitted on all {len(texts)} sentences (ridge {ridge}) to {out}")
+
+
+GEOMETRY_FILE = "geometry_map.npy"
+
+
+def ridge_map(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """The ``(d, d')`` matrix ``w`` minimising ``|x w - y|^2 + ridge |w|^2``."""
+    return np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
 
 
 if __name__ == "__main__":

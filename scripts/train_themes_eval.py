@@ -321,7 +321,8 @@ def f_beta(tp: int, fp: int, fn: int, beta: float = 0.5) -> float:
 CALIBRATE_GRID = {"desc_weight": (0.0, 0.3, 0.5), "leaf": (False, True),
                   "threshold": tuple(round(float(t), 3) for t in np.arange(0.3, 0.71, 0.05)),
                   "margin": (0.0, 0.03, 0.06), "child_threshold": (0.3, 0.4, 0.5),
-                  "lead": (0.0, 0.02, 0.04, 0.06, 0.08), "cause_lead": (0.0, 0.03, 0.06, 0.1, 0.15)}
+                  "lead": (0.0, 0.02, 0.04, 0.06, 0.08), "cause_lead": (0.0, 0.03, 0.06, 0.1, 0.15),
+                  "geometry_mix": (0.0, 0.25, 0.5, 0.75)}  # only with a geometry map (--geometry FILE); under 1
 
 
 def calibrate() -> None:
@@ -340,10 +341,14 @@ def calibrate() -> None:
             if name not in g:
                 raise SystemExit(f"--fix {name}: not a grid dimension ({', '.join(g)})")
             g[name] = (json.loads(value),)
+    geometry = _arg("--geometry")  # a geometry map (scripts/encoder_geometry.py --write): its mix is searched too
+    if geometry is None:
+        g["geometry_mix"] = (0.0,)
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     best, checked = (-1.0, None), False
-    for w, leaf in itertools.product(g["desc_weight"], g["leaf"]):
-        zs = ZeroShotThemes(desc_weight=w, top_k=3, project_out=out, leaf=leaf).fit_encoder(encoder(), heads())
+    for w, leaf, mix in itertools.product(g["desc_weight"], g["leaf"], g["geometry_mix"]):
+        zs = ZeroShotThemes(desc_weight=w, top_k=3, project_out=out, leaf=leaf, geometry_mix=mix,
+                            geometry_map=geometry if mix else None).fit_encoder(encoder(), heads())
         rv, av = zs._project(rest_v), zs._project(air_v)
         rest, air = Ranked(zs, zs._scores(rv), zs._background(rv)), Ranked(zs, zs._scores(av), zs._background(av))
         ex_s, owner, ex_bg = zs.example_scores()
@@ -368,11 +373,12 @@ def calibrate() -> None:
             if obj > best[0]:
                 best = (obj, {"desc_weight": w, "top_k": 3, "leaf": leaf, "threshold": t, "margin": m,
                               "child_threshold": c, "lead": ld, "cause_lead": cl, "project_out": list(out),
+                              "geometry_mix": mix, "geometry_map": Path(geometry).name if mix else None,
                               "semeval14_micro_f1": round(se, 4), "airline_macro_f1": round(am, 4),
                               "airline_accuracy": round(acc, 4), "taxonomy_examples_f05": round(ex, 4),
                               "taxonomy_examples_precision": round(tp / max(tp + fp, 1), 4),
                               "taxonomy_examples_recall": round(tp / max(tp + fn, 1), 4), "objective": objective})
-        print(f"  desc_weight {w} leaf {leaf}: best so far {best[1]}", flush=True)
+        print(f"  desc_weight {w} leaf {leaf} geometry_mix {mix}: best so far {best[1]}", flush=True)
     print("calibrate (train split): best", best[1], flush=True)
     artifact = getattr(encoder(), "artifact", None)
     if "--write" in sys.argv and artifact is not None:  # the encoder artifact carries its own calibration
@@ -380,10 +386,12 @@ def calibrate() -> None:
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
         command = "python scripts/train_themes_eval.py calibrate" + (f" --project-out {','.join(out)}" if out else "") \
             + (f" --objective {objective}" if objective != "with-taxonomy" else "") \
-            + (f" --fix {_arg('--fix')}" if _arg("--fix") else "") + " --write"
+            + (f" --fix {_arg('--fix')}" if _arg("--fix") else "") \
+            + (f" --geometry {_arg('--geometry')}" if geometry else "") + " --write"
         cfg["zero_shot"] = {k: v for k, v in cfg.get("zero_shot", {}).items()
                             if k not in CALIBRATED or k in BARE_KEYS + CONFIRM_KEYS} | {
-            k: best[1][k] for k in CALIBRATED if k in best[1] and (k != "project_out" or out)} | {
+            k: best[1][k] for k in CALIBRATED
+            if k in best[1] and best[1][k] is not None and (k != "project_out" or out)} | {
             "command": command, "train_split": {k: v for k, v in best[1].items() if k not in CALIBRATED}}
         cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         print(f"wrote the calibration into {cfg_path}")

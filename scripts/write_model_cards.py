@@ -122,7 +122,12 @@ def main() -> None:
                       if zs.get("confirm") else "")
                    + (f"; a cause stands where a second classifier, on the phrases labelled by node, gives it "
                       f"{zs['cause_confirm']} or more of its family's probability (C {zs['cause_confirm_c']}, the "
-                      f"same command)" if zs.get("cause_confirm") else "") + ".\n") if zs else "",
+                      f"same command)" if zs.get("cause_confirm") else "")
+                   + (f"; themes with examples read cosines that are {1 - zs['geometry_mix']:g} this encoder's and "
+                      f"{zs['geometry_mix']:g} those of its vectors through a linear map to its base's "
+                      f"(`{zs['geometry_map']}`, fitted by `python scripts/encoder_geometry.py --n 12000 --write` on "
+                      f"training-split sentences: the base's sentence geometry, which fine-tuning moved)"
+                      if zs.get("geometry_mix") else "") + ".\n") if zs else "",
         model=args.model, version=cfg["version"], trained=cfg["trained"], aux=cfg.get("auxiliary_tasks", "none"),
         sizes=", ".join(f"{k} {v}" for k, v in tr["train_sizes"].items()), command=tr["command"], seed=tr["seed"],
         epochs=tr["epochs"], batch=tr["batch_size"], lr=tr["lr"], head_lr=tr["head_lr"], max_len=tr["max_len"],

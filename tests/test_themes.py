@@ -364,6 +364,80 @@ def test_zeroshot_projects_out_how_a_sentence_feels():
         ZeroShotThemes(tax, project_out=["need"]).fit_encoder(Toy(), heads)
 
 
+def test_zeroshot_geometry_map_mixes_the_mapped_cosines_in(tmp_path):
+    """With a geometry map every cosine is (1 - mix) x the vectors' own + mix x the mapped vectors'; a sentence
+    the map moves to a theme's example gets that theme; the stage's version keys the map by content, not path."""
+    from voiceminer.themes.zeroshot import calibration_for, calibration_key
+
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["x"]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["y"]}]})
+    desc = np.eye(2, 3, dtype=np.float32)
+    examples = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    swap = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0]], np.float32)  # the third axis reads as theme b's
+    sentence = np.array([[0.6, 0, 0.8]], np.float32)
+    plain = ZeroShotThemes(tax, threshold=0.3, background=()).fit_vectors(desc, examples)
+    assert [h.id for h in plain.predict(sentence)[0]] == ["a"]
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(5, 3)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    for mix in (0.25, 0.5, 0.75):
+        zs = ZeroShotThemes(tax, threshold=0.3, background=(), geometry_map=swap, geometry_mix=mix)
+        p = zs._project(v)
+        mapped = v @ swap
+        mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+        assert np.allclose(p @ p.T, (1 - mix) * (v @ v.T) + mix * (mapped @ mapped.T), atol=1e-5)
+        assert np.allclose(np.linalg.norm(p, axis=1), 1, atol=1e-5)
+        assert np.allclose(zs._own(p), v, atol=1e-5)  # what bare themes read
+    mapped_zs = ZeroShotThemes(tax, threshold=0.3, background=(), geometry_map=swap, geometry_mix=0.9).fit_vectors(
+        desc, examples)
+    assert [h.id for h in mapped_zs.predict(sentence)[0]] == ["b"]
+    with pytest.raises(ConfigError, match="needs a geometry_map"):
+        ZeroShotThemes(tax, geometry_mix=0.5)
+    for mix in (1.0, 1.5, -0.1):
+        with pytest.raises(ConfigError, match="up to"):
+            ZeroShotThemes(tax, geometry_map=swap, geometry_mix=mix)
+    with pytest.raises(ConfigError, match="missing.npy"):
+        ZeroShotThemes(tax, geometry_map=tmp_path / "missing.npy", geometry_mix=0.5)
+    # bare themes (no examples) keep the shared vectors their constants were chosen on
+    mixed = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["x"]},
+        {"id": "c", "label": "Coffee", "description": "coffee and tea"}]})
+
+    class Toy:
+        key = "toy@1"
+
+        def encode(self, texts, normalize=True):
+            out = np.stack([np.random.default_rng(sum(map(ord, t))).normal(size=3) for t in texts]).astype(np.float32)
+            return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    own = ZeroShotThemes(mixed, background=(), generic=["one thing", "another thing", "a third"]).fit_encoder(Toy())
+    geo = ZeroShotThemes(mixed, background=(), generic=["one thing", "another thing", "a third"], geometry_map=swap,
+                         geometry_mix=0.5).fit_encoder(Toy())
+    assert np.allclose(own.scores(v)[:, 1], geo.scores(v)[:, 1], atol=1e-5)
+    assert not np.allclose(own.scores(v)[:, 0], geo.scores(v)[:, 0], atol=1e-3)
+    # an artifact's calibration names the map beside its config; the version sees its content
+    art = tmp_path / "model"
+    art.mkdir()
+    np.save(art / "geometry_map.npy", swap.astype(np.float16))
+    (art / "config.json").write_text(json.dumps({"zero_shot": {"geometry_map": "geometry_map.npy",
+                                                               "geometry_mix": 0.5, "threshold": 0.4}}))
+
+    class Enc:
+        artifact = art
+
+    constants = calibration_for(Enc())
+    assert constants["geometry_map"] == str(art / "geometry_map.npy")
+    zs = ZeroShotThemes(tax, **constants)
+    assert np.array_equal(zs.geometry_map_, swap)
+    key = calibration_key(constants)
+    assert key["threshold"] == 0.4 and len(key["geometry_map"]) == 64
+    other = tmp_path / "other" / "geometry_map.npy"  # another map: another version
+    other.parent.mkdir()
+    np.save(other, (2 * swap).astype(np.float16))
+    assert calibration_key(constants | {"geometry_map": str(other)})["geometry_map"] != key["geometry_map"]
+
+
 def test_zeroshot_with_toy_vectors():
     tax = parse_taxonomy({"themes": [
         {"id": "a", "label": "A", "description": "a", "examples": ["x"],

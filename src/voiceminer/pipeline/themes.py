@@ -104,10 +104,11 @@ class ThemesStage:
             constants = calibration_for(encoder)
             # the algorithm, its calibration, the background phrases and (for bare themes) the generic
             # sentences decide the themes too: stored results are redone when any of them changes
-            from ..themes.zeroshot import background_sha256
+            from ..themes.zeroshot import background_sha256, calibration_key
             from ..themes.zeroshot_background import generic_sha256
 
-            basis = json.dumps([ZeroShotThemes.version, constants, generic_sha256(), background_sha256()],
+            basis = json.dumps([ZeroShotThemes.version, calibration_key(constants), generic_sha256(),
+                                background_sha256()],
                                sort_keys=True)
             calibration = ":" + hashlib.sha256(basis.encode()).hexdigest()[:6]
             self.model_ = self._zeroshot(shared, constants, basis)

@@ -121,6 +121,14 @@ pooled precision 0.892 -> 0.925, themes under 0.85 13 -> 8, the same 43 of 53 pl
 unchanged (0.620, 0.652). The background then took in the generic sentences' topic-free ones and Delivery one general
 praise phrase (README, Demo precision): on the demo 8 -> 6 themes under 0.85, pooled 0.925 -> 0.937.
 
+Geometry (``geometry_map``, ``geometry_mix``, :data:`GEOMETRY_MIX`). Fine-tuning for the heads moved shared-v2's
+cosines far from its base's ("Why can't I choose when my order arrives?" at 0.04 to "I want to choose my delivery
+time", 0.88 to "could not complete my order online"). A linear map fitted on public training-split sentences
+(``scripts/encoder_geometry.py --write``) reads much of the base geometry back from the same vectors (mapped: 0.46
+and 0.64), and themes with examples score on a mix of both cosines. ``calibrate --geometry FILE`` chose the mix
+0.5 with the other constants on the train split; validation SemEval-14 0.653 -> 0.692, airline 0.454 -> 0.458; on
+the demo 6 -> 5 themes under 0.85, pooled 0.937 -> 0.938, mean recall 0.537 -> 0.562 (README, Demo precision).
+
 >>> import numpy as np
 >>> from voiceminer.themes.taxonomy import parse_taxonomy
 >>> tax = parse_taxonomy({"themes": [
@@ -135,6 +143,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -225,9 +234,20 @@ CONFIRM_C = 64.0
 CAUSE_CONFIRM = 0.0
 CAUSE_CONFIRM_C = 32.0
 
+# Geometry (off unless a calibration sets it): a linear map from the shared encoder's vectors to its base encoder's
+# (``geometry_map``, a (d, d') matrix in a .npy file beside the artifact's config, fitted by
+# scripts/fit_geometry_map.py on public training-split sentences), and ``geometry_mix``, the share of every cosine
+# that comes from the mapped vectors: cosine = (1 - mix) x the shared vectors' + mix x the mapped vectors'. The
+# fine-tuned heads moved the shared vectors' geometry far from the base's (README, Demo precision); the map reads
+# much of the base's back at no encoder cost. Only themes with examples (whose constants `calibrate` chooses with
+# the mix) read the mixed cosines: bare themes keep the shared vectors, which their constants were chosen on
+# (`calibrate-bare`), so the mix stays under 1 and the shared part can always be read back (:meth:`_own`).
+GEOMETRY_MIX = 0.0
+
 CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k", "project_out",
               "view_weights", "z_threshold", "z_margin", "label_weight", "description_weight", "centre", "size_weight",
-              "leaf", "lead", "cause_lead", "confirm", "confirm_c", "cause_confirm", "cause_confirm_c")
+              "leaf", "lead", "cause_lead", "confirm", "confirm_c", "cause_confirm", "cause_confirm_c",
+              "geometry_map", "geometry_mix")
 
 
 def calibration_for(encoder: Any) -> dict[str, Any]:
@@ -237,15 +257,38 @@ def calibration_for(encoder: Any) -> dict[str, Any]:
     >>> calibration_for(object())
     {}
     """
-    from pathlib import Path
-
     from ..models.encoder import artifact_config
 
     artifact = getattr(encoder, "artifact", None)
     if artifact is None or not (Path(artifact) / "config.json").is_file():
         return {}
     found = artifact_config(Path(artifact)).get("zero_shot", {})
-    return {k: found[k] for k in CALIBRATED if k in found}
+    out = {k: found[k] for k in CALIBRATED if k in found}
+    if out.get("geometry_map"):  # a file beside the config
+        out["geometry_map"] = str(Path(artifact) / out["geometry_map"])
+    return out
+
+
+def calibration_key(constants: dict[str, Any]) -> dict[str, Any]:
+    """``constants`` as they decide the themes, for a stage's version: the geometry map by its content's sha256
+    (not its path, which differs between checkouts).
+
+    >>> calibration_key({"threshold": 0.5})
+    {'threshold': 0.5}
+    """
+    if not constants.get("geometry_map"):
+        return dict(constants)
+    from ..models.encoder import file_sha256
+
+    return constants | {"geometry_map": file_sha256(Path(constants["geometry_map"]))}
+
+
+def load_geometry_map(path: str | Path) -> np.ndarray:
+    """The (d, d') float32 matrix of a geometry map file (.npy, no pickles); a clear error when it is missing."""
+    try:
+        return np.load(Path(path), allow_pickle=False).astype(np.float32)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"zero-shot geometry map {path}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -286,8 +329,17 @@ class ZeroShotThemes:
                  centre: float = CENTRE, size_weight: float = SIZE_WEIGHT, leaf: bool = False,
                  lead: float = LEAD, cause_lead: float = CAUSE_LEAD, confirm: float = CONFIRM,
                  confirm_c: float = CONFIRM_C, cause_confirm: float = CAUSE_CONFIRM,
-                 cause_confirm_c: float = CAUSE_CONFIRM_C) -> None:
+                 cause_confirm_c: float = CAUSE_CONFIRM_C, geometry_map: str | Path | np.ndarray | None = None,
+                 geometry_mix: float = GEOMETRY_MIX) -> None:
         self.taxonomy = taxonomy
+        self.geometry_mix = float(geometry_mix)  # see GEOMETRY_MIX
+        if not 0.0 <= self.geometry_mix < 1.0:
+            raise ConfigError(f"zero-shot geometry_mix {geometry_mix}: a share from 0 up to (not including) 1")
+        if self.geometry_mix > 0 and geometry_map is None:
+            raise ConfigError("zero-shot geometry_mix > 0 needs a geometry_map")
+        self.geometry_map_ = None if geometry_map is None or not self.geometry_mix else (
+            np.asarray(geometry_map, np.float32) if isinstance(geometry_map, np.ndarray) else
+            load_geometry_map(geometry_map))
         self.confirm, self.confirm_c = float(confirm), float(confirm_c)  # see CONFIRM
         self.confirm_model_: Any = None
         self.cause_confirm, self.cause_confirm_c = float(cause_confirm), float(cause_confirm_c)  # see CAUSE_CONFIRM
@@ -345,7 +397,7 @@ class ZeroShotThemes:
         m = n + len(self.background)
         self.background_vectors_ = vectors[n:m] if self.background else None
         self._fit(tax, vectors[:len(tax)], vectors[len(tax):n])
-        self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64), vectors[m:])
+        self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64), self._own(vectors[m:]))
         return self.fit_confirm()
 
     def fit_confirm(self) -> ZeroShotThemes:
@@ -416,10 +468,12 @@ class ZeroShotThemes:
     def fit_vectors(self, desc_vectors: np.ndarray, example_vectors: Sequence[Sequence[float]],
                     bare_vectors: np.ndarray | None = None) -> ZeroShotThemes:
         """Fit from precomputed vectors: one description vector per theme (taxonomy order),
-        example vectors in taxonomy order (tests and caches use this). ``bare_vectors``: those of
+        example vectors in taxonomy order (tests and caches use this), both as the encoder gives them (a geometry
+        map is applied here; ``project_out`` is not: it needs the heads). ``bare_vectors``: those of
         ``self.bare.texts(bare themes)``; without them bare themes score by the description cosine."""
         tax = self.taxonomy or load_taxonomy()
-        self._fit(tax, np.asarray(desc_vectors, np.float32), np.asarray(example_vectors, np.float32))
+        self._fit(tax, self._project(np.asarray(desc_vectors, np.float32)),
+                  self._project(np.asarray(example_vectors, np.float32).reshape(-1, np.shape(desc_vectors)[1])))
         if bare_vectors is not None:
             bare = [t for t in tax if not _pool_has_examples(tax, t)]
             self.bare.fit(bare, np.array([tax.ids.index(t.id) for t in bare], np.int64),
@@ -447,12 +501,22 @@ class ZeroShotThemes:
         return self
 
     def _project(self, vectors: np.ndarray) -> np.ndarray:
-        """``vectors`` without the ``project_out`` directions, L2-normalised again (as given without)."""
+        """``vectors`` without the ``project_out`` directions, L2-normalised again (as given without); with a
+        geometry map, joined by the mapped vectors so that a dot product is the mixed cosine (see GEOMETRY_MIX)."""
         v = np.asarray(vectors, dtype=np.float32)
-        if self.basis_ is None:
+        mapped = None if self.geometry_map_ is None else _unit(v @ self.geometry_map_)
+        if self.basis_ is not None:
+            v = _unit(v - (v @ self.basis_) @ self.basis_.T)
+        if mapped is None:
             return v
-        v = v - (v @ self.basis_) @ self.basis_.T
-        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return np.hstack([np.sqrt(1.0 - self.geometry_mix) * v, np.sqrt(self.geometry_mix) * mapped]).astype(np.float32)
+
+    def _own(self, v: np.ndarray) -> np.ndarray:
+        """The shared vectors' own part of :meth:`_project`'s vectors (without the mapped part): what bare themes
+        read."""
+        if self.geometry_map_ is None:
+            return v
+        return v[:, :self.geometry_map_.shape[0]] / np.sqrt(1.0 - self.geometry_mix)
 
     def scores(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """``(n, len(taxonomy))`` scores for L2-normalised ``vectors``, columns in taxonomy order:
@@ -484,7 +548,7 @@ class ZeroShotThemes:
             for j, children in self.subtrees_:
                 out[:, j] = np.maximum(out[:, j], out[:, children].max(1))
         if len(self.bare.columns_):
-            out[:, self.bare.columns_] = self.bare.z(v, texts)
+            out[:, self.bare.columns_] = self.bare.z(self._own(v), texts)
         return out
 
     def example_scores(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -593,6 +657,10 @@ class ZeroShotThemes:
             if share is not None and share < self.cause_confirm:  # the cause classifier does not back it
                 return ThemeHit(theme.id, theme.label, round(score, 4))
         return ThemeHit(theme.id, theme.label, round(score, 4), cid, self.taxonomy_[cid].label, round(cscore, 4))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _pool_has_examples(tax: Taxonomy, theme: Any) -> bool:

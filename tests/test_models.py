@@ -233,3 +233,33 @@ def test_the_zero_shot_themes_version_follows_the_background_phrases(monkeypatch
     assert before.startswith("zeroshot:"), before
     monkeypatch.setattr(zeroshot, "background_sha256", lambda *a: "0" * 64)
     assert themes_version() != before
+
+
+def test_the_shipped_geometry_map_reads_the_base_geometry_back() -> None:
+    """shared-v2's calibration mixes in its geometry map: the mapped vectors put a delivery-time question near the
+    delivery-time phrase, where shared-v2's own cosines put it near online ordering (README, the geometry map)."""
+    import importlib.util
+
+    import numpy as np
+
+    from voiceminer.models.shared import SharedModel
+    from voiceminer.themes.zeroshot import calibration_for, load_geometry_map
+
+    shared = SharedModel(companion=False, backend="onnx").load()
+    constants = calibration_for(shared.encoder_)
+    assert 0 < constants["geometry_mix"] < 1
+    w = load_geometry_map(constants["geometry_map"])
+    assert w.shape == (shared.encoder_.dim, shared.encoder_.dim)
+    v = np.asarray(shared.encoder_.encode(["Why can't I choose when my order arrives?", "I want to choose my delivery time",
+                                           "could not complete my order online"], normalize=True), np.float32)
+    m = v @ w
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    assert v[0] @ v[1] < v[0] @ v[2]  # shared-v2 alone: nearer online ordering
+    assert m[0] @ m[1] > v[0] @ v[1] + 0.2 and m[0] @ m[1] - m[0] @ m[2] > (v[0] @ v[1] - v[0] @ v[2]) + 0.3
+    # the script that fits it: an exact linear relation comes back
+    spec = importlib.util.spec_from_file_location("encoder_geometry", ROOT / "scripts" / "encoder_geometry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    x, true = rng.normal(size=(200, 8)), rng.normal(size=(8, 5))
+    assert np.allclose(module.ridge_map(x, x @ true, 1e-9), true, atol=1e-6)

@@ -74,6 +74,9 @@ def main() -> None:
     ap.add_argument("--ridge", type=float, nargs="+", default=[0.01, 0.1, 1.0],
                     help="ridge penalties tried; the best held-out pair correlation wins")
     ap.add_argument("--write", action="store_true", help="write the map fitted on all sentences beside the config")
+    ap.add_argument("--hidden", type=int, default=0,
+                    help="also a residual one-hidden-layer network of this width on top of the linear map "
+                         "(trained with torch, seed 0); with --write it is the map written (geometry_map.npz)")
     args = ap.parse_args()
 
     from sentence_transformers import SentenceTransformer
@@ -89,8 +92,7 @@ def main() -> None:
     print(f"{shared.artifact.name} against its base, {base_name}")
     texts = sentences(args.n)
     t0 = time.perf_counter()
-    s = np.asarray(shared.encoder_.encode(texts, normalize=True), np.float64)
-    b = np.asarray(base.encode(texts, normalize_embeddings=True, batch_size=32), np.float64)
+    s, b = encoded(texts, shared.encoder_, base, base_name)
     held = max(len(texts) // 5, 2)
     fit, test = slice(0, len(texts) - held), slice(len(texts) - held, len(texts))
     print(f"{len(texts)} training-split sentences ({held} held out), encoded in {time.perf_counter() - t0:.0f} s")
@@ -99,23 +101,81 @@ def main() -> None:
     print("held-out pair correlation per ridge penalty:", {k: round(v, 4) for k, v in tried.items()}, "->", ridge)
     w = ridge_map(s[fit], b[fit], ridge)
     mapped = l2_normalise(s[test] @ w)
+    if args.hidden:
+        from voiceminer.themes.zeroshot import GeometryMap
+
+        net = GeometryMap(mlp_map(s[fit], b[fit], args.hidden))
+        print(f"held-out pair correlation with a hidden layer of {args.hidden}: "
+              f"{pair_correlation(b[test], l2_normalise(net(s[test].astype(np.float32)))):.4f}")
     print(f"pairwise-cosine correlation with the base model: shared {pair_correlation(b[test], s[test]):.3f}, "
           f"shared through a linear map {pair_correlation(b[test], mapped):.3f}; "
           f"mean cosine of the mapped vector to the base one {float((mapped * b[test]).sum(1).mean()):.3f}")
     for sentence, phrases in PAIRS:
         vs = np.asarray(shared.encoder_.encode([sentence] + phrases, normalize=True), np.float64)
         vb = np.asarray(base.encode([sentence] + phrases, normalize_embeddings=True), np.float64)
-        vm = l2_normalise(vs @ w)
+        vm = l2_normalise(net(vs.astype(np.float32)) if args.hidden else vs @ w)
         print(f"  {sentence!r}")
         for k, phrase in enumerate(phrases, 1):
             print(f"    {phrase!r:58} shared {vs[0] @ vs[k]:.2f}  mapped {vm[0] @ vm[k]:.2f}  base {vb[0] @ vb[k]:.2f}")
-    if args.write:
+    if args.write and args.hidden:
+        out = shared.artifact / GEOMETRY_FILE.replace(".npy", ".npz")
+        np.savez(out, **{k: v.astype(np.float16) for k, v in mlp_map(s, b, args.hidden).items()})
+        print(f"wrote the map with a hidden layer of {args.hidden}, fitted on all {len(texts)} sentences, to {out}")
+    elif args.write:
         out = shared.artifact / GEOMETRY_FILE
         np.save(out, ridge_map(s, b, ridge).astype(np.float16))
         print(f"wrote the map fitted on all {len(texts)} sentences (ridge {ridge}) to {out}")
 
 
 GEOMETRY_FILE = "geometry_map.npy"
+
+
+def encoded(texts: list[str], shared_encoder, base, base_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both encoders' unit vectors of ``texts`` (float64), cached under ``$VOICEMINER_CACHE`` (default
+    /tmp/voiceminer-theme-cache) by the shared encoder's vector key, the base's name and the texts."""
+    import hashlib
+    import os
+
+    cache = Path(os.environ.get("VOICEMINER_CACHE", "/tmp/voiceminer-theme-cache"))
+    key = hashlib.sha256("\x1f".join([shared_encoder.vector_key, base_name,
+                                       *texts]).encode()).hexdigest()[:20]
+    path = cache / f"geometry-{key}.npz"
+    if path.exists():
+        found = np.load(path)
+        return found["s"].astype(np.float64), found["b"].astype(np.float64)
+    s = np.asarray(shared_encoder.encode(texts, normalize=True), np.float32)
+    b = np.asarray(base.encode(texts, normalize_embeddings=True, batch_size=32), np.float32)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, s=s, b=b)
+    return s.astype(np.float64), b.astype(np.float64)
+
+
+def mlp_map(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int = 40, seed: int = 0) -> dict[str, np.ndarray]:
+    """A :class:`~voiceminer.themes.zeroshot.GeometryMap`'s parts: a linear map plus a residual one-hidden-layer
+    network, trained (AdamW, lr 1e-3, batches of 256) so that the mapped unit vectors point where ``y``'s do
+    (1 - cosine) and keep ``y``'s in-batch cosines (mean squared difference)."""
+    import torch
+
+    torch.manual_seed(seed)
+    xs, ys = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    lin = torch.nn.Linear(x.shape[1], y.shape[1])
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(approximate="tanh"),
+                              torch.nn.Linear(hidden, y.shape[1]))
+    opt = torch.optim.AdamW([*lin.parameters(), *net.parameters()], lr=1e-3, weight_decay=1e-4)
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(len(xs), generator=order)
+        for i in range(0, len(xs), 256):
+            idx = perm[i:i + 256]
+            out = torch.nn.functional.normalize(lin(xs[idx]) + net(xs[idx]), dim=1)
+            loss = (1 - (out * ys[idx]).sum(1)).mean() + ((out @ out.T - ys[idx] @ ys[idx].T) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        return {"w": lin.weight.T.numpy().copy(), "b": lin.bias.numpy().copy(),
+                "w1": net[0].weight.T.numpy().copy(), "b1": net[0].bias.numpy().copy(),
+                "w2": net[2].weight.T.numpy().copy(), "b2": net[2].bias.numpy().copy()}
 
 
 def ridge_map(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:

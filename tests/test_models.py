@@ -248,11 +248,11 @@ def test_the_shipped_geometry_map_reads_the_base_geometry_back() -> None:
     shared = SharedModel(companion=False, backend="onnx").load()
     constants = calibration_for(shared.encoder_)
     assert 0 < constants["geometry_mix"] < 1
-    w = load_geometry_map(constants["geometry_map"])
-    assert w.shape == (shared.encoder_.dim, shared.encoder_.dim)
+    geometry = load_geometry_map(constants["geometry_map"])
+    assert geometry.shape == (shared.encoder_.dim, shared.encoder_.dim)
     v = np.asarray(shared.encoder_.encode(["Why can't I choose when my order arrives?", "I want to choose my delivery time",
                                            "could not complete my order online"], normalize=True), np.float32)
-    m = v @ w
+    m = geometry(v)
     m /= np.linalg.norm(m, axis=1, keepdims=True)
     assert v[0] @ v[1] < v[0] @ v[2]  # shared-v2 alone: nearer online ordering
     assert m[0] @ m[1] > v[0] @ v[1] + 0.2 and m[0] @ m[1] - m[0] @ m[2] > (v[0] @ v[1] - v[0] @ v[2]) + 0.3

@@ -429,13 +429,31 @@ def test_zeroshot_geometry_map_mixes_the_mapped_cosines_in(tmp_path):
     constants = calibration_for(Enc())
     assert constants["geometry_map"] == str(art / "geometry_map.npy")
     zs = ZeroShotThemes(tax, **constants)
-    assert np.array_equal(zs.geometry_map_, swap)
+    assert np.array_equal(zs.geometry_map_.parts["w"], swap)
     key = calibration_key(constants)
     assert key["threshold"] == 0.4 and len(key["geometry_map"]) == 64
     other = tmp_path / "other" / "geometry_map.npy"  # another map: another version
     other.parent.mkdir()
     np.save(other, (2 * swap).astype(np.float16))
     assert calibration_key(constants | {"geometry_map": str(other)})["geometry_map"] != key["geometry_map"]
+
+
+def test_a_geometry_map_with_a_hidden_layer_round_trips_and_rejects_missing_parts(tmp_path):
+    from voiceminer.themes.zeroshot import GeometryMap, load_geometry_map
+
+    rng = np.random.default_rng(1)
+    parts = {"w": rng.normal(size=(4, 3)), "b": rng.normal(size=3), "w1": rng.normal(size=(4, 6)),
+             "b1": rng.normal(size=6), "w2": rng.normal(size=(6, 3)), "b2": rng.normal(size=3)}
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    h = x @ parts["w1"] + parts["b1"]
+    gelu = 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
+    expected = x @ parts["w"] + parts["b"] + gelu @ parts["w2"] + parts["b2"]
+    assert np.allclose(GeometryMap(parts)(x), expected, atol=1e-4)
+    np.savez(tmp_path / "map.npz", **parts)
+    loaded = load_geometry_map(tmp_path / "map.npz")
+    assert loaded.shape == (4, 3) and np.allclose(loaded(x), expected, atol=1e-4)
+    with pytest.raises(ConfigError, match="w1, b1, w2 and b2"):
+        GeometryMap({"w": parts["w"], "w1": parts["w1"]})
 
 
 def test_zeroshot_with_toy_vectors():

@@ -283,10 +283,40 @@ def calibration_key(constants: dict[str, Any]) -> dict[str, Any]:
     return constants | {"geometry_map": file_sha256(Path(constants["geometry_map"]))}
 
 
-def load_geometry_map(path: str | Path) -> np.ndarray:
-    """The (d, d') float32 matrix of a geometry map file (.npy, no pickles); a clear error when it is missing."""
+class GeometryMap:
+    """``x -> x w + b``, plus ``gelu(x w1 + b1) w2 + b2`` when it has a hidden layer: a linear map from one
+    encoder's vectors to another's, or a linear map with a residual one-hidden-layer network (GELU, tanh form).
+
+    >>> GeometryMap({"w": np.eye(2)})(np.array([[1.0, 2.0]], np.float32)).tolist()
+    [[1.0, 2.0]]
+    """
+
+    def __init__(self, parts: dict[str, np.ndarray]) -> None:
+        if "w" not in parts or ("w1" in parts) != all(k in parts for k in ("b1", "w2", "b2")):
+            raise ConfigError(f"a geometry map has w (and b), or w with w1, b1, w2 and b2; got {sorted(parts)}")
+        self.parts = {k: np.asarray(v, np.float32) for k, v in parts.items()}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(input width, output width)."""
+        return self.parts["w"].shape
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        p = self.parts
+        out = x @ p["w"] + p.get("b", 0.0)
+        if "w1" in p:
+            h = x @ p["w1"] + p["b1"]
+            h = 0.5 * h * (1.0 + np.tanh(0.7978845608 * (h + 0.044715 * h ** 3)))
+            out = out + h @ p["w2"] + p["b2"]
+        return out.astype(np.float32)
+
+
+def load_geometry_map(path: str | Path) -> GeometryMap:
+    """A geometry map file: a .npy matrix (linear) or a .npz of :class:`GeometryMap`'s parts (no pickles); a clear
+    error when it is missing or malformed."""
     try:
-        return np.load(Path(path), allow_pickle=False).astype(np.float32)
+        found = np.load(Path(path), allow_pickle=False)
+        return GeometryMap({"w": found} if isinstance(found, np.ndarray) else dict(found))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"zero-shot geometry map {path}: {exc}") from None
 
@@ -329,7 +359,8 @@ class ZeroShotThemes:
                  centre: float = CENTRE, size_weight: float = SIZE_WEIGHT, leaf: bool = False,
                  lead: float = LEAD, cause_lead: float = CAUSE_LEAD, confirm: float = CONFIRM,
                  confirm_c: float = CONFIRM_C, cause_confirm: float = CAUSE_CONFIRM,
-                 cause_confirm_c: float = CAUSE_CONFIRM_C, geometry_map: str | Path | np.ndarray | None = None,
+                 cause_confirm_c: float = CAUSE_CONFIRM_C,
+                 geometry_map: str | Path | np.ndarray | GeometryMap | None = None,
                  geometry_mix: float = GEOMETRY_MIX) -> None:
         self.taxonomy = taxonomy
         self.geometry_mix = float(geometry_mix)  # see GEOMETRY_MIX
@@ -338,7 +369,8 @@ class ZeroShotThemes:
         if self.geometry_mix > 0 and geometry_map is None:
             raise ConfigError("zero-shot geometry_mix > 0 needs a geometry_map")
         self.geometry_map_ = None if geometry_map is None or not self.geometry_mix else (
-            np.asarray(geometry_map, np.float32) if isinstance(geometry_map, np.ndarray) else
+            geometry_map if isinstance(geometry_map, GeometryMap) else
+            GeometryMap({"w": geometry_map}) if isinstance(geometry_map, np.ndarray) else
             load_geometry_map(geometry_map))
         self.confirm, self.confirm_c = float(confirm), float(confirm_c)  # see CONFIRM
         self.confirm_model_: Any = None
@@ -504,7 +536,7 @@ class ZeroShotThemes:
         """``vectors`` without the ``project_out`` directions, L2-normalised again (as given without); with a
         geometry map, joined by the mapped vectors so that a dot product is the mixed cosine (see GEOMETRY_MIX)."""
         v = np.asarray(vectors, dtype=np.float32)
-        mapped = None if self.geometry_map_ is None else _unit(v @ self.geometry_map_)
+        mapped = None if self.geometry_map_ is None else _unit(self.geometry_map_(v))
         if self.basis_ is not None:
             v = _unit(v - (v @ self.basis_) @ self.basis_.T)
         if mapped is None:

@@ -100,10 +100,11 @@ def main() -> None:
     held = max(len(texts) // 5, 2)
     fit, test = slice(0, len(texts) - held), slice(len(texts) - held, len(texts))
     print(f"{len(texts)} training-split sentences ({held} held out), encoded in {time.perf_counter() - t0:.0f} s")
-    tried = {lam: pair_correlation(b[test], l2_normalise(s[test] @ ridge_map(s[fit], b[fit], lam))) for lam in args.ridge}
+    maps = {lam: ridge_map(s[fit], b[fit], lam) for lam in args.ridge}
+    tried = {lam: pair_correlation(b[test], l2_normalise(s[test] @ w)) for lam, w in maps.items()}
     ridge = max(tried, key=tried.get)
     print("held-out pair correlation per ridge penalty:", {k: round(v, 4) for k, v in tried.items()}, "->", ridge)
-    w = ridge_map(s[fit], b[fit], ridge)
+    w = maps[ridge]
     mapped = l2_normalise(s[test] @ w)
     if args.hidden:
         from voiceminer.themes.zeroshot import GeometryMap

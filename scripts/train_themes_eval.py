@@ -344,11 +344,15 @@ def calibrate() -> None:
     geometry = _arg("--geometry")  # a geometry map (scripts/encoder_geometry.py --write): its mix is searched too
     if geometry is None:
         g["geometry_mix"] = (0.0,)
+    else:
+        from voiceminer.themes.zeroshot import load_geometry_map
+
+        geometry_map = load_geometry_map(geometry)  # read once, for every mix
     rest_v, air_v = features(d["rest_t"], "mean"), features(d["air_t"], "mean")
     best, checked = (-1.0, None), False
     for w, leaf, mix in itertools.product(g["desc_weight"], g["leaf"], g["geometry_mix"]):
         zs = ZeroShotThemes(desc_weight=w, top_k=3, project_out=out, leaf=leaf, geometry_mix=mix,
-                            geometry_map=geometry if mix else None).fit_encoder(encoder(), heads())
+                            geometry_map=geometry_map if mix else None).fit_encoder(encoder(), heads())
         rv, av = zs._project(rest_v), zs._project(air_v)
         rest, air = Ranked(zs, zs._scores(rv), zs._background(rv)), Ranked(zs, zs._scores(av), zs._background(av))
         ex_s, owner, ex_bg = zs.example_scores()

@@ -149,6 +149,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import ConfigError
+from ..models.encoder import file_sha256, l2_normalise
 from .taxonomy import Taxonomy, load_taxonomy
 from .zeroshot_background import TOPIC_FREE_SENTENCES, phrases_sha256
 
@@ -234,9 +235,9 @@ CONFIRM_C = 64.0
 CAUSE_CONFIRM = 0.0
 CAUSE_CONFIRM_C = 32.0
 
-# Geometry (off unless a calibration sets it): a linear map from the shared encoder's vectors to its base encoder's
-# (``geometry_map``, a (d, d') matrix in a .npy file beside the artifact's config, fitted by
-# scripts/fit_geometry_map.py on public training-split sentences), and ``geometry_mix``, the share of every cosine
+# Geometry (off unless a calibration sets it): a map from the shared encoder's vectors to its base encoder's
+# (``geometry_map``, a :class:`GeometryMap` file beside the artifact's config: a linear .npy matrix, or .npz parts,
+# fitted by scripts/encoder_geometry.py --write on public training-split sentences), and ``geometry_mix``, the share of every cosine
 # that comes from the mapped vectors: cosine = (1 - mix) x the shared vectors' + mix x the mapped vectors'. The
 # fine-tuned heads moved the shared vectors' geometry far from the base's (README, Demo precision); the map reads
 # much of the base's back at no encoder cost. Only themes with examples (whose constants `calibrate` chooses with
@@ -278,8 +279,6 @@ def calibration_key(constants: dict[str, Any]) -> dict[str, Any]:
     """
     if not constants.get("geometry_map"):
         return dict(constants)
-    from ..models.encoder import file_sha256
-
     return constants | {"geometry_map": file_sha256(Path(constants["geometry_map"]))}
 
 
@@ -311,9 +310,13 @@ class GeometryMap:
         return out.astype(np.float32)
 
 
-def load_geometry_map(path: str | Path) -> GeometryMap:
+def load_geometry_map(path: str | Path | np.ndarray | GeometryMap) -> GeometryMap:
     """A geometry map file: a .npy matrix (linear) or a .npz of :class:`GeometryMap`'s parts (no pickles); a clear
-    error when it is missing or malformed."""
+    error when it is missing or malformed. A map or a matrix already in memory is taken as it is."""
+    if isinstance(path, GeometryMap):
+        return path
+    if isinstance(path, np.ndarray):
+        return GeometryMap({"w": path})
     try:
         found = np.load(Path(path), allow_pickle=False)
         return GeometryMap({"w": found} if isinstance(found, np.ndarray) else dict(found))
@@ -368,10 +371,7 @@ class ZeroShotThemes:
             raise ConfigError(f"zero-shot geometry_mix {geometry_mix}: a share from 0 up to (not including) 1")
         if self.geometry_mix > 0 and geometry_map is None:
             raise ConfigError("zero-shot geometry_mix > 0 needs a geometry_map")
-        self.geometry_map_ = None if geometry_map is None or not self.geometry_mix else (
-            geometry_map if isinstance(geometry_map, GeometryMap) else
-            GeometryMap({"w": geometry_map}) if isinstance(geometry_map, np.ndarray) else
-            load_geometry_map(geometry_map))
+        self.geometry_map_ = load_geometry_map(geometry_map) if self.geometry_mix else None
         self.confirm, self.confirm_c = float(confirm), float(confirm_c)  # see CONFIRM
         self.confirm_model_: Any = None
         self.cause_confirm, self.cause_confirm_c = float(cause_confirm), float(cause_confirm_c)  # see CAUSE_CONFIRM
@@ -536,9 +536,9 @@ class ZeroShotThemes:
         """``vectors`` without the ``project_out`` directions, L2-normalised again (as given without); with a
         geometry map, joined by the mapped vectors so that a dot product is the mixed cosine (see GEOMETRY_MIX)."""
         v = np.asarray(vectors, dtype=np.float32)
-        mapped = None if self.geometry_map_ is None else _unit(self.geometry_map_(v))
+        mapped = None if self.geometry_map_ is None else l2_normalise(self.geometry_map_(v))
         if self.basis_ is not None:
-            v = _unit(v - (v @ self.basis_) @ self.basis_.T)
+            v = l2_normalise(v - (v @ self.basis_) @ self.basis_.T)
         if mapped is None:
             return v
         return np.hstack([np.sqrt(1.0 - self.geometry_mix) * v, np.sqrt(self.geometry_mix) * mapped]).astype(np.float32)
@@ -689,10 +689,6 @@ class ZeroShotThemes:
             if share is not None and share < self.cause_confirm:  # the cause classifier does not back it
                 return ThemeHit(theme.id, theme.label, round(score, 4))
         return ThemeHit(theme.id, theme.label, round(score, 4), cid, self.taxonomy_[cid].label, round(cscore, 4))
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _pool_has_examples(tax: Taxonomy, theme: Any) -> bool:

@@ -628,3 +628,35 @@ def test_zeroshot_cause_confirm_drops_a_cause_its_family_does_not_back_and_keeps
     assert [(h.id, h.cause_id) for row in hits for h in row] == [("a", "a.one"), ("a", None)]
     # the theme decision is untouched: the cause confirmation only ever removes a cause
     assert [[h.score for h in row] for row in hits] == [[h.score for h in row] for row in plain.predict(both)]
+
+
+def test_zeroshot_cause_pick_lets_the_cause_classifier_break_a_near_tie():
+    """cause_pick: a theme's cause is the child with the best cosine score plus ``cause_pick`` x the cause
+    classifier's probability of it, so the classifier decides a near tie and a clear cosine lead still wins; 0 (or
+    no classifier row) is the cosine alone; the child threshold reads the chosen child's cosine."""
+    tax = parse_taxonomy({"themes": [
+        {"id": "a", "label": "A", "description": "a", "examples": ["a0"],
+         "children": [{"id": "a.one", "label": "One", "description": "one", "examples": ["o0"]},
+                      {"id": "a.two", "label": "Two", "description": "two", "examples": ["t0"]}]},
+        {"id": "b", "label": "B", "description": "b", "examples": ["b0"]}]})
+    desc = np.eye(4, dtype=np.float32)
+    kw = {"child_threshold": 0.5, "background": ()}
+    picked = ZeroShotThemes(tax, cause_pick=0.1, **kw).fit_vectors(desc, desc)
+    cosine = ZeroShotThemes(tax, **kw).fit_vectors(desc, desc)
+    col, bare, theme = picked.column_of_, picked.bare_mask(), tax["a"]
+    row, causes = np.zeros(4, np.float32), np.zeros(4, np.float32)
+    row[[col["a.one"], col["a.two"]]] = 0.58, 0.572  # "pick a delivery slot": Late delivery by a hair
+    causes[[col["a.one"], col["a.two"]]] = 0.22, 0.52  # the classifier: Delivery days and times
+    assert picked._hit(theme, 0.6, row, bare, causes).cause_id == "a.two"
+    assert cosine._hit(theme, 0.6, row, bare, causes).cause_id == "a.one"
+    assert picked._hit(theme, 0.6, row, bare, None).cause_id == "a.one"
+    lead = row.copy()
+    lead[col["a.one"]] = 0.7  # a clear cosine lead outweighs the classifier
+    assert picked._hit(theme, 0.6, lead, bare, causes).cause_id == "a.one"
+    low = row.copy()
+    low[col["a.two"]] = 0.45  # the classifier's choice, under the child threshold: no cause
+    strong = ZeroShotThemes(tax, cause_pick=1.0, **kw).fit_vectors(desc, desc)
+    hit = strong._hit(theme, 0.6, low, bare, causes)
+    assert (hit.id, hit.cause_id) == ("a", None)
+    with pytest.raises(ConfigError, match="cause_pick"):
+        ZeroShotThemes(tax, cause_pick=-0.1)

@@ -235,6 +235,15 @@ CONFIRM_C = 64.0
 CAUSE_CONFIRM = 0.0
 CAUSE_CONFIRM_C = 32.0
 
+# Cause choice (off unless a calibration sets it): a theme's cause is the child with the best cosine score plus
+# CAUSE_PICK x the cause classifier's probability of it (the classifier of CAUSE_CONFIRM; nothing is added to a
+# bare child, which the classifier does not know). 0 is the cosine alone; a small weight lets the classifier break
+# near ties ("I wish I could pick a delivery slot" sits at 0.580 to Late delivery's phrases and 0.572 to Delivery
+# days and times', and the classifier gives them 0.22 and 0.52) while a clear cosine lead still wins. The child
+# threshold still reads the chosen child's cosine. Chosen on the phrases alone with CAUSE_CONFIRM
+# (scripts/train_themes_eval.py calibrate-confirm), by the cause-level F0.5 of out-of-fold probabilities.
+CAUSE_PICK = 0.0
+
 # Geometry (off unless a calibration sets it): a map from the shared encoder's vectors to its base encoder's
 # (``geometry_map``, a :class:`GeometryMap` file beside the artifact's config: a linear .npy matrix, or .npz parts,
 # fitted by scripts/encoder_geometry.py --write on public training-split sentences), and ``geometry_mix``, the share of every cosine
@@ -248,7 +257,7 @@ GEOMETRY_MIX = 0.0
 CALIBRATED = ("threshold", "margin", "child_threshold", "desc_weight", "top_k", "project_out",
               "view_weights", "z_threshold", "z_margin", "label_weight", "description_weight", "centre", "size_weight",
               "leaf", "lead", "cause_lead", "confirm", "confirm_c", "cause_confirm", "cause_confirm_c",
-              "geometry_map", "geometry_mix")
+              "cause_pick", "geometry_map", "geometry_mix")
 
 
 def calibration_for(encoder: Any) -> dict[str, Any]:
@@ -362,7 +371,7 @@ class ZeroShotThemes:
                  centre: float = CENTRE, size_weight: float = SIZE_WEIGHT, leaf: bool = False,
                  lead: float = LEAD, cause_lead: float = CAUSE_LEAD, confirm: float = CONFIRM,
                  confirm_c: float = CONFIRM_C, cause_confirm: float = CAUSE_CONFIRM,
-                 cause_confirm_c: float = CAUSE_CONFIRM_C,
+                 cause_confirm_c: float = CAUSE_CONFIRM_C, cause_pick: float = CAUSE_PICK,
                  geometry_map: str | Path | np.ndarray | GeometryMap | None = None,
                  geometry_mix: float = GEOMETRY_MIX) -> None:
         self.taxonomy = taxonomy
@@ -376,6 +385,9 @@ class ZeroShotThemes:
         self.confirm_model_: Any = None
         self.cause_confirm, self.cause_confirm_c = float(cause_confirm), float(cause_confirm_c)  # see CAUSE_CONFIRM
         self.cause_model_: Any = None
+        self.cause_pick = float(cause_pick)  # see CAUSE_PICK
+        if self.cause_pick < 0:
+            raise ConfigError(f"zero-shot cause_pick {cause_pick}: a weight of 0 or more")
         self.lead, self.cause_lead = float(lead), float(cause_lead)  # abstention: see LEAD
         self.leaf = bool(leaf)  # node-by-node scores, a theme = the best of itself and its causes
         self.project_out = tuple(project_out)  # shared-model heads whose directions leave the vectors
@@ -670,13 +682,16 @@ class ZeroShotThemes:
 
     def _hit(self, theme: Any, score: float, row: np.ndarray, bare: np.ndarray,
              causes: np.ndarray | None = None) -> ThemeHit:
-        """``theme``'s hit with its cause, if one stands: the best child by ``row`` (a sentence's scores) over
-        its threshold, clearly ahead of its siblings (``cause_lead``) and backed by the cause classifier's
-        ``causes`` row (``cause_confirm``); ``bare``: :meth:`bare_mask`."""
+        """``theme``'s hit with its cause, if one stands: the best child by ``row`` (a sentence's scores, plus
+        ``cause_pick`` x the cause classifier's ``causes`` row) over its threshold, clearly ahead of its siblings
+        (``cause_lead``) and backed by the cause classifier (``cause_confirm``); ``bare``: :meth:`bare_mask`."""
         col = self.column_of_
         if not theme.children:
             return ThemeHit(theme.id, theme.label, round(score, 4))
-        cid = max(theme.children, key=lambda c: row[col[c]])
+        if causes is None or not self.cause_pick:
+            cid = max(theme.children, key=lambda c: row[col[c]])
+        else:
+            cid = max(theme.children, key=lambda c: row[col[c]] + (0.0 if bare[col[c]] else self.cause_pick * causes[col[c]]))
         cscore = float(row[col[cid]])
         if cscore < (self.bare.bar if bare[col[cid]] else self.child_threshold):
             return ThemeHit(theme.id, theme.label, round(score, 4))

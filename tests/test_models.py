@@ -263,3 +263,21 @@ def test_the_shipped_geometry_map_reads_the_base_geometry_back() -> None:
     rng = np.random.default_rng(0)
     x, true = rng.normal(size=(200, 8)), rng.normal(size=(8, 5))
     assert np.allclose(module.ridge_map(x, x @ true, 1e-9), true, atol=1e-6)
+
+
+def test_tag_reads_a_promise_against_what_happened_and_a_wish_for_a_slot(tmp_path: Path) -> None:
+    """A clause stating what was promised stays with the turn after it (one late delivery, not a remark about
+    delivery times plus a vague delivery), and the cause classifier breaks the near tie between Late delivery and
+    Delivery days and times for a wish to pick a slot (README, Demo precision)."""
+    rows = [{"id": "p", "text": "The delivery window said 9-10am but it came at 6pm. No text, no call, nothing."},
+            {"id": "s", "text": "I wish I could pick a delivery slot instead of just getting whatever time you give me."}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "data"), "tag", str(src), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0, result.output
+    promise, slot = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert promise["sentences"][0]["span"] == [0, len("The delivery window said 9-10am but it came at 6pm.")]
+    causes = {(t["id"], t["cause"]) for t in promise["themes"]}
+    assert ("delivery", "delivery.late") in causes and not any(c == "delivery.scheduling" for _, c in causes), causes
+    assert [(t["id"], t["cause"]) for t in slot["themes"]] == [
+        ("delivery", "delivery.scheduling")], slot["themes"]

@@ -55,6 +55,20 @@ def test_segment_splits_lines_and_keeps_short_turns_whole() -> None:
     assert [s.text for s in seg.split("Good but slow")] == ["Good but slow"]
 
 
+def test_segment_keeps_a_promise_with_the_turn_after_it() -> None:
+    """What was promised or expected and what happened are one complaint (the gap), not two clauses; a later turn
+    in the same sentence, after no such clause, still splits."""
+    seg = SentencizerStage().load()
+    for text in ("The delivery window said 9-10am but it came at 6pm.", "They promised a refund in 5 days but nothing came.",
+                 "The app showed delivered, but there was no parcel.", "It was supposed to arrive Monday but it came Friday."):
+        assert [s.text for s in seg.split(text)] == [text]
+    assert [s.text for s in seg.split("The site said in stock but it was not, and the food was great but the "
+                                      "service was slow.")] == [
+        "The site said in stock but it was not, and the food was great", "but the service was slow."]
+    assert [s.text for s in seg.split("All I can say is the food was great but the service was slow.")] == [
+        "All I can say is the food was great", "but the service was slow."]
+
+
 def test_every_registered_stage_is_in_a_tested_pipeline() -> None:
     # stages that test modules register for themselves (tests/engine_stages.py: "test.*") are not the product's
     shipped = {name for name in stages.names() if not name.startswith("test.")}

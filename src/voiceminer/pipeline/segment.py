@@ -4,7 +4,9 @@
 (about 40x faster than the parser), splits on line breaks as well, and splits a
 sentence into clauses where it turns ("..., but ...", "although", "however"),
 because one sentence often mixes themes: "Delivery was late but the driver was
-lovely" is two mentions.
+lovely" is two mentions. A clause that states what was promised or expected stays with the turn
+that follows it: "The delivery window said 9-10am but it came at 6pm" is one complaint, the gap between
+the two, and "The delivery window said 9-10am" alone reads as a remark about delivery times.
 
 >>> seg = SentencizerStage().load()
 >>> [s.text for s in seg.split("Delivery was late but the driver was lovely. Fine!")]
@@ -24,6 +26,12 @@ from .base import Analysed, register_stage
 _CONTRAST = re.compile(
     r"(?:,|;|\s-)?\s+(?=(?:but|although|though|however|whereas|except that|yet)\b)", re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 3
+# A clause that sets up an expectation (a promise, an estimate, what a page or a person said) before the turn:
+# the contrast is the complaint, so the two are not split.
+_EXPECTATION = re.compile(
+    r"\b(?:said|says|promised|promises|promise|supposed to|meant to|should have|should've|expected|expecting|"
+    r"claimed|claims|told (?:me|us)|advertised|quoted|estimated|guaranteed|stated|showed|shows|assured)\b",
+    re.IGNORECASE)
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 
@@ -32,7 +40,7 @@ class SentencizerStage:
     """Split comments into sentences and contrast clauses."""
 
     name: ClassVar[str] = "segment.sentencizer.v1"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"  # 1.1: an expectation clause stays with its turn
     requires: ClassVar[tuple[str, ...]] = ()
     produces: ClassVar[tuple[str, ...]] = ("sentences",)
 
@@ -66,9 +74,11 @@ class SentencizerStage:
     def _clauses(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         bounds = [start]
         if self.split_clauses:
+            turn = start  # where the text before this marker's turn begins
             for m in _CONTRAST.finditer(text, start, end):
-                if m.start() > bounds[-1]:
+                if m.start() > bounds[-1] and not _EXPECTATION.search(text, turn, m.start()):
                     bounds.append(m.end())
+                turn = m.end()
         bounds.append(end)
         spans = [_trim(text, a, b) for a, b in zip(bounds, bounds[1:])]
         spans = [s for s in spans if s[1] > s[0]]

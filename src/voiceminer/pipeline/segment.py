@@ -30,7 +30,8 @@ _MIN_CLAUSE_WORDS = 3
 # the contrast is the complaint, so the two are not split.
 _EXPECTATION = re.compile(
     r"\b(?:said|says|promised|promises|promise|supposed to|meant to|should have|should've|expected|expecting|"
-    r"claimed|claims|told (?:me|us)|advertised|quoted|estimated|guaranteed|stated|showed|shows|assured)\b",
+    r"claimed|claims|told (?:me|us)|advertised|quoted|estimated|guaranteed|stated|assured|"
+    r"show(?:s|ed)(?! up\b))\b",  # "the app shows delivered", not "it never showed up" (an arrival)
     re.IGNORECASE)
 _PARAGRAPH = re.compile(r"[^\n]+")
 

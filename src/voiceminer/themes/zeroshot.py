@@ -694,10 +694,9 @@ class ZeroShotThemes:
         col = self.column_of_
         if not theme.children:
             return ThemeHit(theme.id, theme.label, round(score, 4))
-        if causes is None or not self.cause_pick:
-            cid = max(theme.children, key=lambda c: row[col[c]])
-        else:
-            cid = max(theme.children, key=lambda c: row[col[c]] + (0.0 if bare[col[c]] else self.cause_pick * causes[col[c]]))
+        pick = self.cause_pick if causes is not None else 0.0  # the classifier's say; none for a bare child
+        cid = max(theme.children,
+                  key=lambda c: row[col[c]] + (pick * causes[col[c]] if pick and not bare[col[c]] else 0.0))
         cscore = float(row[col[cid]])
         if cscore < (self.bare.bar if bare[col[cid]] else self.child_threshold):
             return ThemeHit(theme.id, theme.label, round(score, 4))

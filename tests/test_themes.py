@@ -289,6 +289,18 @@ def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifac
     ("Since you changed the menu, the food is worse", ["you changed the menu"]),
     ("After all, it was fine.", []),
     ("Great service, lovely staff.", []),
+    # "since" and "after" that tell time: a point in time or a single word opens no cause
+    ("Been on hold since Thursday and keep getting cut off", []),
+    ("I have been trying since 730a to speak to a human", []),
+    ("My bag has been missing since Thurs.", []),
+    ("Arriving at 6, officially five hours after planned.", []),
+    ("The route stops running after August 7, so I need another way home", []),
+    ("Can't reach anyone since last night, no answer at all", []),
+    # ... and that still give a cause
+    ("We are lucky you still fly us after today's landing gear failure.", ["today's landing gear failure"]),
+    ("Utterly frustrated after 4 hours on hold", ["4 hours on hold"]),
+    ("Since this is a five hour flight, the lack of food is shocking", ["this is a five hour flight"]),
+    ("Cancelled due to snow, again", ["snow"]),
 ])
 def test_cause_spans(text, spans):
     got = cause_spans(text)

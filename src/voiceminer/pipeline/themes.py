@@ -113,7 +113,10 @@ class ThemesStage:
             calibration = ":" + hashlib.sha256(basis.encode()).hexdigest()[:6]
             self.model_ = self._zeroshot(shared, constants, basis)
             self.kind_ = "zeroshot"
-        self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
+        from ..themes.causes import RULES_VERSION  # the evidence spans are stored too: new rules redo them
+
+        self.version = (f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
+                        f":causes{RULES_VERSION}")
         return self
 
     def _zeroshot(self, shared: Any, constants: dict[str, Any], basis: str) -> Any:

@@ -12,6 +12,15 @@ returned covers the cause itself, without the cue, so a report can show
 >>> text = "Thanks to your useless app I was charged twice"
 >>> [text[s:e] for s, e in cause_spans(text)]
 ['your useless app I was charged twice']
+
+"since" and "after" also tell time. Followed by a point in time ("since Thursday", "since 7am",
+"after August 7", "since last night I keep getting cut off") or by a single word ("five hours after
+planned"), they open no cause; followed by an event they do ("after waiting two hours", "since you
+changed the menu").
+
+>>> text = "On hold since last night and still no answer"
+>>> cause_spans(text)
+[]
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CUES", "CauseSpan", "cause_matches", "cause_spans"]
+__all__ = ["CUES", "RULES_VERSION", "CauseSpan", "cause_matches", "cause_spans"]
 
 # Longest first, so "ever since" wins over "since" and "because of" over "because".
 CUES = ("as a result of", "because of", "ever since", "caused by", "owing to", "thanks to", "due to",
@@ -31,6 +40,36 @@ _END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|
 _NOT_CAUSAL = re.compile(r"^(?:all|then|that|this|which|when|last|yesterday|today|\d+(?:\s*(?:am|pm))?)$",
                          re.IGNORECASE)
 _MAX_CHARS = 200
+RULES_VERSION = "2"  # 2: "since" and "after" before a point in time or a single word are not causal
+# Cues that also tell time, and the points in time that make them temporal ("since Thursday", "after 7pm").
+_TEMPORAL_CUES = frozenset({"since", "ever since", "after"})
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sun)(?:day)?|saturday"
+_MONTH = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_TIME_POINT = re.compile(
+    r"^(?:" + _WEEKDAY + r"|(?:" + _MONTH + r")\.?\s*\d|january|february|march|april|june|july|august|september|"
+    r"october|november|december|last|yesterday|today|tonight|tomorrow|earlier|early|noon|midnight|mid\w*night|"
+    r"dawn|breakfast|lunch|dinner|forever|ages|"
+    r"(?:this|the)\s+(?:morning|afternoon|evening|night|weekend|week|month|year|beginning|start)|"
+    r"\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|a|p)|\d{4}|\d{1,2}(?:st|nd|rd|th)|\d+/\d+)\b"
+    r"(?!['’]s\b)",  # "after today's landing gear failure" is an event
+    re.IGNORECASE)
+_SINCE_NUMBER = re.compile(r"^\d")  # "since 130", "since 2012": a clock time or a year
+
+
+def _temporal(cue: str, clause: str) -> bool:
+    """Whether ``clause``, opened by ``cue``, places something in time rather than giving its cause.
+
+    >>> _temporal("since", "Thursday and keep getting cut off"), _temporal("after", "waiting two hours")
+    (True, False)
+    >>> _temporal("after", "planned"), _temporal("because", "rain")
+    (True, False)
+    """
+    if cue not in _TEMPORAL_CUES:
+        return False
+    if len(clause.split()) < 2 or _TIME_POINT.match(clause):
+        return True
+    return cue != "after" and bool(_SINCE_NUMBER.match(clause))
 
 
 @dataclass(frozen=True)
@@ -59,11 +98,12 @@ def cause_matches(text: str) -> list[CauseSpan]:
         while end > start and text[end - 1].isspace():
             end -= 1
         clause = text[start:end]
-        if not clause or _NOT_CAUSAL.match(clause):
+        cue = " ".join(m.group(1).lower().split())
+        if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
             continue
         if out and start < out[-1].end:  # nested cue inside the previous clause
             continue
-        out.append(CauseSpan(start, end, " ".join(m.group(1).lower().split())))
+        out.append(CauseSpan(start, end, cue))
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from voiceminer import jobs
-from voiceminer.config import LEXICON_PIPELINE, Settings
+from voiceminer.config import LEXICAL_PIPELINE, LEXICON_PIPELINE, Settings
 from voiceminer.report import build_report
 from voiceminer.report.summary import executive_summary
 
@@ -131,6 +131,44 @@ def test_weekly_job_adds_the_week_and_compares_with_history(tmp_path: Path) -> N
     again = jobs.mine(settings, [_export(tmp_path, rows[200:], "w6.jsonl")])
     assert Path(again.report["html"]).read_bytes() == Path(second.report["html"]).read_bytes()
     assert Path(again.report["json"]).read_bytes() == Path(second.report["json"]).read_bytes()
+
+
+def test_a_partial_current_week_is_marked_not_read_as_a_drop(tmp_path: Path) -> None:
+    # comments every day for five weeks, then a Monday and a Tuesday: the last week holds 2 of its 7 days
+    from datetime import timedelta
+
+    def daily(first: date, days: int) -> list[dict]:
+        return [{"response_id": f"{first + timedelta(days=d)}-{i}",
+                 "comment": "The delivery was late again, awful." if i < 2 else f"Lovely fresh food ({i}).",
+                 "submitted": (first + timedelta(days=d)).isoformat(), "nps_score": 9}
+                for d in range(days) for i in range(6)]
+
+    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICAL_PIPELINE)  # keyword themes: theme charts
+    result = jobs.mine(settings, [_export(tmp_path, daily(date(2026, 8, 3), 37))])
+    f = json.loads(Path(result.report["json"]).read_text(encoding="utf-8"))
+    assert f["meta"]["current_period"] == "2026-09-07"
+    assert f["meta"]["partial_periods"] == {"2026-09-07": {"days": 2, "of": 7}}  # the first week is whole
+    assert any(line.startswith("Current period, the week of 2026-09-07 (data for 2 of its 7 days so far)")
+               for line in f["headlines"])
+    html = Path(result.report["html"]).read_text(encoding="utf-8")
+    assert "current week: 2026-09-07 (partial: data for 2 of its 7 days)" in html
+    assert "09-07*" in html and "stroke-dasharray" in html
+    assert "Partial period (09-07: data for 2 of its 7 days): not comparable with whole periods." in html
+    # a range that ends with a whole week marks nothing; one that ends mid-week marks it, whatever the data
+    whole = build_report(settings, store=jobs.open_store(settings), until=date(2026, 9, 7))
+    assert whole.figures["meta"]["partial_periods"] == {} and "Partial period" not in \
+        Path(whole.paths["html"]).read_text(encoding="utf-8")
+    cut = build_report(settings, store=jobs.open_store(settings), until=date(2026, 9, 3))
+    assert cut.figures["meta"]["partial_periods"] == {"2026-08-31": {"days": 3, "of": 7}}
+
+
+def test_a_weekly_survey_is_not_read_as_partial_weeks(tmp_path: Path) -> None:
+    # answers come on Wednesdays only: a week whose data stops on a Wednesday is not therefore partial
+    settings = _lexicon(tmp_path)
+    result = jobs.mine(settings, [_export(tmp_path, _weeks(5))])
+    f = json.loads(Path(result.report["json"]).read_text(encoding="utf-8"))
+    assert f["meta"]["partial_periods"] == {}
+    assert not any("so far" in line for line in f["headlines"])
 
 
 class _Hook(BaseHTTPRequestHandler):

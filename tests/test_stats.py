@@ -104,6 +104,18 @@ def test_gone_quiet() -> None:
     assert states([17, 18, 18, 20, 9, 4, 1, 0, 0, 0, 0, 0]) == [("login", "silent", peak, 18.25, 0.0, "w06")]
 
 
+def test_gone_quiet_reads_a_partial_period_per_whole_period() -> None:
+    # the last period holds 1 day of 7: its 2 comments are 14 a whole period, so the theme has not faded
+    # (recent level (4 + 4 + 4 + 14) / 4 = 6.5, over 0.3 x 18.25), though its raw counts look it (3.5)
+    series = [17, 18, 18, 20, 9, 6, 5, 5, 4, 4, 4, 2]
+    table = _table({"login": series, "steady": [5] * 12})
+    assert [q["key"] for q in gone_quiet(table)] == ["login"]
+    assert gone_quiet(table, coverage={"w11": 1 / 7}) == []
+    # a theme that really went quiet still shows, its partial period scaled too
+    table = _table({"login": [17, 18, 18, 20, 9, 4, 1, 0, 1, 1, 0, 0], "steady": [5] * 12})
+    assert [(q["key"], q["recent_mean"]) for q in gone_quiet(table, coverage={"w11": 1 / 7})] == [("login", 0.5)]
+
+
 def test_regression_refuses_collinear_predictors() -> None:
     X = np.array([[1, 1], [1, 1], [0, 0], [0, 0], [1, 1]], float)  # two themes that always come together
     with pytest.raises(ValueError, match="collinear"):

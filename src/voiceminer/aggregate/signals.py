@@ -21,6 +21,7 @@ mentions is not an alarm.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,11 +88,13 @@ def find_spikes(table: pd.DataFrame, rules: SpikeRules = SpikeRules(), level: st
 
 
 def gone_quiet(table: pd.DataFrame, recent_periods: int = 4, min_peak: float = 5.0, max_fraction: float = 0.3,
-               alpha: float = 0.05) -> list[dict[str, Any]]:
+               alpha: float = 0.05, coverage: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """Themes that were talked about and have (almost) stopped: the mean of the last
     ``recent_periods`` is at most ``max_fraction`` of the theme's peak level (its busiest
     run of ``recent_periods`` earlier periods, at least ``min_peak`` a period) and the drop
-    is significant (exact rate test, Benjamini-Hochberg across themes).
+    is significant (exact rate test, Benjamini-Hochberg across themes). ``coverage``: the share of
+    their days that partial periods hold (:func:`~voiceminer.aggregate.periods.coverage`); their
+    counts are scaled to a whole period for the levels (the test compares rates, which need no scaling).
 
     >>> rows = [("login", f"w{i:02d}", c, 100) for i, c in enumerate([17, 18, 18, 20, 9, 4, 1, 0, 1, 1, 0, 1])]
     >>> t = pd.DataFrame(rows, columns=["key", "period", "comments", "period_comments"])
@@ -104,19 +107,21 @@ def gone_quiet(table: pd.DataFrame, recent_periods: int = 4, min_peak: float = 5
     if len(periods) < 2 * recent_periods:
         return []
     recent = periods[-recent_periods:]
+    scale = pd.Series([(coverage or {}).get(p, 1.0) for p in periods], index=periods)
     cands = []
     for key, rows in table.groupby("key", sort=True):
         lvl = rows["level"].iloc[0] if "level" in rows.columns else None
         rows = rows.set_index("period").reindex(periods, fill_value=0)
         counts = rows["comments"].astype(float)
         exposure = rows["period_comments"].astype(float)
-        earlier = counts.loc[periods[:-recent_periods]]
+        level = counts / scale  # per whole period
+        earlier = level.loc[periods[:-recent_periods]]
         rolling = earlier.rolling(recent_periods).mean().dropna()
         if rolling.empty:
             continue
         peak_end = rolling.idxmax()
         peak_mean = float(rolling.max())
-        recent_mean = float(counts.loc[recent].mean())
+        recent_mean = float(level.loc[recent].mean())
         if peak_mean < min_peak or recent_mean > max_fraction * peak_mean:
             continue
         peak_window = periods[periods.index(peak_end) - recent_periods + 1:periods.index(peak_end) + 1]

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from markupsafe import Markup, escape
 
@@ -17,8 +18,11 @@ COLOURS = {"negative": "#d1495b", "neutral": "#c9c9c9", "positive": "#2e8b57", "
 
 
 def stacked_bars(rows: Sequence[tuple[str, Mapping[str, float]]], keys: Sequence[str], *,
-                 width: int = 760, height: int = 240, title: str = "") -> Markup:
-    """Vertical stacked bars, one per row label (e.g. per week), keys stacked bottom-up."""
+                 width: int = 760, height: int = 240, title: str = "",
+                 partial: Mapping[str, str] | None = None) -> Markup:
+    """Vertical stacked bars, one per row label (e.g. per week), keys stacked bottom-up; ``partial`` periods
+    are starred, drawn lighter and explained below (see :func:`lines`)."""
+    partial = partial or {}
     if not rows:
         return Markup('<p class="muted">No dated comments to chart.</p>')
     left, bottom, top = 40, 40, 16
@@ -34,18 +38,19 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, float]]], keys: Sequence
                      f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{round(peak * frac)}</text>')
     for i, (label, values) in enumerate(rows):
         x, y = left + i * step + (step - bar_w) / 2, top + plot_h
+        faint = ' fill-opacity="0.45"' if label in partial else ""
         for key in keys:
             h = plot_h * values.get(key, 0) / peak
             if h > 0:
                 y -= h
                 parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                             f'fill="{COLOURS.get(key, "#888")}"><title>{escape(label)}: '
+                             f'fill="{COLOURS.get(key, "#888")}"{faint}><title>{escape(label)}: '
                              f'{escape(key)} {values.get(key, 0):g}</title></rect>')
-        if len(rows) <= 16 or i % max(len(rows) // 12, 1) == 0:
+        if len(rows) <= 16 or i % max(len(rows) // 12, 1) == 0 or label in partial:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" class="axis" '
-                         f'text-anchor="middle">{escape(label[5:] if len(label) == 10 else label)}</text>')
+                         f'text-anchor="middle">{escape(_short(label))}{"*" if label in partial else ""}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts) + _partial_note([label for label, _ in rows], partial))
 
 
 def legend(keys: Sequence[str]) -> Markup:
@@ -68,11 +73,28 @@ def _short(label: str) -> str:
     return label[5:] if len(label) == 10 and label[4] == "-" else label
 
 
+def _partial_note(periods: Sequence[str], partial: Mapping[str, str] | None) -> str:
+    """The caption that explains the periods marked * (``partial``: period -> what it holds)."""
+    marked = [p for p in periods if partial and p in partial]
+    if not marked:
+        return ""
+    parts = "; ".join(f"{escape(_short(p))}: {escape(partial[p])}" for p in marked)  # type: ignore[index]
+    return f'<p class="note">* Partial period ({parts}): not comparable with whole periods.</p>'
+
+
 def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, width: int = 760,
           height: int = 260, title: str = "", percent: bool = False, highlight: str | None = None,
-          y_range: tuple[float, float] | None = None) -> Markup:
+          y_range: tuple[float, float] | None = None, partial: Mapping[str, str] | None = None) -> Markup:
     """Line chart, one line per series over the periods; a legend below; ``highlight`` marks a period.
-    ``y_range`` fixes the axis (e.g. -100..100 for net sentiment); otherwise it runs from 0 to the peak."""
+    ``y_range`` fixes the axis (e.g. -100..100 for net sentiment); otherwise it runs from 0 to the peak.
+    ``partial`` (period -> what it holds, e.g. "2 of 7 days") marks periods with only part of their days:
+    an asterisk on the axis, a hollow point, a dashed line to it and a caption below.
+
+    >>> svg = str(lines(["2015-02-16", "2015-02-23"], [("a", [500, 150])], partial={"2015-02-23": "2 of 7 days"}))
+    >>> "02-23*" in svg, "stroke-dasharray" in svg, "2 of 7 days" in svg
+    (True, True, True)
+    """
+    partial = partial or {}
     if not periods or not series:
         return Markup('<p class="muted">Nothing to chart.</p>')
     left, right, top, bottom = 46, 12, 14, 34
@@ -97,22 +119,36 @@ def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | N
                      f'class="highlight"><title>current period {escape(highlight)}</title></rect>')
     for k, (name, vals) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        pts = [xy(i, v) for i, v in enumerate(vals) if v is not None]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for (x, y), (i, v) in zip(pts, [(i, v) for i, v in enumerate(vals) if v is not None]):
+        shown_at = [(i, v) for i, v in enumerate(vals) if v is not None]
+        runs: list[tuple[bool, list[tuple[float, float]]]] = []  # (dashed, points): a line to a partial period dashes
+        for (i, v), (j, w) in pairwise(shown_at):
+            dashed = periods[i] in partial or periods[j] in partial
+            if runs and runs[-1][0] == dashed:
+                runs[-1][1].append(xy(j, w))
+            else:
+                runs.append((dashed, [xy(i, v), xy(j, w)]))
+        for dashed, pts in runs or [(False, [xy(i, v) for i, v in shown_at])]:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+            dash = ' stroke-dasharray="5 4"' if dashed else ""
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        for i, v in shown_at:
+            x, y = xy(i, v)
             shown = f"{v:.1%}" if percent else f"{v:g}"
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{escape(name)}, '
-                         f'{escape(periods[i])}: {shown}</title></circle>')
+            fill = "#fff" if periods[i] in partial else colour
+            note = f" ({escape(partial[periods[i]])})" if periods[i] in partial else ""
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{fill}" stroke="{colour}"><title>'
+                         f'{escape(name)}, {escape(periods[i])}{note}: {shown}</title></circle>')
     every = max(len(periods) // 12, 1)
     for i, p in enumerate(periods):
-        if i % every == 0:
+        if i % every == 0 or p in partial:
+            star = "*" if p in partial else ""
+            anchor = "end" if i == len(periods) - 1 and i else "middle"  # the last label stays inside the chart
             parts.append(f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" class="axis" '
-                         f'text-anchor="middle">{escape(_short(p))}</text>')
+                         f'text-anchor="{anchor}">{escape(_short(p))}{star}</text>')
     parts.append("</svg>")
     keys = "".join(f'<span class="key"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
                    for k, (name, _) in enumerate(series))
-    return Markup("".join(parts) + f'<div class="legend">{keys}</div>')
+    return Markup("".join(parts) + f'<div class="legend">{keys}</div>' + _partial_note(periods, partial))
 
 
 def _net_colour(net: float | None) -> str:
@@ -126,8 +162,10 @@ def _net_colour(net: float | None) -> str:
 
 
 def heatmap(periods: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[int, float | None]]]], *,
-            width: int = 980, title: str = "") -> Markup:
-    """Theme x period grid: the number is the comments that period, the colour its net sentiment."""
+            width: int = 980, title: str = "", partial: Mapping[str, str] | None = None) -> Markup:
+    """Theme x period grid: the number is the comments that period, the colour its net sentiment;
+    ``partial`` periods are starred and explained below (see :func:`lines`)."""
+    partial = partial or {}
     if not periods or not rows:
         return Markup('<p class="muted">Nothing to chart.</p>')
     left, top, cell_h = 240, 26, 22
@@ -137,7 +175,7 @@ def heatmap(periods: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[int
              f'aria-label="{escape(title)}" class="chart heat">']
     for i, p in enumerate(periods):
         parts.append(f'<text x="{left + (i + .5) * cell_w:.1f}" y="{top - 8}" class="axis" '
-                     f'text-anchor="middle">{escape(_short(p))}</text>')
+                     f'text-anchor="middle">{escape(_short(p))}{"*" if p in partial else ""}</text>')
     for r, (name, cells) in enumerate(rows):
         y = top + r * cell_h
         parts.append(f'<text x="{left - 6}" y="{y + cell_h * .68:.1f}" class="label" text-anchor="end">'
@@ -152,7 +190,7 @@ def heatmap(periods: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[int
                 parts.append(f'<text x="{x + cell_w / 2:.1f}" y="{y + cell_h * .68:.1f}" class="cell" '
                              f'text-anchor="middle">{count}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts) + _partial_note(periods, partial))
 
 
 def hbars(rows: Sequence[tuple[str, float, float | None, float | None]], *, width: int = 760, title: str = "",

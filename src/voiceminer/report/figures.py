@@ -31,6 +31,7 @@ from ..aggregate.frames import (
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
+from ..aggregate.periods import coverage, daily_share, partial_periods
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
 from ..aggregate.themes import (
@@ -94,7 +95,21 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     spikes.sort(key=lambda s: (s["period"], s["q_value"], s["level"], s["key"]))
     # the current period's alerts: its own tests form the family (a weekly job tests one week)
     current_spikes = find_spikes(both, rules, only=current) if current else []
-    quiet = gone_quiet(both)
+    # the first and last periods may hold only part of their days: their counts are scaled to a whole
+    # period where levels are compared, and the report marks them
+    local = comments["created_at"].dropna().dt.tz_convert(tz)
+    first = since if since else (local.min().date() if len(local) else None)
+    last = (until - timedelta(days=1)) if until else (local.max().date() if len(local) else None)
+    partial = partial_periods(periods, period, first, last)
+    # where the range's end came from the data, not from --since/--until, a period is partial only if
+    # comments come on most days (data that stops on a Tuesday then means the week is not over; a survey
+    # sent on Wednesdays says nothing about Thursday)
+    days_with_data = pd.Series(local.dt.date.values).groupby(comments.loc[local.index, "period"].values).nunique()
+    for label in list(partial):
+        explicit = (since and label == periods[0]) or (until and label == periods[-1])
+        if not explicit and daily_share(days_with_data.to_dict(), periods, period, label) < 0.5:
+            del partial[label]
+    quiet = gone_quiet(both, coverage=coverage(partial))
     for s in spikes + current_spikes + quiet:
         s["label"] = labels.get(s["key"], s["key"])
     mentioned = set(theme_table["key"]) if not theme_table.empty else set()
@@ -112,15 +127,12 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
 
     first_day = since.isoformat() if since else (periods[0] if periods else None)
     last_day = until.isoformat() if until else (periods[-1] if periods else None)
-    local = comments["created_at"].dropna().dt.tz_convert(tz)
-    first_date = since.isoformat() if since else (local.min().date().isoformat() if len(local) else None)
-    last_date = (until - timedelta(days=1)).isoformat() if until else \
-        (local.max().date().isoformat() if len(local) else None)
+    first_date, last_date = (d.isoformat() if d else None for d in (first, last))
     figures: dict[str, Any] = {
         "meta": {"period": period, "timezone": tz, "first_day": first_day, "last_day": last_day,
                  "first_date": first_date, "last_date": last_date,
                  "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
-                 "periods": periods, "current_period": current,
+                 "periods": periods, "current_period": current, "partial_periods": partial,
                  "previous_period": periods[-2] if len(periods) > 1 else None,
                  "baseline_periods": settings.baseline_periods, "min_volume": settings.min_volume,
                  "promises_file": str(settings.promises) if settings.promises else None,

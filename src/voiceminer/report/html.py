@@ -12,6 +12,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..aggregate.periods import partial_text
 from . import charts
 
 KEYS = ["negative", "neutral", "positive"]
@@ -48,14 +49,15 @@ def render_html(f: dict[str, Any]) -> str:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     periods = f["meta"]["periods"]
     current = f["meta"]["current_period"]
+    partial = {p: partial_text(d) for p, d in (f["meta"].get("partial_periods") or {}).items()}
     top = f["themes"][:6]
     volume = charts.lines(periods, [(t["label"], [s["comments"] for s in t["series"]]) for t in top],
-                          title="Comments per period, top themes", highlight=current)
+                          title="Comments per period, top themes", highlight=current, partial=partial)
     senti = charts.lines(periods, [(t["label"], [s["net_sentiment"] for s in t["series"]]) for t in top[:4]],
                          title="Net sentiment per period (-100 all negative, +100 all positive)", highlight=current,
                          y_range=(-100.0, 100.0))
     heat_rows = [(t["label"], [(s["comments"], s["net_sentiment"]) for s in t["series"]]) for t in f["themes"][:14]]
-    heat = charts.heatmap(periods, heat_rows, title="Themes by period")
+    heat = charts.heatmap(periods, heat_rows, title="Themes by period", partial=partial)
     impact = f["drivers"].get("impact") or []
     driver_chart = charts.hbars([(d["label"], -d["rating_impact"], None, None) for d in impact
                                  if d["rating_impact"] is not None][:10],
@@ -71,12 +73,13 @@ def render_html(f: dict[str, Any]) -> str:
         causes = rc["causes"][:4]
         cause_charts[rc["theme"]] = charts.lines(
             periods, [(c["label"], [s["comments"] for s in c["series"]]) for c in causes],
-            title=f"Causes of {rc['label']} per period", height=200, highlight=current)
+            title=f"Causes of {rc['label']} per period", height=200, highlight=current, partial=partial)
     rows = [(p["period"], {k: p[k] for k in KEYS}) for p in f["periods"]]
     return env.get_template("report.html.j2").render(
         f=f, keys=KEYS, volume_chart=volume, sentiment_chart=senti, heatmap=heat, driver_chart=driver_chart,
         regression_chart=reg_chart, cause_charts=cause_charts,
-        comments_chart=charts.stacked_bars(rows, KEYS, title="Comments per period by sentiment"),
+        comments_chart=charts.stacked_bars(rows, KEYS, title="Comments per period by sentiment", partial=partial),
         legend=charts.legend(KEYS), share_bar=charts.share_bar, spark=charts.sparkline, highlight=highlight,
+        partial=partial,
         theme=lambda theme_id, label: theme_link(f["meta"].get("service_url"), theme_id, label),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..aggregate.periods import partial_text
+
 
 def _period_name(figures: dict[str, Any], period: str | None) -> str:
     unit = figures["meta"]["period"]
@@ -28,7 +30,9 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     periods = figures["periods"]
     if len(periods) >= 2:
         last, prev = periods[-1], periods[-2]
-        lines.append(f"Current period, {_period_name(figures, last['period'])}: {last['comments']:,} comments, "
+        held = (meta.get("partial_periods") or {}).get(last["period"])
+        part = f" ({partial_text(held)} so far)" if held else ""
+        lines.append(f"Current period, {_period_name(figures, last['period'])}{part}: {last['comments']:,} comments, "
                      f"net sentiment {last['net_sentiment']:+.0f} ({last['net_sentiment'] - prev['net_sentiment']:+.0f} "
                      f"on the period before).")
     alerts = figures["alerts"]

@@ -54,6 +54,25 @@ def test_theme_quotes_are_typed() -> None:
     assert list(quotes["delivery"]["negative"][0].as_dict()) == ["comment_id", "period", "channel", "text", "span"]
 
 
+def test_positive_quotes_come_from_comments_that_are_positive() -> None:
+    # "I didn't miss my flight" reads positive, but its comment is a complaint: sarcasm or a concession
+    texts = ["I didn't miss my flight. They gave my ticket to someone else, not my fault.",
+             "The crew got us there early, lovely flight.", "Smooth boarding and a friendly gate team today."]
+    comments = pd.DataFrame({"id": ["a", "b", "c"], "text": texts, "period": ["w1"] * 3, "channel": ["x"] * 3,
+                             "sentiment": ["negative", "positive", "positive"]})
+    mentions = pd.DataFrame({"comment_id": ["a", "b", "c"], "sentence_idx": [0, 0, 0], "theme": ["flight"] * 3,
+                             "sentence_sentiment": ["positive"] * 3, "start": [0, 0, 0], "end": [24, 43, 48]})
+    sentences = pd.DataFrame({"comment_id": ["a", "b", "c"], "idx": [0, 0, 0], "text_hash": ["ha", "hb", "hc"]})
+    vectors = {"ha": np.array([1, 0, 0, 0], np.float32), "hb": np.array([.8, .6, 0, 0], np.float32),
+               "hc": np.array([.8, 0, .6, 0], np.float32)}
+    quoted = [q.comment_id for q in theme_quotes(comments, mentions, sentences, vectors, ["flight"])["flight"]["positive"]]
+    assert sorted(quoted) == ["b", "c"]
+    # too few agreeing comments: the sentences' own polarity decides, as before
+    quoted = [q.comment_id for q in theme_quotes(comments.assign(sentiment=["negative", "positive", "neutral"]),
+                                                 mentions, sentences, vectors, ["flight"])["flight"]["positive"]]
+    assert len(quoted) == 2 and "a" in quoted
+
+
 def test_vector_figures_read_capped_samples_from_the_store(tmp_path, monkeypatch) -> None:
     """Emerging topics and quotes read the vectors of a capped sample of sentences, fetched from the
     store when asked for, so a report's memory does not grow with the sentences in its range; below

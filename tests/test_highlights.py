@@ -54,7 +54,7 @@ def test_theme_quotes_are_typed() -> None:
     assert list(quotes["delivery"]["negative"][0].as_dict()) == ["comment_id", "period", "channel", "text", "span"]
 
 
-def test_positive_quotes_come_from_comments_that_are_positive() -> None:
+def test_no_praise_is_quoted_from_a_complaint() -> None:
     # "I didn't miss my flight" reads positive, but its comment is a complaint: sarcasm or a concession
     texts = ["I didn't miss my flight. They gave my ticket to someone else, not my fault.",
              "The crew got us there early, lovely flight.", "Smooth boarding and a friendly gate team today."]
@@ -67,10 +67,12 @@ def test_positive_quotes_come_from_comments_that_are_positive() -> None:
                "hc": np.array([.8, 0, .6, 0], np.float32)}
     quoted = [q.comment_id for q in theme_quotes(comments, mentions, sentences, vectors, ["flight"])["flight"]["positive"]]
     assert sorted(quoted) == ["b", "c"]
-    # too few agreeing comments: the sentences' own polarity decides, as before
+    # a neutral comment may still give a positive quote; a negative one never, even when none is left
     quoted = [q.comment_id for q in theme_quotes(comments.assign(sentiment=["negative", "positive", "neutral"]),
                                                  mentions, sentences, vectors, ["flight"])["flight"]["positive"]]
-    assert len(quoted) == 2 and "a" in quoted
+    assert sorted(quoted) == ["b", "c"]
+    only = theme_quotes(comments.iloc[:1], mentions.iloc[:1], sentences, vectors, ["flight"])
+    assert only["flight"]["positive"] == []
 
 
 def test_vector_figures_read_capped_samples_from_the_store(tmp_path, monkeypatch) -> None:

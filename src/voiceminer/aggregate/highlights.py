@@ -168,10 +168,9 @@ def clearest_voices(comments: pd.DataFrame, current: str | None, n: int = 3) -> 
 def theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.DataFrame,
                  vectors: dict[str, np.ndarray], theme_ids: list[str], n: int = 2) -> dict[str, dict[str, list[Quote]]]:
     """Per theme, its most representative negative and positive sentences: nearest the centre
-    of that theme's mentions of that polarity (by stored vectors), readable lengths. Quotes come from
-    comments whose own sentiment agrees with the sentence's where there are enough of them: a "positive"
-    sentence in a negative comment is often sarcasm or a concession ("I didn't miss my flight. They gave
-    my ticket away."), not a customer's praise."""
+    of that theme's mentions of that polarity (by stored vectors), readable lengths. A sentence is not
+    quoted from a comment of the other polarity: a "positive" sentence in a negative comment is often
+    sarcasm or a concession ("I didn't miss my flight. They gave my ticket away."), not praise."""
     if mentions.empty:
         return {}
     m = mentions[mentions["theme"].isin(theme_ids) & mentions["sentence_sentiment"].isin(["negative", "positive"])]
@@ -187,9 +186,8 @@ def theme_quotes(comments: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.D
         for polarity in ("negative", "positive"):
             g = m[(m["theme"] == theme) & (m["sentence_sentiment"] == polarity)]
             g = g[g["text"].str.len().between(20, 400)]
-            if "comment_sentiment" in g:
-                agree = g[g["comment_sentiment"] == polarity]
-                g = agree if len(agree) >= n else g
+            if "comment_sentiment" in g:  # never from a comment of the other polarity
+                g = g[g["comment_sentiment"] != ("positive" if polarity == "negative" else "negative")]
             if vectors:  # the vectors are what a large theme would hold in memory; by score, every row counts
                 g = sample_rows(g, MAX_SENTENCES["quotes"])
             out[theme][polarity] = [

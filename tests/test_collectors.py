@@ -373,3 +373,16 @@ def test_mapping_parse_bad(spec, bad):
     with pytest.raises(InputError) as err:
         ColumnMapping.parse(spec)
     assert err.value.field == bad and repr(bad) in str(err.value)
+
+
+def test_html_character_references_become_characters_and_ids_stay(tmp_path):
+    # Twitter's API and many web exports escape text: the models should read "&", the report show it
+    from voiceminer.types import content_id
+
+    raw = "Staff so rude &amp; they ignored us, it&#39;s &lt;3 hours late. AT&T &notice"
+    path = write(tmp_path / "x.csv", f'id,text,date\n1,"{raw}",2026-09-01\n,"{raw}",2026-09-02\n')
+    with_id, without_id = comments(path)
+    want = "Staff so rude & they ignored us, it's <3 hours late. AT&T &notice"
+    assert with_id.text == want and without_id.text == want
+    # a row without an id keeps the id of its text as exported, so mining the file again is a duplicate
+    assert without_id.id == content_id(without_id.source, raw, without_id.created_at)

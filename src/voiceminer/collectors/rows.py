@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..types import Comment, Reject, content_id, normalize_text
+from ..types import Comment, Reject, content_id, decode_entities, normalize_text
 from .base import RAW_LIMIT, Binding, RawRecord, cell_text, snake_case
 from .dates import parse_date
 
@@ -175,6 +175,9 @@ def _comment(record: RawRecord, binding: Binding, ctx: RowContext) -> Comment:
     rating = _rating(values, binding)
     source_id = _plain(values, binding.id)
     cid = f"{binding.source}:{source_id}" if source_id else content_id(binding.source, text, created_at)
+    # HTML character references as characters, after the id: a row without an id keeps the id it had
+    # before references were decoded, so an export mined again is still recognised as a duplicate
+    text = normalize_text(decode_entities(text)) or text
     channel = ctx.channel or _plain(values, binding.channel) or binding.default_channel
     return Comment(
         id=cid, text=text, source=binding.source, created_at=created_at, channel=channel,

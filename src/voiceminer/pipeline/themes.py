@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..models.encoder import l2_normalise as _normalise
+from ..themes.causes import RULES_VERSION as CAUSE_RULES
 from ..types import Annotation
 from .base import Analysed, StageContext, register_stage
 from .encode import context_shared, shared_artifact
@@ -99,7 +100,9 @@ class ThemesStage:
                     self.cache_ = self.context.vector_cache(tuned.key)
             self.model_ = ThemeModel.load(self.context.themes_model, encoder_key=encoder.key)
             self.kind_ = "trained"
-            calibration = ":" + artifact_sha256(self.context.themes_model)[:6]  # a retrained model redoes results
+            # a retrained model redoes results, and so do new cause-evidence rules (the spans are stored too)
+            calibration = ":" + hashlib.sha256(f"{artifact_sha256(self.context.themes_model)}|{CAUSE_RULES}".encode()
+                                               ).hexdigest()[:6]
         else:
             constants = calibration_for(encoder)
             # the algorithm, its calibration, the background phrases and (for bare themes) the generic
@@ -108,15 +111,12 @@ class ThemesStage:
             from ..themes.zeroshot_background import generic_sha256
 
             basis = json.dumps([ZeroShotThemes.version, calibration_key(constants), generic_sha256(),
-                                background_sha256()],
+                                background_sha256(), f"causes{CAUSE_RULES}"],
                                sort_keys=True)
             calibration = ":" + hashlib.sha256(basis.encode()).hexdigest()[:6]
             self.model_ = self._zeroshot(shared, constants, basis)
             self.kind_ = "zeroshot"
-        from ..themes.causes import RULES_VERSION  # the evidence spans are stored too: new rules redo them
-
-        self.version = (f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
-                        f":causes{RULES_VERSION}")
+        self.version = f"{self.kind_}:{self.taxonomy_.sha256[:10]}:{encoder.key.rsplit('@', 1)[-1]}{calibration}"
         return self
 
     def _zeroshot(self, shared: Any, constants: dict[str, Any], basis: str) -> Any:

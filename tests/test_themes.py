@@ -296,6 +296,8 @@ def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifac
     ("Arriving at 6, officially five hours after planned.", []),
     ("The route stops running after August 7, so I need another way home", []),
     ("Can't reach anyone since last night, no answer at all", []),
+    ("Arrived over 2 hours after the window because of the new delivery company.", ["the new delivery company"]),
+    ("On hold for over 7 hours after my flight was cancelled", ["my flight was cancelled"]),
     # ... and that still give a cause
     ("We are lucky you still fly us after today's landing gear failure.", ["today's landing gear failure"]),
     ("Utterly frustrated after 4 hours on hold", ["4 hours on hold"]),

@@ -15,8 +15,8 @@ returned covers the cause itself, without the cue, so a report can show
 
 "since" and "after" also tell time. Followed by a point in time ("since Thursday", "since 7am",
 "after August 7", "since last night I keep getting cut off") or by a single word ("five hours after
-planned"), they open no cause; followed by an event they do ("after waiting two hours", "since you
-changed the menu").
+planned"), or for "after" behind a duration ("2 hours after the window"), they open no cause; followed
+by an event they do ("after waiting two hours", "since you changed the menu").
 
 >>> text = "On hold since last night and still no answer"
 >>> cause_spans(text)
@@ -40,7 +40,8 @@ _END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|
 _NOT_CAUSAL = re.compile(r"^(?:all|then|that|this|which|when|last|yesterday|today|\d+(?:\s*(?:am|pm))?)$",
                          re.IGNORECASE)
 _MAX_CHARS = 200
-RULES_VERSION = "2"  # 2: "since" and "after" before a point in time or a single word are not causal
+RULES_VERSION = "3"  # 2: "since" and "after" before a point in time or a single word are not causal;
+# 3: nor "after" behind a duration ("2 hours after the window")
 # Cues that also tell time, and the points in time that make them temporal ("since Thursday", "after 7pm").
 _TEMPORAL_CUES = frozenset({"since", "ever since", "after"})
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sun)(?:day)?|saturday"
@@ -55,6 +56,12 @@ _TIME_POINT = re.compile(
     r"(?!['’]s\b)",  # "after today's landing gear failure" is an event
     re.IGNORECASE)
 _SINCE_NUMBER = re.compile(r"^\d")  # "since 130", "since 2012": a clock time or a year
+# "2 hours after the window", "a week after ordering": an interval measured from a point, not a cause
+_UNITS = r"(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|seconds?|secs?)"
+_DURATION_BEFORE = re.compile(rf"\b{_UNITS}\s*$", re.IGNORECASE)
+# ... but "on hold for 7 hours after my flight was cancelled": a wait that the event started
+_WAIT_FOR = re.compile(rf"\bfor\s+(?:over\s+|about\s+|almost\s+|nearly\s+|more\s+than\s+)?\S+\s*{_UNITS}\s*$",
+                       re.IGNORECASE)
 
 
 def _temporal(cue: str, clause: str) -> bool:
@@ -100,6 +107,9 @@ def cause_matches(text: str) -> list[CauseSpan]:
         clause = text[start:end]
         cue = " ".join(m.group(1).lower().split())
         if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
+            continue
+        before = text[max(0, m.start() - 40):m.start()]
+        if cue == "after" and _DURATION_BEFORE.search(before) and not _WAIT_FOR.search(before):
             continue
         if out and start < out[-1].end:  # nested cue inside the previous clause
             continue

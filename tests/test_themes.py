@@ -298,6 +298,8 @@ def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifac
     ("Can't reach anyone since last night, no answer at all", []),
     ("Arrived over 2 hours after the window because of the new delivery company.", ["the new delivery company"]),
     ("On hold for over 7 hours after my flight was cancelled", ["my flight was cancelled"]),
+    ("Still haven't received my refund after a week.", []),
+    ("I gave up after two hours of waiting", ["two hours of waiting"]),
     # ... and that still give a cause
     ("We are lucky you still fly us after today's landing gear failure.", ["today's landing gear failure"]),
     ("Utterly frustrated after 4 hours on hold", ["4 hours on hold"]),

@@ -56,8 +56,12 @@ _TIME_POINT = re.compile(
     r"(?!['’]s\b)",  # "after today's landing gear failure" is an event
     re.IGNORECASE)
 _SINCE_NUMBER = re.compile(r"^\d")  # "since 130", "since 2012": a clock time or a year
-# "2 hours after the window", "a week after ordering": an interval measured from a point, not a cause
 _UNITS = r"(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|seconds?|secs?)"
+# "still no refund after a week": a bare duration is how long, not why
+_BARE_DURATION = re.compile(rf"^(?:(?:over|about|almost|nearly|more\s+than|only|just)\s+)?"
+                            rf"(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|many|\d+)"
+                            rf"\s*{_UNITS}(?:\s+(?:later|now|ago))?$", re.IGNORECASE)
+# "2 hours after the window", "a week after ordering": an interval measured from a point, not a cause
 _DURATION_BEFORE = re.compile(rf"\b{_UNITS}\s*$", re.IGNORECASE)
 # ... but "on hold for 7 hours after my flight was cancelled": a wait that the event started
 _WAIT_FOR = re.compile(rf"\bfor\s+(?:over\s+|about\s+|almost\s+|nearly\s+|more\s+than\s+)?\S+\s*{_UNITS}\s*$",
@@ -74,7 +78,7 @@ def _temporal(cue: str, clause: str) -> bool:
     """
     if cue not in _TEMPORAL_CUES:
         return False
-    if len(clause.split()) < 2 or _TIME_POINT.match(clause):
+    if len(clause.split()) < 2 or _TIME_POINT.match(clause) or _BARE_DURATION.match(clause):
         return True
     return cue != "after" and bool(_SINCE_NUMBER.match(clause))
 

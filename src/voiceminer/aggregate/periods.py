@@ -102,3 +102,22 @@ def partial_text(held: Mapping[str, int]) -> str:
     'data for 2 of its 7 days'
     """
     return f"data for {held['days']} of its {held['of']} days"
+
+
+def range_partial_periods(local: pd.Series, labels: pd.Series, periods: Sequence[str], period: str,
+                          first_day: date | None, last_day: date | None, since: date | None,
+                          until: date | None) -> dict[str, dict[str, int]]:
+    """The report's partial periods (:func:`partial_periods` of ``first_day`` .. ``last_day``). Where the range's
+    edge came from the data, not from ``since``/``until``, a period counts as partial only if comments come on
+    most days (:func:`daily_share` at least a half): data that stops on a Tuesday then means the week is not
+    over, while a survey sent on Wednesdays says nothing about Thursday. ``local``: the comments' local
+    timestamps; ``labels``: their periods (same index)."""
+    partial = partial_periods(periods, period, first_day, last_day)
+    if not partial:
+        return partial
+    days = pd.Series(local.dt.date.values).groupby(labels.loc[local.index].values).nunique().to_dict()
+    for label in list(partial):
+        explicit = (since and label == periods[0]) or (until and label == periods[-1])
+        if not explicit and daily_share(days, periods, period, label) < 0.5:
+            del partial[label]
+    return partial

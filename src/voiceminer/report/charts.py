@@ -48,7 +48,7 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, float]]], keys: Sequence
                              f'{escape(key)} {values.get(key, 0):g}</title></rect>')
         if len(rows) <= 16 or i % max(len(rows) // 12, 1) == 0 or label in partial:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" class="axis" '
-                         f'text-anchor="middle">{escape(_short(label))}{"*" if label in partial else ""}</text>')
+                         f'text-anchor="middle">{_axis(label, partial)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts) + _partial_note([label for label, _ in rows], partial))
 
@@ -73,12 +73,17 @@ def _short(label: str) -> str:
     return label[5:] if len(label) == 10 and label[4] == "-" else label
 
 
-def _partial_note(periods: Sequence[str], partial: Mapping[str, str] | None) -> str:
+def _axis(period: str, partial: Mapping[str, str]) -> str:
+    """A period's axis label: short, escaped, starred when the period is partial."""
+    return f"{escape(_short(period))}{'*' if period in partial else ''}"
+
+
+def _partial_note(periods: Sequence[str], partial: Mapping[str, str]) -> str:
     """The caption that explains the periods marked * (``partial``: period -> what it holds)."""
-    marked = [p for p in periods if partial and p in partial]
+    marked = [p for p in periods if p in partial]
     if not marked:
         return ""
-    parts = "; ".join(f"{escape(_short(p))}: {escape(partial[p])}" for p in marked)  # type: ignore[index]
+    parts = "; ".join(f"{escape(_short(p))}: {escape(partial[p])}" for p in marked)
     return f'<p class="note">* Partial period ({parts}): not comparable with whole periods.</p>'
 
 
@@ -141,10 +146,9 @@ def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | N
     every = max(len(periods) // 12, 1)
     for i, p in enumerate(periods):
         if i % every == 0 or p in partial:
-            star = "*" if p in partial else ""
             anchor = "end" if i == len(periods) - 1 and i else "middle"  # the last label stays inside the chart
             parts.append(f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" class="axis" '
-                         f'text-anchor="{anchor}">{escape(_short(p))}{star}</text>')
+                         f'text-anchor="{anchor}">{_axis(p, partial)}</text>')
     parts.append("</svg>")
     keys = "".join(f'<span class="key"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
                    for k, (name, _) in enumerate(series))
@@ -175,7 +179,7 @@ def heatmap(periods: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[int
              f'aria-label="{escape(title)}" class="chart heat">']
     for i, p in enumerate(periods):
         parts.append(f'<text x="{left + (i + .5) * cell_w:.1f}" y="{top - 8}" class="axis" '
-                     f'text-anchor="middle">{escape(_short(p))}{"*" if p in partial else ""}</text>')
+                     f'text-anchor="middle">{_axis(p, partial)}</text>')
     for r, (name, cells) in enumerate(rows):
         y = top + r * cell_h
         parts.append(f'<text x="{left - 6}" y="{y + cell_h * .68:.1f}" class="label" text-anchor="end">'

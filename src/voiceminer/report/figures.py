@@ -31,7 +31,7 @@ from ..aggregate.frames import (
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
-from ..aggregate.periods import coverage, daily_share, partial_periods
+from ..aggregate.periods import coverage, range_partial_periods
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
 from ..aggregate.themes import (
@@ -100,15 +100,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     local = comments["created_at"].dropna().dt.tz_convert(tz)
     first = since if since else (local.min().date() if len(local) else None)
     last = (until - timedelta(days=1)) if until else (local.max().date() if len(local) else None)
-    partial = partial_periods(periods, period, first, last)
-    # where the range's end came from the data, not from --since/--until, a period is partial only if
-    # comments come on most days (data that stops on a Tuesday then means the week is not over; a survey
-    # sent on Wednesdays says nothing about Thursday)
-    days_with_data = pd.Series(local.dt.date.values).groupby(comments.loc[local.index, "period"].values).nunique()
-    for label in list(partial):
-        explicit = (since and label == periods[0]) or (until and label == periods[-1])
-        if not explicit and daily_share(days_with_data.to_dict(), periods, period, label) < 0.5:
-            del partial[label]
+    partial = range_partial_periods(local, comments["period"], periods, period, first, last, since, until)
     quiet = gone_quiet(both, coverage=coverage(partial))
     for s in spikes + current_spikes + quiet:
         s["label"] = labels.get(s["key"], s["key"])

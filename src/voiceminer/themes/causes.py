@@ -83,6 +83,12 @@ def _temporal(cue: str, clause: str) -> bool:
     return cue != "after" and bool(_SINCE_NUMBER.match(clause))
 
 
+def _after_duration(before: str) -> bool:
+    """Whether the text ``before`` an "after" ends with a duration that it measures from a point ("2 hours after
+    the window"), not a wait that the event started ("on hold for 7 hours after my flight was cancelled")."""
+    return bool(_DURATION_BEFORE.search(before)) and not _WAIT_FOR.search(before)
+
+
 @dataclass(frozen=True)
 class CauseSpan:
     """A cause clause: ``text[start:end]``, opened by ``cue`` (lower-case, spaces normalised)."""
@@ -112,8 +118,7 @@ def cause_matches(text: str) -> list[CauseSpan]:
         cue = " ".join(m.group(1).lower().split())
         if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
             continue
-        before = text[max(0, m.start() - 40):m.start()]
-        if cue == "after" and _DURATION_BEFORE.search(before) and not _WAIT_FOR.search(before):
+        if cue == "after" and _after_duration(text[max(0, m.start() - 40):m.start()]):
             continue
         if out and start < out[-1].end:  # nested cue inside the previous clause
             continue

@@ -37,6 +37,17 @@ def test_mine_prints_summary_and_where_it_wrote(tmp_path: Path, export: Path) ->
     assert str(html) in result.stdout
 
 
+def test_ingest_says_when_rows_have_no_date(tmp_path: Path, export: Path) -> None:
+    assert "no date" not in vm(tmp_path, "ingest", str(export)).stdout  # every row dated
+    undated = tmp_path / "reviews.csv"
+    undated.write_text("review_id,review\n1,Lovely food.\n2,Rude staff.\n", encoding="utf-8")
+    result = vm(tmp_path, "ingest", str(undated))
+    assert result.exit_code == 0, result.output
+    assert "2 row(s) had no date: reports file them under the day they were collected" in result.stdout
+    assert "--map created_at=COLUMN" in result.stdout
+    assert json.loads(vm(tmp_path, "ingest", str(undated), "--json").stdout)["undated"] == 2
+
+
 def test_json_summary_is_machine_readable(tmp_path: Path, export: Path) -> None:
     result = vm(tmp_path, "ingest", str(export), "--json")
     assert result.exit_code == 0

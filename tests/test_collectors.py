@@ -149,6 +149,15 @@ def test_helpdesk_default_channel_and_explicit_channel_wins(tmp_path):
     assert comments([write(tmp_path / "u.jsonl", HELPDESK)], channel="web")[0].channel == "web"
 
 
+def test_an_ambiguous_layout_is_not_claimed_by_a_preset(tmp_path):
+    """``review_id,review`` fits the app-store and the review-site presets equally: no channel is made up
+    and the source is the file's name (restaurant reviews were shown as "app_review" from "app_store")."""
+    (c,) = comments([write(tmp_path / "restaurant_reviews.csv", "review_id,review\n7,Lovely pasta.\n")])
+    assert (c.source, c.channel, c.id, c.text) == ("restaurant_reviews", None, "restaurant_reviews:7", "Lovely pasta.")
+    (named,) = comments([write(tmp_path / "r.csv", "Review ID,Review,Star Rating\n7,Fine.,4\n")])
+    assert named.source == "app_store" and named.channel == "app_review"  # "Star Rating" is the app stores'
+
+
 def test_presets_registered():
     assert set(PRESET_NAMES) == {"app_store", "review_site", "helpdesk", "nps_survey", "csat_survey"}
     assert all(preset_registry.get(n).name == n for n in PRESET_NAMES)

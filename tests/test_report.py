@@ -287,3 +287,71 @@ def test_a_report_killed_while_writing_leaves_the_old_files_whole(tmp_path: Path
     assert after == before
     assert load_workbook(first.paths["xlsx"]).sheetnames  # still a whole workbook
     assert not [p.name for p in Path(first.paths["html"]).parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) -> None:
+    """An export without dates (a restaurant's review dump, a survey's free text) is the week's feedback:
+    each comment is filed under its ingest time, so the report still has themes, causes and charts, and
+    says so. Before, every period-based figure was empty and every theme was listed as never mentioned."""
+    import sqlalchemy as sa
+
+    from voiceminer.storage import schema as t
+
+    texts = ["The delivery was late again and the driver was rude.", "Awful delivery, late by two hours.",
+             "The staff were rude to me at the till.", "Lovely fresh bread, thank you.",
+             "Refund still not here, terrible service.", "The delivery was late, so dinner was ruined."]
+    export = tmp_path / "reviews.csv"
+    export.write_text("review_id,review\n" + "".join(f'{i},"{x}"\n' for i, x in enumerate(texts)), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICAL_PIPELINE)
+    jobs.mine(settings, [export])
+    store = jobs.open_store(settings)
+    with store.engine.begin() as conn:  # collected on Wednesday 2 September 2026
+        conn.execute(t.comments.update().values(ingested_at=datetime(2026, 9, 2, 10, tzinfo=timezone.utc)))
+    report = build_report(settings, store=store)
+    f = report.figures
+    assert f["meta"]["periods"] == ["2026-08-31"] and f["meta"]["current_period"] == "2026-08-31"
+    assert f["overall"]["undated"] == 6 and f["data_quality"]["undated_comments"] == 6
+    assert f["themes"] and f["themes"][0]["comments"] >= 3
+    never = {n["id"] for n in f["never_mentioned_themes"]}
+    assert not never & {x["id"] for x in f["themes"]}
+    assert "6 of these comments had no date in their export: each is counted in the week it was collected" \
+        in " ".join(f["headlines"])
+    assert f["headlines"][0].startswith("6 comments from 1 source(s) on 2026-09-02:")
+    html = Path(report.paths["html"]).read_text(encoding="utf-8")
+    volume = html[html.index('aria-label="Theme volume'):] if 'aria-label="Theme volume' in html else html
+    assert "<polyline" not in volume.split("</svg>")[0]  # one period: bars, not a line through one point
+    # --since/--until file undated comments by when they were collected
+    assert build_report(settings, store=store, since=date(2026, 9, 1), until=date(2026, 9, 3),
+                        out_dir=tmp_path / "in").figures["overall"]["comments"] == 6
+    assert build_report(settings, store=store, since=date(2026, 9, 3),
+                        out_dir=tmp_path / "out").figures["overall"]["comments"] == 0
+
+
+def test_root_causes_chart_negative_comments_and_mark_the_sentence() -> None:
+    """A cause's chart counts the comments that complain about it (the section's own figure), not every
+    mention; a quote marks the clause that names the cause, else the sentence that mentions it; a range of
+    one period has no peak."""
+    import pandas as pd
+
+    from voiceminer.aggregate.causes import root_causes
+
+    late_text, fine_text = "Arrived at 9pm. The van was late again.", "The van was on time, lovely driver."
+    comments = pd.DataFrame({"id": ["a", "b", "c", "d"], "period": ["2026-08-31"] * 3 + ["2026-09-07"],
+                             "text": [late_text, late_text, fine_text, "Late because of the snow, what a joke."]})
+    mentions = pd.DataFrame({
+        "comment_id": ["a", "b", "c", "d"], "sentence_idx": [1, 1, 0, 0], "theme": ["delivery"] * 4,
+        "cause": ["delivery.late"] * 4, "sentence_sentiment": ["negative", "negative", "positive", "negative"],
+        "start": [16, 16, 0, 0], "end": [39, 39, 35, 38], "score": [0.9, 0.8, 0.9, 0.7],
+        "evidence": [None, None, None, [16, 24]]})
+    cause_table = pd.DataFrame({"key": ["delivery.late"] * 2, "period": ["2026-08-31", "2026-09-07"],
+                                "comments": [3, 1]})
+    [rc] = root_causes(comments, mentions, cause_table, [], {"delivery.late": "Late delivery"})
+    [late] = rc["causes"]
+    assert late["negative_comments"] == 3
+    assert late["negative_series"] == [{"period": "2026-08-31", "comments": 2}, {"period": "2026-09-07", "comments": 1}]
+    assert late["series"][0]["comments"] == 3  # every mention, the volume that spikes are tested on
+    spans = {q["comment_id"]: q["text"][slice(*q["evidence_span"])] for q in late["quotes"]}
+    assert spans["d"] == "the snow" and spans["a"] == "The van was late again."
+    one = root_causes(comments[comments["period"] == "2026-08-31"], mentions[mentions["comment_id"] != "d"],
+                      cause_table.iloc[:1], [], {})
+    assert one[0]["causes"][0]["peak_period"] is None

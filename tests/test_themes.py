@@ -305,6 +305,12 @@ def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifac
     ("Utterly frustrated after 4 hours on hold", ["4 hours on hold"]),
     ("Since this is a five hour flight, the lack of food is shocking", ["this is a five hour flight"]),
     ("Cancelled due to snow, again", ["snow"]),
+    # a denied cause is none; "not just because" still gives one
+    ('Not because you are "The Four Seasons"... you are allowed to charge that', []),
+    ("The delay wasn't due to the weather, the crew never showed up", []),
+    ("I left not because of the price but because of the staff", ["the staff"]),
+    ("Not just because of the price, the food was cold too", ["the price"]),
+    ("It says I can't because my flight is in progress.", ["my flight is in progress"]),
 ])
 def test_cause_spans(text, spans):
     got = cause_spans(text)

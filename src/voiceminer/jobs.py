@@ -63,11 +63,13 @@ class IngestResult:
     quarantine_file: Path | None
     reject_reasons: dict[str, int] = field(default_factory=dict)
     reject_examples: dict[str, str] = field(default_factory=dict)  # kind -> the first such row, in full
+    undated: int = 0  # rows read as comments without a date: reports file them under their ingest time
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "files": self.files, **self.counts.as_dict(),
                 "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
-                "reject_reasons": self.reject_reasons, "reject_examples": self.reject_examples}
+                "reject_reasons": self.reject_reasons, "reject_examples": self.reject_examples,
+                "undated": self.undated}
 
 
 @dataclass
@@ -139,6 +141,7 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
             items = (_redact(item, redactor) for item in items)
         for batch in batched(items, settings.batch_size):
             result.counts.add(store.ingest_batch(run_id, batch))
+            result.undated += sum(isinstance(i, Comment) and i.created_at is None for i in batch)
             _quarantine(settings, result, [i for i in batch if isinstance(i, Reject)])
             progress.advance(len(batch))
     except BaseException as exc:

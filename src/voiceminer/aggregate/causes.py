@@ -82,10 +82,11 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
         causes = []
         for cause, group in tneg.dropna(subset=["cause"]).groupby("cause"):
             ids = group["comment_id"].unique()
+            negative_by_period = pd.Series(ids).map(period_of).value_counts()
             rows = cause_table[cause_table["key"] == cause].sort_values("period")
             spike = spike_by_cause.get(cause)
             peak_period = spike["period"] if spike else (rows.loc[rows["comments"].idxmax(), "period"]
-                                                          if len(rows) else None)
+                                                          if len(rows) > 1 else None)  # one period: no peak
             all_cause = mentions[mentions["cause"] == cause]
             in_peak = all_cause[all_cause["comment_id"].map(period_of) == peak_period]
             others = all_cause[all_cause["comment_id"].map(period_of) != peak_period]
@@ -100,6 +101,8 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
                 "share_of_theme": round(len(ids) / total, 4) if total else 0.0,
                 "trend_per_period": trend_slope(rows["comments"].tolist()),
                 "series": [{"period": r.period, "comments": int(r.comments)} for r in rows.itertuples()],
+                # what the section charts: the comments with a negative mention of the cause, per period
+                "negative_series": [{"period": p, "comments": int(n)} for p, n in sorted(negative_by_period.items())],
                 "peak_period": peak_period, "spike": spike, "distinctive_terms": terms,
                 "share_of_peak_naming_terms": term_share,
                 "quotes": _evidence(group, text_of, period_of, peak_period if spike else None, quotes),
@@ -113,7 +116,8 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
 def _evidence(group: pd.DataFrame, text_of: pd.Series, period_of: pd.Series, peak: str | None,
               n: int) -> list[dict[str, Any]]:
     """Quotes for a cause: mentions with a causal evidence clause first, then those from the peak
-    period, then the most confident; readable lengths; one per comment."""
+    period, then the most confident; readable lengths; one per comment. ``evidence_span`` marks the
+    evidence clause, or the mentioning sentence where the cause has no clause of its own."""
     g = group.assign(period=group["comment_id"].map(period_of), text=group["comment_id"].map(text_of))
     g = g[g["text"].str.len().between(20, 500)]
     g = g.assign(has_evidence=g["evidence"].notna(), in_peak=(g["period"] == peak) if peak else False)
@@ -121,8 +125,10 @@ def _evidence(group: pd.DataFrame, text_of: pd.Series, period_of: pd.Series, pea
     out = []
     for r in g.drop_duplicates("comment_id").head(n).itertuples():
         evidence = r.evidence
-        span = None
+        span = None  # the clause that names the cause, else the sentence that mentions it
         if isinstance(evidence, (list, tuple)) and len(evidence) == 2:
             span = [int(evidence[0]), int(evidence[1])]
+        elif pd.notna(r.start) and pd.notna(r.end):
+            span = [int(r.start), int(r.end)]
         out.append({"comment_id": r.comment_id, "period": r.period, "text": r.text, "evidence_span": span})
     return out

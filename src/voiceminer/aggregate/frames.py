@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from ..storage import Store
 from ..storage import schema as t
 
-COLUMNS = ["id", "text", "created_at", "source", "channel", "rating", "rating_scale", "meta", "sentiment",
+COLUMNS = ["id", "text", "created_at", "dated", "source", "channel", "rating", "rating_scale", "meta", "sentiment",
            "sentiment_score", "is_complaint", "priority"]
 MENTION_COLUMNS = ["comment_id", "sentence_idx", "theme", "theme_label", "score", "cause", "cause_label",
                    "start", "end", "evidence", "sentence_sentiment", "sentence_score"]
@@ -168,11 +168,19 @@ def share_ids(comments: pd.DataFrame, *frames: pd.DataFrame) -> None:
             frame["comment_id"] = frame["comment_id"].astype(ids)
 
 
+def report_date() -> sa.ColumnElement:
+    """The date a report files a comment under: its own date, or when it was collected (ingested) if
+    the export gave none. A weekly export without a date column is that week's feedback; without this,
+    undated comments fell outside every period and a report of them had no themes at all."""
+    c = t.comments.c
+    return sa.func.coalesce(c.created_at, c.ingested_at, type_=c.created_at.type)
+
+
 def _bounded(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
     if since is not None:
-        query = query.where(t.comments.c.created_at >= since)
+        query = query.where(report_date() >= since)
     if until is not None:
-        query = query.where(t.comments.c.created_at < until)
+        query = query.where(report_date() < until)
     return query
 
 
@@ -206,13 +214,14 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
                   interner: Interner | None = None) -> pd.DataFrame:
     """One row per stored comment with its comment-level tags (NaN when not analysed).
 
-    ``since``/``until`` bound ``created_at`` (half-open); comments without a date are
-    kept only when no bounds are given. ``interner`` shares repeated values with later frames.
+    ``created_at`` is :func:`report_date` (the comment's date, else its ingest time) and ``dated``
+    says whether the export gave the date; ``since``/``until`` bound ``created_at`` (half-open).
+    ``interner`` shares repeated values with later frames.
     """
     c = t.comments.c
     same = interner if interner is not None else Interner()
     senti, compl = t.annotations.alias("senti"), t.annotations.alias("compl")
-    query = (sa.select(c.id, c.text, c.created_at, c.source, c.channel, c.rating, c.rating_scale, c.meta,
+    query = (sa.select(c.id, c.text, report_date().label("created_at"), c.created_at.is_not(None).label("dated"), c.source, c.channel, c.rating, c.rating_scale, c.meta,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"),
                        compl.c.label.label("k_label"), compl.c.data.label("k_data"))
              .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, t.layer_in(senti, "sentiment"),
@@ -225,8 +234,8 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
     for r in _rows(store, _bounded(query, since, until)):  # the comment-level tags by index lookups
         complaint = None if r.k_label is None else r.k_label == "complaint"
         priority = same(_data(r.k_data).get("priority")) if r.k_label is not None else None
-        built.add((r.id, r.text, r.created_at, same(r.source), same(r.channel), r.rating, r.rating_scale,
-                   same(r.s_label), r.s_score, complaint, priority),
+        built.add((r.id, r.text, r.created_at, bool(r.dated), same(r.source), same(r.channel), r.rating,
+                   r.rating_scale, same(r.s_label), r.s_score, complaint, priority),
                   {key: same(_scalar(value)) for key, value in _data(r.meta).items()})
     built.flush()
     frame = built.frame(sorted(built.extra), prefix="meta.")

@@ -52,7 +52,7 @@ def overall(frame: pd.DataFrame) -> dict[str, Any]:
         "channels": int(frame["channel"].nunique()),
         "first": dated.min().isoformat() if len(dated) else None,
         "last": dated.max().isoformat() if len(dated) else None,
-        "undated": int(frame["created_at"].isna().sum()),
+        "undated": int((~frame["dated"].astype(bool)).sum() if "dated" in frame else frame["created_at"].isna().sum()),
         **{f"{label}_share": round(float(counts.get(label, 0)) / total, 4) if total else 0.0
            for label in LABELS},
     }

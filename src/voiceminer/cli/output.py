@@ -46,6 +46,9 @@ class Printer:
             self.line(f"  rejected {n:>4}  {reason}" + (f"  (e.g. {example})" if example else ""))
         if result.quarantine_file:
             self.line(f"quarantine: {result.quarantine_file}")
+        if getattr(result, "undated", 0):
+            self.line(f"{result.undated} row(s) had no date: reports file them under the day they were collected "
+                      "(if the export has a date column, name it with --map created_at=COLUMN)")
 
     def warning(self, text: str) -> None:
         if not self.quiet:

@@ -12,13 +12,18 @@ Order of precedence for one file:
    generic word such as ``id``, ``text`` or ``rating``), so a plain
    ``id,text,date,rating`` file is not mistaken for a review-site export. The
    best match has the most distinctive columns; ties go to the one with more
-   matched columns, then to registration order;
+   matched columns; presets still tied that would name different channels
+   leave the layout unrecognised (a ``review_id,review`` file is no more an
+   app store's than a review site's: it gets step 4, its file name as source
+   and no channel), others go by registration order;
 4. a generic guess by column names (remaining columns become metadata).
 
 >>> cols = ["response_id", "submitted", "nps_score", "comment", "plan", "region"]
 >>> detect_preset(cols, list(BUILTIN_PRESETS.values())).name
 'nps_survey'
 >>> detect_preset(["id", "text", "date", "rating"], list(BUILTIN_PRESETS.values())) is None
+True
+>>> detect_preset(["review_id", "review"], list(BUILTIN_PRESETS.values())) is None
 True
 """
 
@@ -81,12 +86,14 @@ def _score(found: dict[str, Any]) -> tuple[int, int] | None:
 
 def detect_preset(columns: Sequence[str], candidates: Sequence[Preset]) -> Preset | None:
     """The best-matching preset for these columns, or None (see the module docs)."""
-    best, best_score = None, (0, 0)
+    best, best_score, tied = None, (0, 0), False
     for preset in candidates:
         score = _score(match_preset(columns, preset))
         if score is not None and score > best_score:
-            best, best_score = preset, score
-    return best
+            best, best_score, tied = preset, score, False
+        elif score is not None and score == best_score and best and preset.default_channel != best.default_channel:
+            tied = True
+    return None if tied else best
 
 
 def _guess_text(table: FileTable, exclude: set[str]) -> str | None:

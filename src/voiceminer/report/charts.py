@@ -102,6 +102,9 @@ def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | N
     partial = partial or {}
     if not periods or not series:
         return Markup('<p class="muted">Nothing to chart.</p>')
+    if len(periods) == 1:  # no line to draw: one bar per series
+        return _one_period(periods[0], [(name, vals[0]) for name, vals in series], width=width, title=title,
+                           percent=percent, y_range=y_range, partial=partial)
     left, right, top, bottom = 46, 12, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     base, peak = y_range or (0.0, max((v for _, vals in series for v in vals if v is not None), default=0) or 1)
@@ -153,6 +156,48 @@ def lines(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | N
     keys = "".join(f'<span class="key"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
                    for k, (name, _) in enumerate(series))
     return Markup("".join(parts) + f'<div class="legend">{keys}</div>' + _partial_note(periods, partial))
+
+
+def _one_period(period: str, values: Sequence[tuple[str, float | None]], *, width: int, title: str, percent: bool,
+                y_range: tuple[float, float] | None, partial: Mapping[str, str]) -> Markup:
+    """What :func:`lines` draws for a single period: a labelled horizontal bar per series from zero (a
+    line through one point says nothing), in the series' colour, or red/green by sign on a signed scale.
+
+    >>> svg = str(_one_period("2026-11-30", [("Food", 273), ("Price", None)], width=760, title="t", percent=False,
+    ...                       y_range=None, partial={}))
+    >>> "<polyline" in svg, "Food" in svg, ">273<" in svg, "11-30" in svg
+    (False, True, True, True)
+    """
+    left, right, top, bar_h = 250, 60, 22, 22
+    height = top + bar_h * len(values) + 8
+    shown = [v for _, v in values if v is not None]
+    lo, hi = y_range or (0.0, max(shown, default=0) or 1)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    plot_w = width - left - right
+
+    def x(v: float) -> float:
+        return left + plot_w * (v - lo) / ((hi - lo) or 1)
+
+    def colour(k: int, v: float) -> str:  # a signed scale (net sentiment) is coloured by sign, as everywhere
+        return (COLOURS["negative"] if v < 0 else COLOURS["positive"]) if lo < 0 else PALETTE[k % len(PALETTE)]
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">',
+             f'<text x="{left}" y="{top - 8}" class="axis">{_axis(period, partial)}</text>',
+             f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 2}" y2="{height - 6}" class="zero"/>']
+    for k, (name, v) in enumerate(values):
+        y = top + k * bar_h
+        parts.append(f'<text x="{left - 6}" y="{y + bar_h * .65:.1f}" class="label" text-anchor="end">'
+                     f'{escape(name[:36])}</text>')
+        if v is None:
+            continue
+        text = f"{v:.1%}" if percent else f"{v:+.0f}" if lo < 0 else f"{v:g}"
+        x0, x1 = sorted((x(0), x(v)))
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" height="{bar_h - 8}" '
+                     f'fill="{colour(k, v)}"><title>{escape(name)}, {escape(period)}: {text}</title></rect>'
+                     f'<text x="{x1 + 4:.1f}" y="{y + bar_h * .65:.1f}" class="axis">{text}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts) + _partial_note([period], partial))
 
 
 def _net_colour(net: float | None) -> str:

@@ -152,7 +152,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "voices": {k: [v.as_dict() for v in vs] for k, vs in clearest_voices(comments, current).items()},
         "data_quality": {"input_rows": store.input_rows_summary(),
                          "analysed_comments": int(comments["sentiment"].notna().sum()),
-                         "undated_comments": int(comments["created_at"].isna().sum())},
+                         "undated_comments": int((~comments["dated"].astype(bool)).sum())},
         "producers": _producers(store),
     }
     return json_safe(figures)

@@ -71,9 +71,11 @@ def render_html(f: dict[str, Any]) -> str:
     cause_charts = {}
     for rc in f["root_causes"]:
         causes = rc["causes"][:4]
+        negative = [{s["period"]: s["comments"] for s in c["negative_series"]} for c in causes]
         cause_charts[rc["theme"]] = charts.lines(
-            periods, [(c["label"], [s["comments"] for s in c["series"]]) for c in causes],
-            title=f"Causes of {rc['label']} per period", height=200, highlight=current, partial=partial)
+            periods, [(c["label"], [n.get(p, 0) for p in periods]) for c, n in zip(causes, negative)],
+            title=f"Negative comments on the causes of {rc['label']} per period", height=200, highlight=current,
+            partial=partial)
     rows = [(p["period"], {k: p[k] for k in KEYS}) for p in f["periods"]]
     return env.get_template("report.html.j2").render(
         f=f, keys=KEYS, volume_chart=volume, sentiment_chart=senti, heatmap=heat, driver_chart=driver_chart,

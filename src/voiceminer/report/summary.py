@@ -23,10 +23,13 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         scores.append(f"NPS {o['nps']['nps']:+.0f} from {o['nps']['responses']:,} survey answers")
     if o.get("csat") and o["csat"]["csat"] is not None:
         scores.append(f"CSAT {o['csat']['csat']:.0f}% from {o['csat']['responses']:,} ratings")
-    span = (f" between {meta['first_date']} and {meta['last_date']}" if meta.get("first_date") and meta.get("last_date")
-            else "")
+    first, last = meta.get("first_date"), meta.get("last_date")
+    span = "" if not (first and last) else f" on {first}" if first == last else f" between {first} and {last}"
     lines.append(f"{o['comments']:,} comments from {o['sources']} source(s){span}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
                  + (f"; {', '.join(scores)}." if scores else "."))
+    if o.get("undated"):
+        lines.append(f"{o['undated']:,} of these comments had no date in their export: each is counted in the "
+                     f"{meta['period']} it was collected (ingested).")
     periods = figures["periods"]
     if len(periods) >= 2:
         last, prev = periods[-1], periods[-2]

@@ -40,8 +40,12 @@ _END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|
 _NOT_CAUSAL = re.compile(r"^(?:all|then|that|this|which|when|last|yesterday|today|\d+(?:\s*(?:am|pm))?)$",
                          re.IGNORECASE)
 _MAX_CHARS = 200
-RULES_VERSION = "3"  # 2: "since" and "after" before a point in time or a single word are not causal;
-# 3: nor "after" behind a duration ("2 hours after the window")
+RULES_VERSION = "4"  # 2: "since" and "after" before a point in time or a single word are not causal;
+# 3: nor "after" behind a duration ("2 hours after the window"); 4: nor a denied cue ("not because ...")
+# "Not because you are the Four Seasons", "it wasn't due to the weather": the writer denies that cause
+# ("not just because" and "not only because" still give one, and so does "I can't because my flight is
+# in progress", whose verb is left out, and "... and what not because it is a netbook")
+_DENIED = re.compile(r"(?:(?<!what )\bnot|\bnever|\b(?:is|was|are|were)n[’']t)\s*$", re.IGNORECASE)
 # Cues that also tell time, and the points in time that make them temporal ("since Thursday", "after 7pm").
 _TEMPORAL_CUES = frozenset({"since", "ever since", "after"})
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sun)(?:day)?|saturday"
@@ -119,6 +123,8 @@ def cause_matches(text: str) -> list[CauseSpan]:
         if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
             continue
         if cue == "after" and _after_duration(text[max(0, m.start() - 40):m.start()]):
+            continue
+        if _DENIED.search(text[max(0, m.start() - 12):m.start()]):
             continue
         if out and start < out[-1].end:  # nested cue inside the previous clause
             continue

@@ -149,6 +149,24 @@ def test_helpdesk_default_channel_and_explicit_channel_wins(tmp_path):
     assert comments([write(tmp_path / "u.jsonl", HELPDESK)], channel="web")[0].channel == "web"
 
 
+def test_a_csv_without_a_header_row_keeps_its_first_row(tmp_path, caplog):
+    """A first row with a number or a date in it is data (tweets exported as id,text,label,domain): it is
+    line 1, not the column names, and the columns are column_1 ..."""
+    p = write(tmp_path / "tweets.csv", "2555041,@FC_Help i need to check my order,0,apparel\n"
+                                       '2949495,"@FC_Help Tried enquiries@ and web form, nothing",1,apparel\n')
+    with caplog.at_level("WARNING"):
+        got = comments([p])
+    assert [(c.source_line, c.text) for c in got] == [(1, "@FC_Help i need to check my order"),
+                                                       (2, "@FC_Help Tried enquiries@ and web form, nothing")]
+    assert got[0].metadata == {"column_1": "2555041", "column_3": "0", "column_4": "apparel"}
+    assert "tweets.csv has no header row" in caplog.text
+    (mapped, _) = comments([p], mapping=ColumnMapping.parse("text=column_2,id=column_1"))
+    assert mapped.id == "tweets:2555041"
+    # a header of names, even long survey questions, is still a header
+    (survey,) = comments([write(tmp_path / "s.csv", "id,How likely are you to recommend us?,Q3 (2026)\n1,Great,9\n")])
+    assert survey.source_line == 2
+
+
 def test_an_ambiguous_layout_is_not_claimed_by_a_preset(tmp_path):
     """``review_id,review`` fits the app-store and the review-site presets equally: no channel is made up
     and the source is the file's name (restaurant reviews were shown as "app_review" from "app_store")."""

@@ -196,6 +196,7 @@ class FileTable:
     rows: Sequence[RawRecord] | Callable[[], Iterator[RawRecord]]
     encoding: str | None = None
     delimiter: str | None = None
+    headerless: bool = False  # the first row was data: columns are column_1, column_2, ...
 
     @property
     def records(self) -> Iterator[RawRecord]:

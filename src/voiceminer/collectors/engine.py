@@ -74,6 +74,9 @@ def _collect_file(path: Path, preset: Preset | None, candidates: list[Preset], o
     table = read_table(path, encoding=options["encoding"], delimiter=options["delimiter"])
     if not table.head(1):
         return
+    if table.headerless:
+        log.warning("%s has no header row (its first row holds a number or a date, so it is read as data): its "
+                    "columns are column_1 to column_%d (e.g. --map text=column_2)", path, len(table.columns))
     binding = bind(table, source=options["source"], preset=preset, mapping=options["mapping"],
                    candidates=candidates)
     ctx = RowContext(path=str(path), dayfirst=_dayfirst(table, binding, options["dayfirst"]),

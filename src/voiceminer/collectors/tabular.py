@@ -1,7 +1,9 @@
 """CSV/TSV and XLSX readers; both stream their rows from disk (CSV in bounded memory; XLSX see below).
 
 CSV: the csv module (quoted fields may hold delimiters and newlines). A
-record's line is the PHYSICAL line where it starts; the header is line 1.
+record's line is the PHYSICAL line where it starts; the header is line 1, unless
+the first row holds a number or a date (:func:`headerless`): then the file has
+no header, its columns are ``column_1``, ``column_2``, ... and line 1 is a row.
 Completely blank lines are not rows and are skipped. A row with more fields
 than the header (other than trailing empty ones) or fewer becomes a reject.
 
@@ -20,6 +22,7 @@ empty rows are not rows and are skipped.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -114,20 +117,40 @@ def _blank(row: list[str]) -> bool:
     return not row or len(row) == 1 and not row[0].strip()
 
 
-def _csv_header(source: TextSource, delimiter: str) -> list[str]:
-    """The header: the first row that is neither blank nor broken ([] when there is none)."""
+# A header cell is a name; a number or a date in the first row means the file has no header row
+# ("25550410899005441,@FC_Help I need to check my order,0,apparel"): reading that row as column names
+# would lose it and name the columns after one customer's data.
+_DATA_CELL = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$|^\d{4}-\d{2}-\d{2}|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
+
+
+def headerless(row: list[Any]) -> bool:
+    """Whether a file's first row is data, not a header: one of its cells is a number or a date.
+
+    >>> headerless(["25550410899005441", "@FC_Help where is my order", "0", "apparel"])
+    True
+    >>> headerless(["id", "How likely are you to recommend us?", "Q3 (2026)", "date"])
+    False
+    """
+    return any(_DATA_CELL.match(cell_text(c).strip()) for c in row)
+
+
+def _csv_header(source: TextSource, delimiter: str) -> tuple[list[str], bool]:
+    """The header, the first row that is neither blank nor broken ([] when there is none), and
+    whether that row is data instead (:func:`headerless`: the columns are then ``column_1`` ...)."""
     rows = _csv_rows(source, delimiter)
     try:
         for _, row, error in rows:
             if not error and not _blank(row):
-                return unique_headers(row)
-        return []
+                if headerless(row):
+                    return [f"column_{i}" for i in range(1, len(row) + 1)], True
+                return unique_headers(row), False
+        return [], False
     finally:
         rows.close()
 
 
-def _csv_records(source: TextSource, delimiter: str, columns: list[str]) -> Iterator[RawRecord]:
-    header_seen = False
+def _csv_records(source: TextSource, delimiter: str, columns: list[str], has_header: bool = True) -> Iterator[RawRecord]:
+    header_seen = not has_header
     for line, row, error in _csv_rows(source, delimiter):
         if error:
             yield RawRecord(line, None, error)
@@ -150,9 +173,9 @@ def read_csv(path: str | Path, *, encoding: str | None = None,
     path = Path(path)
     source = open_text(path, encoding, count_quotes=True)
     delim = delimiter or detect_delimiter(source.head(SNIFF_BYTES + 1), path.suffix)
-    columns = _csv_header(source, delim)
-    return FileTable(str(path), "csv", columns, lambda: _csv_records(source, delim, columns),
-                     encoding=source.encoding, delimiter=delim)
+    columns, no_header = _csv_header(source, delim)
+    return FileTable(str(path), "csv", columns, lambda: _csv_records(source, delim, columns, not no_header),
+                     encoding=source.encoding, delimiter=delim, headerless=no_header)
 
 
 @collectors.register("xlsx")

@@ -29,7 +29,7 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, float]]], keys: Sequence
     plot_h = height - bottom - top
     peak = max(sum(v.get(k, 0) for k in keys) for _, v in rows) or 1
     step = (width - left - 10) / len(rows)
-    bar_w = max(step * 0.7, 2)
+    bar_w = min(max(step * 0.7, 2), 90)  # a range of one or two periods: bars, not walls
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart">']
     for frac in (0, 0.5, 1):

@@ -311,6 +311,12 @@ def test_per_theme_scores_show_which_themes_are_weak_and_travel_with_the_artifac
     ("I left not because of the price but because of the staff", ["the staff"]),
     ("Not just because of the price, the food was cold too", ["the price"]),
     ("It says I can't because my flight is in progress.", ["my flight is in progress"]),
+    # a duration opening a new clause, or behind "since", is when; a conditional ends the cause
+    ("Love them but after 18 months Mike and stop button doesn't work", []),
+    ("Wow. 2.5 hours since we ordered our pizza for a work function.", []),
+    ("40 minutes on tarmac now. That's after 9 hour delay.", ["9 hour delay"]),
+    ("I'll plan better this year since I was a sucker last year", ["I was a sucker last year"]),
+    ("Delayed due to bad weather and if it's not here for Thursday I don't need it", ["bad weather"]),
 ])
 def test_cause_spans(text, spans):
     got = cause_spans(text)

@@ -34,14 +34,17 @@ __all__ = ["CUES", "RULES_VERSION", "CauseSpan", "cause_matches", "cause_spans"]
 CUES = ("as a result of", "because of", "ever since", "caused by", "owing to", "thanks to", "due to",
         "because", "since", "after", "cos", "cuz", "bc")
 _CUE = re.compile(r"\b(" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in CUES) + r")\b", re.IGNORECASE)
-_END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|so|whereas|yet|because|since)\b",
+_END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|so|whereas|yet|because|since|if)\b",
                   re.IGNORECASE)
 # "after all", "since then", "ever since then": cue words that are not causal here.
 _NOT_CAUSAL = re.compile(r"^(?:all|then|that|this|which|when|last|yesterday|today|\d+(?:\s*(?:am|pm))?)$",
                          re.IGNORECASE)
 _MAX_CHARS = 200
+_DANGLING = re.compile(r"\s+(?:and|or|&)$", re.IGNORECASE)
 RULES_VERSION = "4"  # 2: "since" and "after" before a point in time or a single word are not causal;
-# 3: nor "after" behind a duration ("2 hours after the window"); 4: nor a denied cue ("not because ...")
+# 3: nor "after" behind a duration ("2 hours after the window"); 4: nor a denied cue ("not because ..."),
+# nor "since" behind a duration ("2.5 hours since we ordered"), nor a duration that opens a new clause
+# ("after 18 months the button broke"); "if" ends a clause
 # "Not because you are the Four Seasons", "it wasn't due to the weather": the writer denies that cause
 # ("not just because" and "not only because" still give one, and so does "I can't because my flight is
 # in progress", whose verb is left out, and "... and what not because it is a netbook")
@@ -63,8 +66,18 @@ _SINCE_NUMBER = re.compile(r"^\d")  # "since 130", "since 2012": a clock time or
 _UNITS = r"(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|seconds?|secs?)"
 # "still no refund after a week": a bare duration is how long, not why
 _BARE_DURATION = re.compile(rf"^(?:(?:over|about|almost|nearly|more\s+than|only|just)\s+)?"
-                            rf"(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|many|\d+)"
-                            rf"\s*{_UNITS}(?:\s+(?:later|now|ago))?$", re.IGNORECASE)
+                            rf"(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|many|"
+                            rf"\d+(?:\.\d+)?)\s*{_UNITS}(?:\s+(?:later|now|ago))?$", re.IGNORECASE)
+# "after 18 months the button doesn't work": a duration, then a new clause, is when, not why; "after two
+# hours of waiting", "after 4 hours on hold" name what happened
+_LEADING_DURATION = re.compile(rf"^(?:(?:over|about|almost|nearly|more\s+than|only|just)\s+)?"
+                               rf"(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|"
+                               rf"many|\d+(?:\.\d+)?)\s*{_UNITS}\b(?:['’]s?)?(?!\s+(?:of|on|in|spent|stuck|waiting|"
+                               rf"delays?|waits?|drive|flight|layover|journey|trip|queue|hold|ride)\b)",
+                               re.IGNORECASE)
+_NUMBER = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|many)"
+# "3 weeks since complaint submitted": a counted duration before "since" ("this year since ..." is causal)
+_COUNTED_BEFORE = re.compile(rf"\b{_NUMBER}\s*{_UNITS}\s*$", re.IGNORECASE)
 # "2 hours after the window", "a week after ordering": an interval measured from a point, not a cause
 _DURATION_BEFORE = re.compile(rf"\b{_UNITS}\s*$", re.IGNORECASE)
 # ... but "on hold for 7 hours after my flight was cancelled": a wait that the event started
@@ -82,7 +95,8 @@ def _temporal(cue: str, clause: str) -> bool:
     """
     if cue not in _TEMPORAL_CUES:
         return False
-    if len(clause.split()) < 2 or _TIME_POINT.match(clause) or _BARE_DURATION.match(clause):
+    if len(clause.split()) < 2 or _TIME_POINT.match(clause) or _BARE_DURATION.match(clause) \
+            or _LEADING_DURATION.match(clause):
         return True
     return cue != "after" and bool(_SINCE_NUMBER.match(clause))
 
@@ -118,11 +132,15 @@ def cause_matches(text: str) -> list[CauseSpan]:
         end = min(end, start + _MAX_CHARS)
         while end > start and text[end - 1].isspace():
             end -= 1
+        dangling = _DANGLING.search(text, start, end)  # "bad weather and" before a clause that ended it
+        if dangling:
+            end = dangling.start()
         clause = text[start:end]
         cue = " ".join(m.group(1).lower().split())
         if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
             continue
-        if cue == "after" and _after_duration(text[max(0, m.start() - 40):m.start()]):
+        before = text[max(0, m.start() - 40):m.start()]
+        if cue == "after" and _after_duration(before) or cue == "since" and _COUNTED_BEFORE.search(before):
             continue
         if _DENIED.search(text[max(0, m.start() - 12):m.start()]):
             continue

@@ -19,7 +19,7 @@ from voiceminer.aggregate.themes import (
     segment_table,
     theme_by_segment,
 )
-from voiceminer.config import LEXICON_PIPELINE, Settings
+from voiceminer.config import LEXICAL_PIPELINE, Settings
 
 
 def _frame(n: int = 120) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def test_report_names_segments_by_origin(tmp_path: Path) -> None:
              "priority": ("low", "high")[i % 2], "region": ("North", "South", "East")[i % 3]} for i in range(90)]
     path = tmp_path / "tickets.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICON_PIPELINE)
+    settings = Settings(data_dir=tmp_path / "data", pipeline=LEXICAL_PIPELINE)  # keyword themes
     result = jobs.mine(settings, [path])
     figures = json.loads(Path(result.report["json"]).read_text(encoding="utf-8"))
     seen = {(s["segment"], s["segment_label"]) for s in figures["segments"]}
@@ -96,6 +96,10 @@ def test_report_names_segments_by_origin(tmp_path: Path) -> None:
     html = Path(result.report["html"]).read_text(encoding="utf-8")
     assert "priority (from the export) = low" in html and "<td>priority = " not in html
     assert np.isfinite([s["negative_share"] for s in figures["segments"]]).all()
+    # the themes a segment talks more about are named by their labels, not their ids
+    lifted = [t for s in figures["segments"] for t in s["over_indexed_themes"]]
+    assert lifted and all(t["label"] and t["label"] != t["theme"] for t in lifted)
+    assert f"{lifted[0]['label']} <span class=\"muted\">({lifted[0]['lift']}×)" in html
 
 
 def test_a_segment_lists_only_themes_it_talks_about_more_than_average() -> None:
@@ -108,3 +112,24 @@ def test_a_segment_lists_only_themes_it_talks_about_more_than_average() -> None:
     assert [t["theme"] for t in rows["North"]["over_indexed_themes"]] == ["refunds"]
     assert rows["South"]["over_indexed_themes"] == []  # delivery at 1.0x is not "more than average"
     assert all(t["lift"] >= 1.2 for r in rows.values() for t in r["over_indexed_themes"])
+
+
+def test_scattered_need_statements_are_not_reported_as_none() -> None:
+    """Needs raised by fewer than 3 comments alike are not listed as patterns, but the report still says how
+    many sentences state a need and shows the surest (explicit first): 92 scattered requests in 2,465
+    support tweets read as "No need statements in this range"."""
+    from voiceminer.aggregate.needs import need_overview
+
+    comments = _frame(12)
+    statements = ["send me a link to the driver", "fix the platform drainage", "x", "add evening slots"]
+    needs = pd.DataFrame({"comment_id": comments["id"][:4], "sentence_idx": 0, "statement": statements,
+                          "score": [0.7, 0.95, 0.99, 0.6], "start": 0, "end": 4,
+                          "explicit": [True, False, True, True], "text_hash": None})
+    listed = unmet_needs(comments, needs, {}, [])
+    assert listed == []
+    o = need_overview(comments, needs, listed, examples=2)
+    assert (o["sentences"], o["comments"], o["listed_comments"]) == (4, 4, 0)
+    # explicit requests first, then the surest; a one-word statement does not read as a need
+    assert [e["statement"] for e in o["examples"]] == ["send me a link to the driver", "add evening slots"]
+    assert o["examples"][0]["text"] == "text 0" and o["examples"][0]["span"] == [0, 4]
+    assert need_overview(comments, needs.iloc[:0], [])["sentences"] == 0

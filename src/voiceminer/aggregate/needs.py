@@ -163,3 +163,25 @@ def _segments(g: pd.DataFrame, comments: pd.DataFrame, cols: list[str], min_coun
                 out.append({"segment": col, "segment_label": segment_label(col), "value": value,
                             "comments": int(count), "lift": round(float(lift), 2)})
     return sorted(out, key=lambda s: (-s["lift"], s["segment"], s["value"]))[:5]
+
+
+def need_overview(comments: pd.DataFrame, needs: pd.DataFrame, listed: list[dict[str, Any]], examples: int = 5,
+                  min_comments: int = 3) -> dict[str, Any]:
+    """What the need statements of the range add up to beside the listed needs (:func:`unmet_needs`, which
+    lists a need only when ``min_comments`` comments raise it alike): how many sentences and comments state
+    a need, how many of those comments the listed needs hold, and, when none is listed, the ``examples``
+    surest statements (explicit requests first) with their quotes, so a small range or one of scattered
+    requests does not read as "no needs"."""
+    in_range = needs[needs["comment_id"].isin(comments["id"])] if len(needs) else needs
+    out: dict[str, Any] = {"sentences": int(len(in_range)), "comments": int(in_range["comment_id"].nunique()) if len(in_range) else 0,
+                           "listed_comments": int(sum(n["comments"] for n in listed)), "min_comments": min_comments,
+                           "examples": []}
+    if listed or in_range.empty:
+        return out
+    rows = in_range.merge(comments[["id", "period", "text"]], left_on="comment_id", right_on="id")
+    rows = rows[rows["statement"].astype(str).str.split().str.len() >= 2]
+    rows = rows.sort_values(["explicit", "score", "comment_id"], ascending=[False, False, True])
+    for r in rows.drop_duplicates("statement").head(examples).itertuples():
+        out["examples"].append({"statement": r.statement, "comment_id": r.comment_id, "period": r.period,
+                                "text": r.text, "span": [int(r.start), int(r.end)] if pd.notna(r.start) else None})
+    return out

@@ -77,6 +77,11 @@ def to_markdown(f: dict[str, Any]) -> str:
                                       for s in n["segments"][:3])),
                       md_text("; ".join(n.get("related", []))), n.get("related_comments", n["comments"])]
                      for n in f["needs"]])
+    o = f.get("need_overview") or {}
+    if not f["needs"] and o.get("sentences"):
+        lines += [f"{o['sentences']} sentence(s) in {o['comments']} comment(s) state a need, but none is raised by "
+                  f"{o['min_comments']} or more comments alike. The surest: "
+                  + "; ".join(f'"{md_text(e["statement"])}"' for e in o["examples"]) + ".", ""]
     lines += ["## Promises and expected topics", ""]
     lines += _table(["promise", "verdict", "mentions", "share", "95% upper bound", "negative"],
                     [[md_text(p["label"]), p["verdict"], p["mentions"], _pct(p["share"]), _pct(p["share_upper_95"]),

@@ -29,7 +29,7 @@ from ..aggregate.frames import (
     share_ids,
 )
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
-from ..aggregate.needs import unmet_needs
+from ..aggregate.needs import need_overview, unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
 from ..aggregate.periods import coverage, range_partial_periods
 from ..aggregate.promises import load_promises, promise_figures
@@ -116,6 +116,10 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels)
     need_view = unmet_needs(comments, needs, vectors, seg_cols)
     drivers = driver_analysis(comments, mentions, labels)
+    segments = [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)]
+    for row in segments:  # the report names themes by their labels
+        for t in row["over_indexed_themes"]:
+            t["label"] = labels.get(t["theme"], t["theme"])
 
     first_day = since.isoformat() if since else (periods[0] if periods else None)
     last_day = until.isoformat() if until else (periods[-1] if periods else None)
@@ -142,8 +146,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "promises": promises,
         "root_causes": causes_view,
         "needs": need_view,
+        "need_overview": need_overview(comments, needs, need_view),
         "drivers": drivers,
-        "segments": [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)],
+        "segments": segments,
         "theme_by_segment": theme_by_segment(comments, theme_sentiment, seg_cols),
         "you_said_we_did": _outcomes(store, lo, hi, period, tz, labels),
         "quotes": {t: {k: [q.as_dict() for q in qs] for k, qs in by.items()}

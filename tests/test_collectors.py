@@ -162,6 +162,14 @@ def test_a_csv_without_a_header_row_keeps_its_first_row(tmp_path, caplog):
     assert "tweets.csv has no header row" in caplog.text
     (mapped, _) = comments([p], mapping=ColumnMapping.parse("text=column_2,id=column_1"))
     assert mapped.id == "tweets:2555041"
+    from openpyxl import Workbook  # the same in a workbook
+
+    wb = Workbook()
+    wb.active.append([2555041, "Where is my order?", datetime(2026, 3, 1, 12, 30)])
+    wb.active.append([2555042, "Still waiting.", datetime(2026, 3, 2, 9, 0)])
+    wb.save(tmp_path / "book.xlsx")
+    assert [(c.source_line, c.text) for c in comments([tmp_path / "book.xlsx"])] == [
+        (1, "Where is my order?"), (2, "Still waiting.")]
     # a header of names, even long survey questions, is still a header
     (survey,) = comments([write(tmp_path / "s.csv", "id,How likely are you to recommend us?,Q3 (2026)\n1,Great,9\n")])
     assert survey.source_line == 2

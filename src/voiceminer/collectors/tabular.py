@@ -9,8 +9,8 @@ than the header (other than trailing empty ones) or fewer becomes a reject.
 
 XLSX: the first (active) worksheet, read with openpyxl in read-only mode (rows stream, but openpyxl
 holds the workbook's shared-strings table: memory grows with the distinct cell texts); a
-record's line is its spreadsheet row number (header = row 1). Completely
-empty rows are not rows and are skipped.
+record's line is its spreadsheet row number (header = row 1, unless row 1 holds a
+number or a date, as for CSV). Completely empty rows are not rows and are skipped.
 
 >>> import tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "a.csv")
@@ -193,8 +193,11 @@ def read_xlsx(path: str | Path, *, encoding: str | None = None,
         header = next(rows, (1, ()))[1]
     finally:
         rows.close()
-    columns = unique_headers(_trim(list(header)))
-    return FileTable(str(path), "xlsx", columns, lambda: _xlsx_records(path, columns))
+    first = _trim(list(header))
+    no_header = headerless(first)
+    columns = [f"column_{i}" for i in range(1, len(first) + 1)] if no_header else unique_headers(first)
+    return FileTable(str(path), "xlsx", columns, lambda: _xlsx_records(path, columns, 0 if no_header else 1),
+                     headerless=no_header)
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -212,10 +215,10 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
         book.close()
 
 
-def _xlsx_records(path: Path, columns: list[str]) -> Iterator[RawRecord]:
+def _xlsx_records(path: Path, columns: list[str], header_rows: int = 1) -> Iterator[RawRecord]:
     for number, row in _xlsx_rows(path):
         cells = list(row)
-        if number > 1 and any(cell_text(c).strip() for c in cells):
+        if number > header_rows and any(cell_text(c).strip() for c in cells):
             raw = " | ".join(cell_text(c) for c in cells)
             yield _record(columns, _pad(cells, columns), number, raw)
 

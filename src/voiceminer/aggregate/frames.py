@@ -177,11 +177,17 @@ def report_date() -> sa.ColumnElement:
 
 
 def _bounded(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
-    if since is not None:
-        query = query.where(report_date() >= since)
-    if until is not None:
-        query = query.where(report_date() < until)
-    return query
+    """``query`` limited to comments whose :func:`report_date` is in ``[since, until)``, written as two
+    branches (dated by ``created_at``, undated by ``ingested_at``) so the ``created_at`` index still serves."""
+    if since is None and until is None:
+        return query
+    c = t.comments.c
+
+    def within(column: sa.ColumnElement) -> sa.ColumnElement:
+        parts = ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
+        return sa.and_(*parts)
+
+    return query.where(sa.or_(within(c.created_at), sa.and_(c.created_at.is_(None), within(c.ingested_at))))
 
 
 def _data(value: Any) -> dict[str, Any]:

@@ -314,7 +314,7 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
     assert f["themes"] and f["themes"][0]["comments"] >= 3
     never = {n["id"] for n in f["never_mentioned_themes"]}
     assert not never & {x["id"] for x in f["themes"]}
-    assert "6 of these comments had no date in their export: each is counted in the week it was collected" \
+    assert "6 of these comments come from exports without dates: each is counted in the week it was collected" \
         in " ".join(f["headlines"])
     assert f["headlines"][0].startswith("6 comments from 1 source(s) on 2026-09-02:")
     html = Path(report.paths["html"]).read_text(encoding="utf-8")
@@ -325,6 +325,17 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
                         out_dir=tmp_path / "in").figures["overall"]["comments"] == 6
     assert build_report(settings, store=store, since=date(2026, 9, 3),
                         out_dir=tmp_path / "out").figures["overall"]["comments"] == 0
+    # a dated export with one empty date: that comment is in no period (filed under the ingest day, it
+    # would open a week of its own, years after the rest), and the summary says so
+    dated = tmp_path / "dated.csv"
+    dated.write_text("id,text,date\nd1,The delivery was late.,2015-02-17\nd2,Lovely bread.,2015-02-18\n"
+                     "d3,Rude staff.,\n", encoding="utf-8")
+    jobs.mine(settings, [dated])
+    mixed = build_report(settings, store=store, out_dir=tmp_path / "mixed").figures
+    assert (mixed["meta"]["periods"][0], mixed["meta"]["periods"][-1]) == ("2015-02-16", "2026-08-31")  # d3 opened
+    # no week of its own (it was ingested today)
+    assert mixed["overall"]["undated"] == 7 and mixed["overall"]["undated_filed"] == 6
+    assert "1 comment(s) have no date (an empty date in an export that dates the others)" in " ".join(mixed["headlines"])
 
 
 def test_root_causes_chart_negative_comments_and_mark_the_sentence() -> None:

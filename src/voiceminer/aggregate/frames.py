@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -168,15 +168,29 @@ def share_ids(comments: pd.DataFrame, *frames: pd.DataFrame) -> None:
             frame["comment_id"] = frame["comment_id"].astype(ids)
 
 
-def report_date() -> sa.ColumnElement:
-    """The date a report files a comment under: its own date, or when it was collected (ingested) if
-    the export gave none. A weekly export without a date column is that week's feedback; without this,
-    undated comments fell outside every period and a report of them had no themes at all."""
+def undated_sources(store: Store) -> list[str]:
+    """The sources whose comments carry no date at all (an export without a date column): a report files
+    their comments under the day they were collected (:func:`report_date`). A comment without a date from a
+    source that dates the others (an empty cell) stays out of the periods, as before: filing it under the
+    ingest day would open a period of its own, years after the rest of the export."""
     c = t.comments.c
-    return sa.func.coalesce(c.created_at, c.ingested_at, type_=c.created_at.type)
+    query = sa.select(c.source).group_by(c.source).having(sa.func.count(c.created_at) == 0).order_by(c.source)
+    return [r["source"] for r in store.query(query)]
 
 
-def _bounded(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
+def report_date(undated: Sequence[str]) -> sa.ColumnElement:
+    """The date a report files a comment under: its own date, or when it was collected (ingested) if it
+    comes from one of the ``undated`` sources (:func:`undated_sources`). A weekly export without a date
+    column is that week's feedback; before, its comments fell outside every period and a report of them had
+    no themes at all."""
+    c = t.comments.c
+    if not undated:
+        return c.created_at
+    return sa.func.coalesce(c.created_at, sa.case((c.source.in_(list(undated)), c.ingested_at), else_=None),
+                            type_=c.created_at.type)
+
+
+def _bounded(query: sa.Select, since: datetime | None, until: datetime | None, undated: Sequence[str]) -> sa.Select:
     """``query`` limited to comments whose :func:`report_date` is in ``[since, until)``, written as two
     branches (dated by ``created_at``, undated by ``ingested_at``) so the ``created_at`` index still serves."""
     if since is None and until is None:
@@ -187,7 +201,10 @@ def _bounded(query: sa.Select, since: datetime | None, until: datetime | None) -
         parts = ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
         return sa.and_(*parts)
 
-    return query.where(sa.or_(within(c.created_at), sa.and_(c.created_at.is_(None), within(c.ingested_at))))
+    if not undated:
+        return query.where(within(c.created_at))
+    return query.where(sa.or_(within(c.created_at), sa.and_(c.created_at.is_(None), c.source.in_(list(undated)),
+                                                            within(c.ingested_at))))
 
 
 def _data(value: Any) -> dict[str, Any]:
@@ -197,7 +214,7 @@ def _data(value: Any) -> dict[str, Any]:
 
 
 def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: datetime | None,
-                 comment_level: bool | None = None) -> sa.Select:
+                 undated: Sequence[str], comment_level: bool | None = None) -> sa.Select:
     """Annotations of one layer (comment-level only, sentence-level only, or both) for comments
     in the date range."""
     a = t.annotations.c
@@ -206,7 +223,7 @@ def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: 
         query = query.where(a.sentence_idx.is_(None))
     elif comment_level is False:
         query = query.where(a.sentence_idx.is_not(None))
-    return _bounded(query, since, until)
+    return _bounded(query, since, until, undated)
 
 
 def _scalar(value: Any) -> Any:
@@ -217,17 +234,19 @@ def _scalar(value: Any) -> Any:
 
 
 def comment_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                  interner: Interner | None = None) -> pd.DataFrame:
+                  interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per stored comment with its comment-level tags (NaN when not analysed).
 
-    ``created_at`` is :func:`report_date` (the comment's date, else its ingest time) and ``dated``
-    says whether the export gave the date; ``since``/``until`` bound ``created_at`` (half-open).
-    ``interner`` shares repeated values with later frames.
+    ``created_at`` is :func:`report_date` (the comment's date, else its ingest time when its source gives
+    no dates: ``undated``, default :func:`undated_sources`) and ``dated`` says whether the export gave the
+    date; ``since``/``until`` bound ``created_at`` (half-open; a comment without either is kept only when no
+    bounds are given). ``interner`` shares repeated values with later frames.
     """
     c = t.comments.c
     same = interner if interner is not None else Interner()
+    undated = undated_sources(store) if undated is None else undated
     senti, compl = t.annotations.alias("senti"), t.annotations.alias("compl")
-    query = (sa.select(c.id, c.text, report_date().label("created_at"), c.created_at.is_not(None).label("dated"), c.source, c.channel, c.rating, c.rating_scale, c.meta,
+    query = (sa.select(c.id, c.text, report_date(undated).label("created_at"), c.created_at.is_not(None).label("dated"), c.source, c.channel, c.rating, c.rating_scale, c.meta,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"),
                        compl.c.label.label("k_label"), compl.c.data.label("k_data"))
              .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, t.layer_in(senti, "sentiment"),
@@ -237,7 +256,7 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
              .order_by(c.id))
     names = [n for n in COLUMNS if n != "meta"]
     built = Columns(names)
-    for r in _rows(store, _bounded(query, since, until)):  # the comment-level tags by index lookups
+    for r in _rows(store, _bounded(query, since, until, undated)):  # the comment-level tags by index lookups
         complaint = None if r.k_label is None else r.k_label == "complaint"
         priority = same(_data(r.k_data).get("priority")) if r.k_label is not None else None
         built.add((r.id, r.text, r.created_at, bool(r.dated), same(r.source), same(r.channel), r.rating,
@@ -250,10 +269,11 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
 
 
 def mention_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                  interner: Interner | None = None) -> pd.DataFrame:
+                  interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per (sentence, theme) with the sentence's sentiment and the cause found."""
     a = t.annotations.c
     same = interner if interner is not None else Interner()
+    undated = undated_sources(store) if undated is None else undated
     senti = t.annotations.alias("senti")
     query = (sa.select(a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end, a.data,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"))
@@ -261,7 +281,7 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
              .outerjoin(senti, sa.and_(senti.c.comment_id == a.comment_id, senti.c.sentence_idx == a.sentence_idx,
                                        t.layer_in(senti, "sentiment"))))
     built = Columns(MENTION_COLUMNS)
-    for r in _rows(store, _bounded(query, since, until)):  # each mention's sentence sentiment by index lookup
+    for r in _rows(store, _bounded(query, since, until, undated)):  # each mention's sentence sentiment by index lookup
         d = _data(r.data)
         built.add((r.comment_id, r.sentence_idx, same(r.label), same(d.get("label", r.label)), r.score,
                    same(d.get("cause")), same(d.get("cause_label")), r.span_start, r.span_end,
@@ -272,19 +292,21 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
 
 
 def need_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-               sentences: pd.DataFrame | None = None, interner: Interner | None = None) -> pd.DataFrame:
+               sentences: pd.DataFrame | None = None, interner: Interner | None = None,
+               undated: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per need sentence: the statement, score, whether a need cue was explicit, and the
     sentence's text hash (from ``sentences``, a :func:`sentence_frame` of the same range, when given)."""
     a = t.annotations.c
     same = interner if interner is not None else Interner()
+    undated = undated_sources(store) if undated is None else undated
     found = [(same(r.comment_id), r.sentence_idx, r.label, r.score, r.span_start, r.span_end,
               bool(_data(r.data).get("cues"))) for r in _rows(store, _layer_query(
                   "need", [a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end, a.data],
-                  since, until))]
+                  since, until, undated))]
     hashes = {}
     if found:
         if sentences is None:
-            sentences = sentence_frame(store, since, until, interner=same)
+            sentences = sentence_frame(store, since, until, interner=same, undated=undated)
         wanted = {(r[0], r[1]) for r in found}
         hashes = {key: h for key, h in zip(zip(sentences["comment_id"], sentences["idx"]), sentences["text_hash"])
                   if key in wanted}
@@ -294,15 +316,16 @@ def need_frame(store: Store, since: datetime | None = None, until: datetime | No
 
 
 def sentence_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                   interner: Interner | None = None) -> pd.DataFrame:
+                   interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
     """Every stored sentence: comment id, index, span and text hash."""
     s = t.sentences.c
     same = interner if interner is not None else Interner()
+    undated = undated_sources(store) if undated is None else undated
     query = (sa.select(s.comment_id, s.idx, s.start, s.end, s.text_hash)
              .join(t.comments, t.comments.c.id == s.comment_id).order_by(s.comment_id, s.idx))
     names = ["comment_id", "idx", "start", "end", "text_hash"]
     built = Columns(names)
-    for r in _rows(store, _bounded(query, since, until)):
+    for r in _rows(store, _bounded(query, since, until, undated)):
         built.add((r.comment_id, r.idx, r.start, r.end, r.text_hash))
     return compact(built.frame(), [])
 

@@ -53,6 +53,8 @@ def overall(frame: pd.DataFrame) -> dict[str, Any]:
         "first": dated.min().isoformat() if len(dated) else None,
         "last": dated.max().isoformat() if len(dated) else None,
         "undated": int((~frame["dated"].astype(bool)).sum() if "dated" in frame else frame["created_at"].isna().sum()),
+        # of those, from sources that give no dates: filed under the day they were collected
+        "undated_filed": int((~frame["dated"].astype(bool) & frame["created_at"].notna()).sum()) if "dated" in frame else 0,
         **{f"{label}_share": round(float(counts.get(label, 0)) / total, 4) if total else 0.0
            for label in LABELS},
     }

@@ -27,6 +27,7 @@ from ..aggregate.frames import (
     need_frame,
     sentence_frame,
     share_ids,
+    undated_sources,
 )
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import need_overview, unmet_needs
@@ -64,13 +65,14 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     tz = settings.timezone
     lo, hi = _bound(since, tz), _bound(until, tz)
     same = Interner()  # the frames share one object per comment id, label and repeated value
-    comments = comment_frame(store, lo, hi, interner=same)
+    undated = undated_sources(store)  # sources without dates: filed under the day they were collected
+    comments = comment_frame(store, lo, hi, interner=same, undated=undated)
     comments["period"] = assign_period(comments["created_at"], period, tz)
-    mentions = mention_frame(store, lo, hi, interner=same)
-    sentences = sentence_frame(store, lo, hi, interner=same)
+    mentions = mention_frame(store, lo, hi, interner=same, undated=undated)
+    sentences = sentence_frame(store, lo, hi, interner=same, undated=undated)
     # read when a figure asks for them: emerging topics, quotes and needs read capped samples
     vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
-    needs = need_frame(store, lo, hi, sentences, interner=same)
+    needs = need_frame(store, lo, hi, sentences, interner=same, undated=undated)
     same.clear()
     share_ids(comments, mentions, sentences, needs)
     labels = _labels(settings)

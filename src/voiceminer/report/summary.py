@@ -27,9 +27,13 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     span = "" if not (first and last) else f" on {first}" if first == last else f" between {first} and {last}"
     lines.append(f"{o['comments']:,} comments from {o['sources']} source(s){span}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
                  + (f"; {', '.join(scores)}." if scores else "."))
-    if o.get("undated"):
-        lines.append(f"{o['undated']:,} of these comments had no date in their export: each is counted in the "
+    filed, left = o.get("undated_filed", 0), o.get("undated", 0) - o.get("undated_filed", 0)
+    if filed:
+        lines.append(f"{filed:,} of these comments come from exports without dates: each is counted in the "
                      f"{meta['period']} it was collected (ingested).")
+    if left > 0:
+        lines.append(f"{left:,} comment(s) have no date (an empty date in an export that dates the others): they "
+                     f"count in the totals but in no {meta['period']}.")
     periods = figures["periods"]
     if len(periods) >= 2:
         last, prev = periods[-1], periods[-2]

@@ -293,8 +293,6 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
     """An export without dates (a restaurant's review dump, a survey's free text) is the week's feedback:
     each comment is filed under its ingest time, so the report still has themes, causes and charts, and
     says so. Before, every period-based figure was empty and every theme was listed as never mentioned."""
-    import sqlalchemy as sa
-
     from voiceminer.storage import schema as t
 
     texts = ["The delivery was late again and the driver was rude.", "Awful delivery, late by two hours.",
@@ -366,3 +364,31 @@ def test_root_causes_chart_negative_comments_and_mark_the_sentence() -> None:
     one = root_causes(comments[comments["period"] == "2026-08-31"], mentions[mentions["comment_id"] != "d"],
                       cause_table.iloc[:1], [], {})
     assert one[0]["causes"][0]["peak_period"] is None
+
+
+def test_comments_not_in_english_are_flagged_counted_and_said(tmp_path: Path) -> None:
+    """The models read English: a comment surely in another language gets a ``language`` tag (label its
+    code), ``tag`` prints it, and the report counts those comments and says their tags are unreliable.
+    English comments, short ones and unsure ones get none."""
+    from voiceminer.tagging import tag
+
+    rows = [{"id": "fr1", "text": "Il manquait la moitié de ma commande et le service client ne répond pas.",
+             "date": "2026-09-01"},
+            {"id": "fr2", "text": "Service client très agréable, problème réglé en cinq minutes.", "date": "2026-09-01"},
+            {"id": "es1", "text": "El servicio de atención al cliente tardó tres días en responder. Muy mal.",
+             "date": "2026-09-02"},
+            {"id": "en1", "text": "The delivery was late again and nobody called me back.", "date": "2026-09-02"},
+            {"id": "en2", "text": "@HarvestHelp sometimes i get good food and ok service.", "date": "2026-09-02"},
+            {"id": "short", "text": "Muy bien", "date": "2026-09-02"}]
+    settings = Settings(data_dir=tmp_path / "data",
+                        pipeline=("segment.sentencizer.v1", "language.langid.v1", "sentiment.vader.v1"))
+    export = _export(tmp_path, rows)
+    result = jobs.mine(settings, [export])
+    f = json.loads(Path(result.report["json"]).read_text(encoding="utf-8"))
+    assert f["data_quality"]["not_english"] == {"fr": 2, "es": 1}
+    assert any(line.startswith("3 comment(s) are not in English (fr 2, es 1): VoiceMiner's models read English")
+               for line in f["headlines"])
+    assert "not in English (tags unreliable): fr 2, es 1" in Path(result.report["html"]).read_text(encoding="utf-8")
+    tag(settings, [export], tmp_path / "tags.jsonl")
+    langs = {r["id"]: r["language"] for r in map(json.loads, (tmp_path / "tags.jsonl").read_text().splitlines())}
+    assert langs == {"fr1": "fr", "fr2": "fr", "es1": "es", "en1": None, "en2": None, "short": None}

@@ -58,8 +58,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
-DEFAULT_PIPELINE = ("segment.sentencizer.v1", "encode.shared.v1", "sentiment.shared.v2", "themes.v1",
-                    "needs.shared.v1", "complaint.shared.v1")
+DEFAULT_PIPELINE = ("segment.sentencizer.v1", "language.langid.v1", "encode.shared.v1", "sentiment.shared.v2",
+                    "themes.v1", "needs.shared.v1", "complaint.shared.v1")
 LEXICON_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1")  # no models: fast, for tests and triage
 # pipeline = "lexical": no encoder (VADER sentiment, keyword themes): cheap, for very large runs
 LEXICAL_PIPELINE = ("segment.sentencizer.v1", "sentiment.vader.v1", "themes.keywords.v1")

@@ -50,6 +50,8 @@ def record(a: Analysed) -> dict[str, Any]:
         "id": a.comment.source_id,
         "line": a.comment.source_line,
         "stored_id": a.comment.id,
+        # the comment's language when it is surely not English (the models read English), else None
+        "language": next((x.label for x in comment_level.get("language", [])), None),
         "sentiment": _sentiment(comment_level.get("sentiment", [])),
         "themes": themes,
         "needs": [{"text": n.label, "kind": n.data.get("kind", "explicit" if n.data.get("cues") else "implicit"),

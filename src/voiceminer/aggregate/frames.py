@@ -315,6 +315,19 @@ def need_frame(store: Store, since: datetime | None = None, until: datetime | No
     return frame.sort_values(["comment_id", "sentence_idx"], kind="stable").reset_index(drop=True)
 
 
+def language_counts(store: Store, since: datetime | None = None, until: datetime | None = None,
+                    undated: Sequence[str] | None = None) -> dict[str, int]:
+    """Comments in the range that are surely not in English, per language code (the ``language`` layer
+    of ``language.langid.v1``), most first."""
+    a = t.annotations.c
+    undated = undated_sources(store) if undated is None else undated
+    query = _layer_query("language", [a.label, a.comment_id], since, until, undated, comment_level=True)
+    counts: dict[str, int] = {}
+    for r in _rows(store, query):
+        counts[r.label] = counts.get(r.label, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def sentence_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
                    interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
     """Every stored sentence: comment id, index, span and text hash."""

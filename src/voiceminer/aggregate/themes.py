@@ -180,7 +180,8 @@ def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str
 # says (channel, source, the export's metadata), never a result of the analysis.
 COMPUTED = frozenset({"sentiment", "sentiment_score", "is_complaint", "complaint", "priority", "priority_score",
                       "theme", "themes", "cause", "causes", "need", "needs", "need_score", "cue", "cues",
-                      "reasons", "score", "cluster", "topic", "topics", "emerging", "urgency", "churn"})
+                      "reasons", "score", "cluster", "topic", "topics", "emerging", "urgency", "churn",
+                      "language"})
 SEGMENT_BASES = ("channel", "source")
 
 

@@ -22,6 +22,7 @@ from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
 from ..aggregate.frames import (
     Interner,
     comment_frame,
+    language_counts,
     lazy_vectors,
     mention_frame,
     need_frame,
@@ -159,7 +160,9 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "voices": {k: [v.as_dict() for v in vs] for k, vs in clearest_voices(comments, current).items()},
         "data_quality": {"input_rows": store.input_rows_summary(),
                          "analysed_comments": int(comments["sentiment"].notna().sum()),
-                         "undated_comments": int((~comments["dated"].astype(bool)).sum())},
+                         "undated_comments": int((~comments["dated"].astype(bool)).sum()),
+                         # comments the English models could not read: per language code
+                         "not_english": language_counts(store, lo, hi, undated)},
         "producers": _producers(store),
     }
     return json_safe(figures)

@@ -34,6 +34,11 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     if left > 0:
         lines.append(f"{left:,} comment(s) have no date (an empty date in an export that dates the others): they "
                      f"count in the totals but in no {meta['period']}.")
+    foreign = (figures.get("data_quality") or {}).get("not_english") or {}
+    if foreign:
+        n = sum(foreign.values())
+        lines.append(f"{n:,} comment(s) are not in English ({', '.join(f'{k} {v}' for k, v in list(foreign.items())[:5])}): "
+                     "VoiceMiner's models read English, so their sentiment, themes and complaint flags are unreliable.")
     periods = figures["periods"]
     if len(periods) >= 2:
         last, prev = periods[-1], periods[-2]

@@ -312,7 +312,7 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
     assert f["themes"] and f["themes"][0]["comments"] >= 3
     never = {n["id"] for n in f["never_mentioned_themes"]}
     assert not never & {x["id"] for x in f["themes"]}
-    assert "6 of these comments come from exports without dates: each is counted in the week it was collected" \
+    assert "6 comment(s) come from exports without dates: each is counted in the week it was collected" \
         in " ".join(f["headlines"])
     assert f["headlines"][0].startswith("6 comments from 1 source(s) on 2026-09-02:")
     html = Path(report.paths["html"]).read_text(encoding="utf-8")

@@ -27,18 +27,6 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     span = "" if not (first and last) else f" on {first}" if first == last else f" between {first} and {last}"
     lines.append(f"{o['comments']:,} comments from {o['sources']} source(s){span}: net sentiment {net:+d} ({o['negative_share']:.0%} negative)"
                  + (f"; {', '.join(scores)}." if scores else "."))
-    filed, left = o.get("undated_filed", 0), o.get("undated", 0) - o.get("undated_filed", 0)
-    if filed:
-        lines.append(f"{filed:,} of these comments come from exports without dates: each is counted in the "
-                     f"{meta['period']} it was collected (ingested).")
-    if left > 0:
-        lines.append(f"{left:,} comment(s) have no date (an empty date in an export that dates the others): they "
-                     f"count in the totals but in no {meta['period']}.")
-    foreign = (figures.get("data_quality") or {}).get("not_english") or {}
-    if foreign:
-        n = sum(foreign.values())
-        lines.append(f"{n:,} comment(s) are not in English ({', '.join(f'{k} {v}' for k, v in list(foreign.items())[:5])}): "
-                     "VoiceMiner's models read English, so their sentiment, themes and complaint flags are unreliable.")
     periods = figures["periods"]
     if len(periods) >= 2:
         last, prev = periods[-1], periods[-2]
@@ -105,4 +93,17 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         d = impact[0]
         lines.append(f"Biggest drag on ratings: {d['label']}; without its comments the average rating would be "
                      f"{d['rating_impact']:.1f} points higher (0-100 scale).")
+    # notes on the data itself come last: what the figures above could not read or place
+    filed, left = o.get("undated_filed", 0), o.get("undated", 0) - o.get("undated_filed", 0)
+    if filed:
+        lines.append(f"{filed:,} comment(s) come from exports without dates: each is counted in the "
+                     f"{meta['period']} it was collected (ingested).")
+    if left > 0:
+        lines.append(f"{left:,} comment(s) have no date (an empty date in an export that dates the others): they "
+                     f"count in the totals but in no {meta['period']}.")
+    foreign = (figures.get("data_quality") or {}).get("not_english") or {}
+    if foreign:
+        n = sum(foreign.values())
+        lines.append(f"{n:,} comment(s) are not in English ({', '.join(f'{k} {v}' for k, v in list(foreign.items())[:5])}): "
+                     "VoiceMiner's models read English, so their sentiment, themes and complaint flags are unreliable.")
     return lines

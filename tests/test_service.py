@@ -511,6 +511,28 @@ def test_case_page_highlights_evidence_by_kind(service: dict[str, Any]) -> None:
     assert "Viewers can read cases but not change them" in page
 
 
+def test_case_page_says_when_the_comment_is_not_in_english(service: dict[str, Any]) -> None:
+    """A comment tagged by language.langid.v1 as another language: the case page and the API say that the
+    English models' tags may be wrong; other cases say nothing."""
+    import sqlalchemy as sa
+
+    from voiceminer.storage import schema as t
+
+    store, case = service["store"], service["script"]
+    with store.engine.begin() as conn:
+        run = conn.execute(sa.select(t.annotations.c.run_id).where(t.annotations.c.comment_id == case.comment_id)
+                           ).scalar()
+        conn.execute(t.annotations.insert().values(comment_id=case.comment_id, layer="language", label="fr",
+                                                   score=0.99, producer="language.langid.v1", producer_version="1",
+                                                   run_id=run, data={}))
+    client = TestClient(service["app"])
+    login(client, "vic")
+    page = client.get(f"/cases/{case.id}").text
+    assert "<strong>Not in English (fr):</strong> the models read English" in page
+    assert client.get(f"/api/cases/{case.id}").json()["language"] == "fr"
+    assert 'id="language"' not in client.get(f"/cases/{service['courier'].id}").text
+
+
 def test_reports_list_and_download_stay_in_the_folder(service: dict[str, Any]) -> None:
     client = TestClient(service["app"])
     login(client, "vic")

@@ -36,7 +36,10 @@ def case_detail(store: Store, case_id: int, now: datetime | None = None) -> dict
         others = other_comments(store, comment, conn=conn)
         events = history(store, case_id, conn=conn)
     return {"case": case.as_dict(), "comment": _comment(comment), "sentences": sentences,
-            "highlights": highlights(anns), "other_comments": others, "history": events}
+            "highlights": highlights(anns), "other_comments": others, "history": events,
+            # the comment's language when it is surely not English (language.langid.v1): the English
+            # models' theme, cause and flag may be wrong, and the page says so
+            "language": next((a["label"] for a in anns if a["layer"] == "language"), None)}
 
 
 def _comment(row: Any) -> dict[str, Any]:

@@ -368,8 +368,8 @@ def test_root_causes_chart_negative_comments_and_mark_the_sentence() -> None:
 
 def test_comments_not_in_english_are_flagged_counted_and_said(tmp_path: Path) -> None:
     """The models read English: a comment surely in another language gets a ``language`` tag (label its
-    code), ``tag`` prints it, and the report counts those comments and says their tags are unreliable.
-    English comments, short ones and unsure ones get none."""
+    code), ``tag`` prints it, and the report counts those comments, leaves their tags out of its figures and
+    says so. English comments, short ones and unsure ones get none."""
     from voiceminer.tagging import tag
 
     rows = [{"id": "fr1", "text": "Il manquait la moitié de ma commande et le service client ne répond pas.",
@@ -386,8 +386,10 @@ def test_comments_not_in_english_are_flagged_counted_and_said(tmp_path: Path) ->
     result = jobs.mine(settings, [export])
     f = json.loads(Path(result.report["json"]).read_text(encoding="utf-8"))
     assert f["data_quality"]["not_english"] == {"fr": 2, "es": 1}
-    assert any(line.startswith("3 comment(s) are not in English (fr 2, es 1): VoiceMiner's models read English")
-               for line in f["headlines"])
+    assert "3 comment(s) are not in English (fr 2, es 1): VoiceMiner's models read English, so the figures leave " \
+           "out their sentiment, themes and needs." in f["headlines"]
+    # they count, but what the English models said about them moves no figure
+    assert f["overall"]["comments"] == 6 and f["data_quality"]["analysed_comments"] == 3
     assert "not in English (tags unreliable): fr 2, es 1" in Path(result.report["html"]).read_text(encoding="utf-8")
     tag(settings, [export], tmp_path / "tags.jsonl")
     langs = {r["id"]: r["language"] for r in map(json.loads, (tmp_path / "tags.jsonl").read_text().splitlines())}

@@ -315,16 +315,21 @@ def need_frame(store: Store, since: datetime | None = None, until: datetime | No
     return frame.sort_values(["comment_id", "sentence_idx"], kind="stable").reset_index(drop=True)
 
 
-def language_counts(store: Store, since: datetime | None = None, until: datetime | None = None,
-                    undated: Sequence[str] | None = None) -> dict[str, int]:
-    """Comments in the range that are surely not in English, per language code (the ``language`` layer
-    of ``language.langid.v1``), most first."""
+def language_tags(store: Store, since: datetime | None = None, until: datetime | None = None,
+                  undated: Sequence[str] | None = None) -> dict[str, str]:
+    """Comment id -> language code, for the comments in the range that are surely not in English (the
+    ``language`` layer of ``language.langid.v1``)."""
     a = t.annotations.c
     undated = undated_sources(store) if undated is None else undated
-    query = _layer_query("language", [a.label, a.comment_id], since, until, undated, comment_level=True)
+    query = _layer_query("language", [a.comment_id, a.label], since, until, undated, comment_level=True)
+    return {r.comment_id: r.label for r in _rows(store, query)}
+
+
+def language_counts(tags: Mapping[str, str]) -> dict[str, int]:
+    """Comments per language code of :func:`language_tags`, most first."""
     counts: dict[str, int] = {}
-    for r in _rows(store, query):
-        counts[r.label] = counts.get(r.label, 0) + 1
+    for code in tags.values():
+        counts[code] = counts.get(code, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

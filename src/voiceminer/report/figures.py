@@ -23,6 +23,7 @@ from ..aggregate.frames import (
     Interner,
     comment_frame,
     language_counts,
+    language_tags,
     lazy_vectors,
     mention_frame,
     need_frame,
@@ -75,6 +76,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
     needs = need_frame(store, lo, hi, sentences, interner=same, undated=undated)
     same.clear()
+    foreign = language_tags(store, lo, hi, undated)
+    comments, mentions, sentences, needs = without_english_tags(foreign, comments, mentions, sentences, needs)
     share_ids(comments, mentions, sentences, needs)
     labels = _labels(settings)
     periods = sorted(comments["period"].dropna().unique())
@@ -162,10 +165,39 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                          "analysed_comments": int(comments["sentiment"].notna().sum()),
                          "undated_comments": int((~comments["dated"].astype(bool)).sum()),
                          # comments the English models could not read: per language code
-                         "not_english": language_counts(store, lo, hi, undated)},
+                         "not_english": language_counts(foreign)},
         "producers": _producers(store),
     }
     return json_safe(figures)
+
+
+def without_english_tags(foreign: dict[str, str], comments: pd.DataFrame, mentions: pd.DataFrame,
+                         sentences: pd.DataFrame, needs: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """The frames with what the English models said about the comments in ``foreign`` (not in English,
+    see :func:`~voiceminer.aggregate.frames.language_tags`) taken out: those comments still count, but
+    with no sentiment, complaint flag (False), themes, needs or sentences to cluster, so a French "très
+    agréable" read as strongly negative moves no figure. Their cases stay open in triage, marked.
+
+    >>> c = pd.DataFrame({"id": ["a", "b"], "sentiment": ["negative", "positive"], "sentiment_score": [-0.9, 0.8],
+    ...                   "is_complaint": [True, False], "priority": ["high", None]})
+    >>> m = pd.DataFrame({"comment_id": ["a", "b"], "theme": ["speed", "product"]})
+    >>> c2, m2, s2, n2 = without_english_tags({"a": "fr"}, c, m, m.iloc[:0], m.iloc[:0])
+    >>> c2["sentiment"].isna().tolist(), c2["is_complaint"].tolist(), m2["comment_id"].tolist(), len(c2)
+    ([True, False], [False, False], ['b'], 2)
+    """
+    if not foreign:
+        return comments, mentions, sentences, needs
+    ids = set(foreign)
+    gone = comments["id"].astype(str).isin(ids).to_numpy()
+    comments = comments.copy()
+    for col in ("sentiment", "sentiment_score", "priority"):  # missing, as for a comment not analysed
+        if col in comments:
+            comments.loc[gone, col] = None
+    if "is_complaint" in comments:
+        comments.loc[gone, "is_complaint"] = False
+    keep = [f[~f["comment_id"].astype(str).isin(ids).to_numpy()].reset_index(drop=True) if len(f) else f
+            for f in (mentions, sentences, needs)]
+    return (comments, *keep)
 
 
 def json_safe(value: Any) -> Any:

@@ -105,5 +105,5 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     if foreign:
         n = sum(foreign.values())
         lines.append(f"{n:,} comment(s) are not in English ({', '.join(f'{k} {v}' for k, v in list(foreign.items())[:5])}): "
-                     "VoiceMiner's models read English, so their sentiment, themes and complaint flags are unreliable.")
+                     "VoiceMiner's models read English, so the figures leave out their sentiment, themes and needs.")
     return lines

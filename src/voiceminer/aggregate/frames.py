@@ -246,7 +246,8 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
     same = interner if interner is not None else Interner()
     undated = undated_sources(store) if undated is None else undated
     senti, compl = t.annotations.alias("senti"), t.annotations.alias("compl")
-    query = (sa.select(c.id, c.text, report_date(undated).label("created_at"), c.created_at.is_not(None).label("dated"), c.source, c.channel, c.rating, c.rating_scale, c.meta,
+    query = (sa.select(c.id, c.text, report_date(undated).label("created_at"), c.created_at.is_not(None).label("dated"),
+                       c.source, c.channel, c.rating, c.rating_scale, c.meta,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"),
                        compl.c.label.label("k_label"), compl.c.data.label("k_data"))
              .outerjoin(senti, sa.and_(senti.c.comment_id == c.id, t.layer_in(senti, "sentiment"),

@@ -390,7 +390,7 @@ def test_comments_not_in_english_are_flagged_counted_and_said(tmp_path: Path) ->
            "out their sentiment, themes and needs." in f["headlines"]
     # they count, but what the English models said about them moves no figure
     assert f["overall"]["comments"] == 6 and f["data_quality"]["analysed_comments"] == 3
-    assert "not in English (tags unreliable): fr 2, es 1" in Path(result.report["html"]).read_text(encoding="utf-8")
+    assert "not in English (left out of the figures): fr 2, es 1" in Path(result.report["html"]).read_text(encoding="utf-8")
     tag(settings, [export], tmp_path / "tags.jsonl")
     langs = {r["id"]: r["language"] for r in map(json.loads, (tmp_path / "tags.jsonl").read_text().splitlines())}
     assert langs == {"fr1": "fr", "fr2": "fr", "es1": "es", "en1": None, "en2": None, "short": None}

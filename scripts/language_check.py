@@ -12,34 +12,16 @@ corpus's comments that its generator wrote in Spanish, French or German (``NON_E
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def english_texts(root: Path) -> list[str]:
-    """The distinct texts of the English public corpora (the complaint tweets' random tweets included)."""
-    airline = root / "twitter_airline_sentiment" / "Tweets.csv"
-    complaints = root / "complaints_social_media" / "complaints-data.csv"
-    if not airline.exists() or not complaints.exists():
-        raise SystemExit(f"public datasets not found under {root}: pass --datasets")
-    texts: list[str] = []
-    with airline.open(newline="", encoding="utf-8") as fh:
-        texts += [r["text"] for r in csv.DictReader(fh)]
-    with complaints.open(newline="", encoding="utf-8") as fh:
-        texts += [r[1] for r in csv.reader(fh) if len(r) > 1]
-    for path in sorted(root.glob("semeval201*/*.xml")):
-        texts += [e.text for e in ET.parse(path).getroot().iter("text") if e.text]
-    return list(dict.fromkeys(texts))
+sys.path.insert(0, str(ROOT / "scripts"))  # make_demo_corpus (the demo's texts), cause_rules_diff (the public ones)
 
 
 def demo_texts() -> tuple[list[str], list[bool]]:
     """The demo's comment texts and whether the generator wrote each in another language (its
     ``NON_ENGLISH`` list)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
     from make_demo_corpus import NON_ENGLISH
 
     from voiceminer.collectors import collect
@@ -61,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=10)
     args = ap.parse_args(argv)
     from voiceminer.pipeline.language import MIN_CONFIDENCE, MIN_WORDS, LanguageStage
+    from cause_rules_diff import public_texts
 
     stage = LanguageStage().load()
-    english = english_texts(Path(args.datasets))
+    english = public_texts(Path(args.datasets))
     alarms = [(t, found) for t in english if (found := stage.detect(t))]
     print(f"settings: probability >= {MIN_CONFIDENCE}, {MIN_WORDS}+ words")
     print(f"English public texts flagged: {len(alarms)} of {len(english):,}")

@@ -171,14 +171,14 @@ def need_overview(comments: pd.DataFrame, needs: pd.DataFrame, listed: list[dict
     lists a need only when ``min_comments`` comments raise it alike): how many sentences and comments state
     a need, how many of those comments the listed needs hold, and, when none is listed, the ``examples``
     surest statements (explicit requests first) with their quotes, so a small range or one of scattered
-    requests does not read as "no needs"."""
-    in_range = needs[needs["comment_id"].isin(comments["id"])] if len(needs) else needs
-    out: dict[str, Any] = {"sentences": int(len(in_range)), "comments": int(in_range["comment_id"].nunique()) if len(in_range) else 0,
+    requests does not read as "no needs". ``needs`` is the range's need frame, as ``comments`` is its
+    comment frame."""
+    out: dict[str, Any] = {"sentences": int(len(needs)), "comments": int(needs["comment_id"].nunique()) if len(needs) else 0,
                            "listed_comments": int(sum(n["comments"] for n in listed)), "min_comments": min_comments,
                            "examples": []}
-    if listed or in_range.empty:
+    if listed or needs.empty:
         return out
-    rows = in_range.merge(comments[["id", "period", "text"]], left_on="comment_id", right_on="id")
+    rows = needs.merge(comments[["id", "period", "text"]], left_on="comment_id", right_on="id")
     rows = rows[rows["statement"].astype(str).str.split().str.len() >= 2]
     rows = rows.sort_values(["explicit", "score", "comment_id"], ascending=[False, False, True])
     for r in rows.drop_duplicates("statement").head(examples).itertuples():

@@ -134,6 +134,14 @@ def headerless(row: list[Any]) -> bool:
     return any(_DATA_CELL.match(cell_text(c).strip()) for c in row)
 
 
+def header_columns(first: list[Any]) -> tuple[list[str], bool]:
+    """The columns a file's first row gives, and whether that row is data (:func:`headerless`): then the
+    columns are ``column_1`` ... and the row is read as a record."""
+    if headerless(first):
+        return [f"column_{i}" for i in range(1, len(first) + 1)], True
+    return unique_headers(first), False
+
+
 def _csv_header(source: TextSource, delimiter: str) -> tuple[list[str], bool]:
     """The header, the first row that is neither blank nor broken ([] when there is none), and
     whether that row is data instead (:func:`headerless`: the columns are then ``column_1`` ...)."""
@@ -141,9 +149,7 @@ def _csv_header(source: TextSource, delimiter: str) -> tuple[list[str], bool]:
     try:
         for _, row, error in rows:
             if not error and not _blank(row):
-                if headerless(row):
-                    return [f"column_{i}" for i in range(1, len(row) + 1)], True
-                return unique_headers(row), False
+                return header_columns(row)
         return [], False
     finally:
         rows.close()
@@ -194,8 +200,7 @@ def read_xlsx(path: str | Path, *, encoding: str | None = None,
     finally:
         rows.close()
     first = _trim(list(header))
-    no_header = headerless(first)
-    columns = [f"column_{i}" for i in range(1, len(first) + 1)] if no_header else unique_headers(first)
+    columns, no_header = header_columns(first)
     return FileTable(str(path), "xlsx", columns, lambda: _xlsx_records(path, columns, 0 if no_header else 1),
                      headerless=no_header)
 

@@ -188,14 +188,14 @@ def without_english_tags(foreign: dict[str, str], comments: pd.DataFrame, mentio
     if not foreign:
         return comments, mentions, sentences, needs
     ids = set(foreign)
-    gone = comments["id"].astype(str).isin(ids).to_numpy()
+    gone = comments["id"].isin(ids).to_numpy()
     comments = comments.copy()
     for col in ("sentiment", "sentiment_score", "priority"):  # missing, as for a comment not analysed
         if col in comments:
             comments.loc[gone, col] = None
     if "is_complaint" in comments:
         comments.loc[gone, "is_complaint"] = False
-    keep = [f[~f["comment_id"].astype(str).isin(ids).to_numpy()].reset_index(drop=True) if len(f) else f
+    keep = [f[~f["comment_id"].isin(ids).to_numpy()].reset_index(drop=True) if len(f) else f
             for f in (mentions, sentences, needs)]
     return (comments, *keep)
 

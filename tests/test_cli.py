@@ -48,6 +48,18 @@ def test_ingest_says_when_rows_have_no_date(tmp_path: Path, export: Path) -> Non
     assert json.loads(vm(tmp_path, "ingest", str(undated), "--json").stdout)["undated"] == 2
 
 
+def test_ingest_and_tag_say_which_column_was_read_as_what(tmp_path: Path) -> None:
+    """A wrong guess (the label column read as the text) showed only as odd themes; the summary names it."""
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("id,text,reason\n1,my bag never arrived,Lost Luggage\n", encoding="utf-8")
+    result = vm(tmp_path, "ingest", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
+    assert result.exit_code == 0, result.output
+    assert "2 files (a.csv, b.csv): text from 'text', id 'id', no date column; also kept: 'reason'" in result.stdout
+    layouts = json.loads(vm(tmp_path, "ingest", str(tmp_path / "a.csv"), "--json").stdout)["layouts"]
+    assert layouts == [{"file": "a.csv", "preset": None, "text": ["text"], "id": "id", "created_at": None,
+                        "rating": None, "title": None, "metadata": ["reason"], "headerless": False}]
+
+
 def test_json_summary_is_machine_readable(tmp_path: Path, export: Path) -> None:
     result = vm(tmp_path, "ingest", str(export), "--json")
     assert result.exit_code == 0

@@ -184,6 +184,16 @@ def test_an_ambiguous_layout_is_not_claimed_by_a_preset(tmp_path):
     assert named.source == "app_store" and named.channel == "app_review"  # "Star Rating" is the app stores'
 
 
+def test_a_plain_text_column_is_not_traded_for_a_presets_word(tmp_path):
+    """``id,text,reason`` (tweets with a labelled reason) was read as an NPS survey whose comment is the
+    ``reason`` column: every comment's text was "Customer Service Issue" and its themes were the label's."""
+    (c,) = comments([write(tmp_path / "tweets.csv", "id,text,reason\n1,@airline my bag never arrived,Lost Luggage\n")])
+    assert (c.text, c.source, c.channel) == ("@airline my bag never arrived", "tweets", None)
+    assert c.metadata == {"reason": "Lost Luggage"}
+    (survey,) = comments([write(tmp_path / "nps.csv", "response_id,nps_score,reason\n1,3,Too slow\n")])
+    assert (survey.text, survey.source, survey.rating) == ("Too slow", "nps_survey", 3)
+
+
 def test_presets_registered():
     assert set(PRESET_NAMES) == {"app_store", "review_site", "helpdesk", "nps_survey", "csat_survey"}
     assert all(preset_registry.get(n).name == n for n in PRESET_NAMES)

@@ -36,6 +36,7 @@ def tagged(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS) + "\n", encoding="utf-8")
     result = runner.invoke(app, ["--data-dir", str(folder / "data"), "tag", str(src), "--out", str(folder / "o.jsonl")])
     assert result.exit_code == 0, result.output
+    assert "  in.jsonl: text from 'text', id 'id'" in result.stdout  # the summary says which field was the text
     return [json.loads(line) for line in (folder / "o.jsonl").read_text(encoding="utf-8").splitlines()]
 
 

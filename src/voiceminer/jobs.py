@@ -64,12 +64,13 @@ class IngestResult:
     reject_reasons: dict[str, int] = field(default_factory=dict)
     reject_examples: dict[str, str] = field(default_factory=dict)  # kind -> the first such row, in full
     undated: int = 0  # rows read as comments without a date: reports file them under their ingest time
+    layouts: list[dict[str, Any]] = field(default_factory=list)  # per file: which column fed which field
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "files": self.files, **self.counts.as_dict(),
                 "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
                 "reject_reasons": self.reject_reasons, "reject_examples": self.reject_examples,
-                "undated": self.undated}
+                "undated": self.undated, "layouts": self.layouts}
 
 
 @dataclass
@@ -133,7 +134,7 @@ def ingest(settings: Settings, inputs: Sequence[str | Path], *, store: Store | N
     progress = progress or NullProgress()
     progress.start("ingest", None)
     try:
-        items = collect(files, timezone=settings.timezone, **collect_options)
+        items = collect(files, timezone=settings.timezone, on_layout=result.layouts.append, **collect_options)
         if settings.redact_pii:
             from .privacy import Redactor
 

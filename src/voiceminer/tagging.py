@@ -18,7 +18,7 @@ output joins back to the input on every row.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -94,9 +94,11 @@ class TagResult:
     rows: int
     tagged: int
     rejected: int
+    layouts: list[dict[str, Any]] = field(default_factory=list)  # per file: which column fed which field
 
     def as_dict(self) -> dict[str, Any]:
-        return {"out": str(self.out), "rows": self.rows, "tagged": self.tagged, "rejected": self.rejected}
+        return {"out": str(self.out), "rows": self.rows, "tagged": self.tagged, "rejected": self.rejected,
+                "layouts": self.layouts}
 
 
 def tag(settings: Settings, inputs: Sequence[str | Path], out: str | Path, *, taxonomy: str | Path | None = None,
@@ -114,7 +116,8 @@ def tag(settings: Settings, inputs: Sequence[str | Path], out: str | Path, *, ta
     result = TagResult(out, 0, 0, 0)
     progress = progress or NullProgress()
     progress.start("tag", None)
-    items = collect(expand_inputs(inputs), timezone=settings.timezone, **collect_options)
+    items = collect(expand_inputs(inputs), timezone=settings.timezone, on_layout=result.layouts.append,
+                    **collect_options)
     if settings.redact_pii:  # the output quotes need and cue phrases: redact them as ingest would
         from .jobs import _redact
         from .privacy import Redactor

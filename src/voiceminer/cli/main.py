@@ -205,6 +205,7 @@ def tag(ctx: typer.Context, inputs: list[str] = InputsArg,
         result = tag_inputs(settings, inputs, out, taxonomy=taxonomy, themes_model=themes_model,
                             progress=RichProgress(out_), **opts)
         out_.line(f"tagged {result.tagged} comment(s), {result.rejected} rejected row(s): {result.out}")
+        out_.layouts(result.layouts)
         return result.as_dict()
 
     _run(ctx, as_json, work)

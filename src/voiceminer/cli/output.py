@@ -40,6 +40,7 @@ class Printer:
         c = result.counts
         self.line(f"read {c.rows} row(s) from {len(result.files)} file(s): {c.stored} stored, "
                   f"{c.duplicate} duplicate, {c.rejected} rejected")
+        self.layouts(getattr(result, "layouts", []))
         examples = getattr(result, "reject_examples", {})
         for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
             example = examples.get(reason)
@@ -49,6 +50,18 @@ class Printer:
         if getattr(result, "undated", 0):
             self.line(f"{result.undated} row(s) had no date: reports file them under the day they were collected "
                       "(if the export has a date column, name it with --map created_at=COLUMN)")
+
+    def layouts(self, layouts: list[dict[str, Any]]) -> None:
+        """Which column of each file was read as what (a wrong guess shows here, not only in the themes)."""
+        from ..collectors.engine import describe_layout
+
+        groups: dict[str, list[str]] = {}  # files read the same way share a line
+        for layout in layouts:
+            groups.setdefault(describe_layout({**layout, "file": ""}), []).append(layout["file"])
+        for described, files in groups.items():
+            names = files[0] if len(files) == 1 else (
+                f"{len(files)} files ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''})")
+            self.line(f"  {names}{described}")
 
     def warning(self, text: str) -> None:
         if not self.quiet:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import InputError
 from ..registry import collectors as collector_registry
@@ -79,10 +79,13 @@ def _collect_file(path: Path, preset: Preset | None, candidates: list[Preset], o
                     "columns are column_1 to column_%d (e.g. --map text=column_2)", path, len(table.columns))
     binding = bind(table, source=options["source"], preset=preset, mapping=options["mapping"],
                    candidates=candidates)
+    if options.get("on_layout"):
+        options["on_layout"](layout(path, binding, table.headerless))
     ctx = RowContext(path=str(path), dayfirst=_dayfirst(table, binding, options["dayfirst"]),
                      tz=options["tz"], channel=options["channel"])
-    log.info("%s: %s, encoding %s, delimiter %r, preset %s", path, table.format,
-             table.encoding, table.delimiter, binding.preset)
+    log.info("%s: %s, encoding %s, delimiter %r, preset %s, text from %s, dates from %s", path, table.format,
+             table.encoding, table.delimiter, binding.preset, ", ".join(map(repr, binding.text)) or "nothing",
+             repr(binding.created_at) if binding.created_at else "nothing")
     rows = 0
     for record in table.records:
         rows += 1
@@ -90,11 +93,44 @@ def _collect_file(path: Path, preset: Preset | None, candidates: list[Preset], o
     log.info("%s: %d rows", path, rows)
 
 
+def layout(path: Path, binding: Binding, headerless: bool = False) -> dict[str, Any]:
+    """How one file's columns are read: its preset (None for a generic guess or a mapping), the
+    text column(s), and the id, date, rating and title columns (None where it has none).
+
+    >>> b = Binding(source="tweets", text=("text",), id="id", metadata=("reason",))
+    >>> layout(Path("in/tweets.csv"), b)["text"], layout(Path("in/tweets.csv"), b)["metadata"]
+    (['text'], ['reason'])
+    """
+    return {"file": path.name, "preset": binding.preset, "text": list(binding.text), "id": binding.id,
+            "created_at": binding.created_at, "rating": binding.rating, "title": binding.title,
+            "metadata": list(binding.metadata), "headerless": headerless}
+
+
+def describe_layout(layout: dict[str, Any]) -> str:
+    """One line for people: which column fed which field.
+
+    >>> describe_layout({"file": "t.csv", "preset": None, "text": ["text"], "id": "id", "created_at": None,
+    ...                  "rating": None, "title": None, "metadata": ["reason"], "headerless": False})
+    "t.csv: text from 'text', id 'id', no date column; also kept: 'reason'"
+    """
+    parts = [f"text from {' + '.join(map(repr, layout['text'])) or 'no column'}"]
+    parts += [f"{name} {layout[key]!r}" for key, name in (("id", "id"), ("created_at", "date"),
+                                                          ("rating", "rating"), ("title", "title")) if layout[key]]
+    if not layout["created_at"]:
+        parts.append("no date column")
+    head = f"{layout['file']}" + (f" ({layout['preset']} export)" if layout["preset"] else "")
+    meta = layout["metadata"]
+    kept = (f"; also kept: {', '.join(map(repr, meta[:6]))}" + (f" and {len(meta) - 6} more" if len(meta) > 6 else "")
+            if meta else "")
+    return f"{head}: {', '.join(parts)}{kept}"
+
+
 def collect(inputs: Sequence[str | Path], *, preset: str | None = None,
             mapping: ColumnMapping | None = None, source: str | None = None,
             channel: str | None = None, encoding: str | None = None,
             delimiter: str | None = None, dayfirst: bool | None = None,
-            timezone: str = "UTC") -> Iterator[Comment | Reject]:
+            timezone: str = "UTC", on_layout: Callable[[dict[str, Any]], None] | None = None,
+            ) -> Iterator[Comment | Reject]:
     """Yield exactly one Comment or Reject per input data row, in file then row order.
 
     Inputs, the preset name and the time zone are checked when this is called
@@ -102,11 +138,13 @@ def collect(inputs: Sequence[str | Path], *, preset: str | None = None,
     or mapping that does not fit its columns) raise InputError when iteration
     reaches that file. Header rows and blank lines are not rows; nothing else
     is skipped, so ``rows == comments + rejects``. Duplicates are yielded.
+    ``on_layout`` is called once per file, before its rows, with how its columns
+    were read (:func:`layout`), so a caller can tell people which column was the text.
     """
     files = expand_inputs(inputs)
     options = {"encoding": encoding, "delimiter": delimiter, "mapping": mapping,
                "source": source or None, "channel": channel or None, "dayfirst": dayfirst,
-               "tz": get_timezone(timezone)}
+               "tz": get_timezone(timezone), "on_layout": on_layout}
     chosen = _preset(preset)
     if delimiter is not None and len(delimiter) != 1:
         raise InputError(f"delimiter must be one character, got {delimiter!r}", field="delimiter")

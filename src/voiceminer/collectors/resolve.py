@@ -25,6 +25,15 @@ Order of precedence for one file:
 True
 >>> detect_preset(["review_id", "review"], list(BUILTIN_PRESETS.values())) is None
 True
+
+A preset whose text column is one of its own words ("reason", "why") does not match a file that
+also has a column plainly named for the text: in ``id,text,reason`` the text is ``text`` and the
+reason is metadata, not an NPS survey whose comment is the reason.
+
+>>> detect_preset(["id", "text", "reason"], list(BUILTIN_PRESETS.values())) is None
+True
+>>> detect_preset(["response_id", "nps_score", "reason"], list(BUILTIN_PRESETS.values())).name
+'nps_survey'
 """
 
 from __future__ import annotations
@@ -73,9 +82,13 @@ def match_preset(columns: Sequence[str], preset: Preset) -> dict[str, Any]:
     return found
 
 
-def _score(found: dict[str, Any]) -> tuple[int, int] | None:
+def _score(found: dict[str, Any], columns: Sequence[str]) -> tuple[int, int] | None:
     if "text" not in found or not any(k in found for k in ("id", "created_at", "rating")):
         return None
+    plain = {header_key(n) for n in TEXT_NAMES}
+    if header_key(found["text"]) not in plain and any(
+            header_key(c) in plain for c in columns if c not in _used(found)):
+        return None  # the file names its text column plainly, and the preset would read another one
     distinctive = sum(1 for k in _CORE_FIELDS
                       if k in found and header_key(found[k]) not in GENERIC_HEADER_KEYS)
     if distinctive == 0:
@@ -84,11 +97,15 @@ def _score(found: dict[str, Any]) -> tuple[int, int] | None:
     return distinctive, matched
 
 
+def _used(found: dict[str, Any]) -> set[str]:
+    return {c for k, v in found.items() for c in ((v,) if isinstance(v, str) else v)}
+
+
 def detect_preset(columns: Sequence[str], candidates: Sequence[Preset]) -> Preset | None:
     """The best-matching preset for these columns, or None (see the module docs)."""
     best, best_score, tied = None, (0, 0), False
     for preset in candidates:
-        score = _score(match_preset(columns, preset))
+        score = _score(match_preset(columns, preset), columns)
         if score is not None and score > best_score:
             best, best_score, tied = preset, score, False
         elif score is not None and score == best_score and best and preset.default_channel != best.default_channel:

@@ -205,6 +205,23 @@ def test_generic_file_is_not_taken_for_a_preset(tmp_path):
     assert c.source == "plain" and c.rating == 8 and c.rating_scale is None
 
 
+def test_a_word_inside_a_column_name_does_not_make_it_the_date(tmp_path, caplog):
+    """The airline export (tweet_id,airline_sentiment,...,tweet_created): "airline_sentiment" holds "time", was
+    taken for the date, and every row was rejected as "unparseable date 'negative'"."""
+    p = write(tmp_path / "Tweets.csv", "tweet_id,airline_sentiment,operating_system,text,tweet_created\n"
+                                       "57,negative,ios,@united my bag is lost,2/24/2015 11:35\n")
+    (c,) = comments([p])
+    assert isinstance(c, Comment) and c.created_at.isoformat() == "2015-02-24T11:35:00+00:00" and c.rating is None
+    assert c.metadata == {"airline_sentiment": "negative", "operating_system": "ios"}
+    # a column named like a date whose values are no dates is not used (warned), rather than rejecting every row
+    q = write(tmp_path / "q.csv", "id,text,created\n1,fine,by Sam\n2,bad,by Ann\n")
+    assert all(isinstance(x, Comment) and x.created_at is None for x in comments([q]))
+    assert "'created' is named like a date but its values are not dates (e.g. 'by Sam')" in caplog.text
+    # named words still count whole and at their start: createdAt, date_opened, Timestamp (UTC)
+    r = write(tmp_path / "r.csv", "id,text,createdAt\n1,fine,2026-03-01\n")
+    assert comments([r])[0].created_at.isoformat().startswith("2026-03-01")
+
+
 def test_generic_guess_longest_string_column_and_metadata(tmp_path):
     p = write(tmp_path / "x.csv", "ref,notes,kind\n1,this is the long customer text,a\n2,more words here too,b\n")
     c = comments([p])[0]

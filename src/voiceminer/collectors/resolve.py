@@ -38,12 +38,16 @@ True
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import InputError
-from .base import Binding, ColumnMapping, FileTable, find_column, header_key
+from .base import Binding, ColumnMapping, FileTable, find_column, header_key, snake_case
+from .dates import parse_date
 from .presets import BUILTIN_PRESETS, GENERIC_HEADER_KEYS, Preset  # noqa: F401 (doctests)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["match_preset", "detect_preset", "guess_mapping", "bind"]
 
@@ -131,6 +135,12 @@ def _guess_text(table: FileTable, exclude: set[str]) -> str | None:
     return best
 
 
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    return float(str(value).replace(",", "."))
+
+
 def _numeric(value: str) -> bool:
     try:
         float(value.replace(",", "."))
@@ -139,11 +149,35 @@ def _numeric(value: str) -> bool:
     return True
 
 
-def _guess_by_words(columns: Sequence[str], words: Sequence[str]) -> str | None:
+def _words(column: str) -> list[str]:
+    """A header's words: ``tweet_created`` -> tweet, created; ``createdAt`` -> created, at."""
+    return snake_case(column).split("_")
+
+
+def _guess_by_words(columns: Sequence[str], words: Sequence[str],
+                    fits: Callable[[str], bool] = lambda column: True) -> str | None:
+    """The first column named by one of ``words`` (the whole name, then a word of it, or a word that starts
+    with one: ``datetime``, ``timestamp``) whose values ``fits`` accepts. A word inside a word does not count:
+    ``airline_sentiment`` holds "time" and ``operating_system`` holds "rating", and neither is one."""
     exact = _first_match(columns, words)
-    if exact:
-        return exact
-    return next((c for c in columns if any(w in header_key(c) for w in words)), None)
+    named = ([exact] if exact else []) + [c for c in columns if c != exact and any(
+        w.startswith(word) for w in _words(c) for word in words)]
+    return next((c for c in named if fits(c)), None)
+
+
+def _mostly(table: FileTable, column: str, parses: Callable[[Any], Any]) -> bool:
+    """Whether half or more of the column's non-empty values in the first rows parse: a column named like a date
+    whose values are labels ("negative") is not the date column, and every row would be rejected."""
+    values = [v for r in table.head(200) if r.values for v in [r.values.get(column)]
+              if v is not None and str(v).strip()]
+    good = 0
+    for v in values:
+        try:
+            parses(v)
+            good += 1
+        except (ValueError, TypeError, OverflowError):
+            pass
+    return not values or good * 2 >= len(values)
 
 
 def guess_mapping(table: FileTable) -> dict[str, Any]:
@@ -152,13 +186,22 @@ def guess_mapping(table: FileTable) -> dict[str, Any]:
     >>> t = FileTable("x.csv", "csv", ["review_id", "when_created", "body", "store"], [])
     >>> guess_mapping(t)
     {'id': 'review_id', 'created_at': 'when_created', 'text': ('body',), 'metadata': ('store',)}
+    >>> guess_mapping(FileTable("t.csv", "csv", ["tweet_id", "airline_sentiment", "text", "tweet_created"], []))
+    {'id': 'tweet_id', 'created_at': 'tweet_created', 'text': ('text',), 'metadata': ('airline_sentiment',)}
     """
     cols = table.columns
     found: dict[str, Any] = {}
     ident = find_column(cols, "id") or next((c for c in cols if c.casefold().endswith("_id")
                                              or c.casefold().endswith(" id")), None)
-    for name, column in (("id", ident), ("created_at", _guess_by_words(cols, DATE_WORDS)),
-                         ("rating", _guess_by_words(cols, RATING_WORDS)),
+    dated = _guess_by_words(cols, DATE_WORDS, lambda c: _mostly(table, c, parse_date))
+    named = _guess_by_words(cols, DATE_WORDS)
+    if named and not dated:
+        example = next((v for r in table.head(200) if r.values for v in [r.values.get(named)] if v), "")
+        log.warning("%s: column %r is named like a date but its values are not dates (e.g. %r), so the rows are "
+                    "read without one (--map created_at=COLUMN names the date column)", table.path, named,
+                    str(example)[:40])
+    rated = _guess_by_words(cols, RATING_WORDS, lambda c: _mostly(table, c, _number))
+    for name, column in (("id", ident), ("created_at", dated), ("rating", rated),
                          ("channel", find_column(cols, "channel")),
                          ("language", find_column(cols, "language") or find_column(cols, "lang"))):
         if column and column not in found.values():

@@ -44,6 +44,24 @@ def period_bounds(label: str, period: str) -> tuple[date, date]:
     return start.start_time.date(), (start + 1).start_time.date()
 
 
+def period_name(label: str, period: str, preposition: bool = False) -> str:
+    """A period as people say it, with its preposition when asked ("spiked on ...", "spiked in ...").
+
+    >>> [period_name("2026-10-01", p) for p in ("day", "week", "month", "quarter")]
+    ['2026-10-01', 'the week of 2026-10-01', 'October 2026', 'Q4 2026']
+    >>> period_name("2015-02-22", "day", preposition=True), period_name("2015-02-23", "week", preposition=True)
+    ('on 2015-02-22', 'in the week of 2015-02-23')
+    """
+    if period == "week":
+        name = f"the week of {label}"
+    elif period in ("month", "quarter"):
+        start = pd.Period(label, freq=_FREQ[period])
+        name = start.start_time.strftime("%B %Y") if period == "month" else f"Q{start.quarter} {start.year}"
+    else:
+        name = label
+    return f"{'on' if period == 'day' else 'in'} {name}" if preposition else name
+
+
 def partial_periods(periods: Sequence[str], period: str, first_day: date | None,
                     last_day: date | None) -> dict[str, dict[str, int]]:
     """The periods that the range ``first_day`` .. ``last_day`` (inclusive) covers only in part, each with

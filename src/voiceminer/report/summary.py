@@ -7,9 +7,10 @@ from typing import Any
 from ..aggregate.periods import partial_text
 
 
-def _period_name(figures: dict[str, Any], period: str | None) -> str:
-    unit = figures["meta"]["period"]
-    return f"the {unit} of {period}" if unit == "week" else f"{unit} {period}"
+def _period_name(figures: dict[str, Any], period: str | None, preposition: bool = False) -> str:
+    from ..aggregate.periods import period_name
+
+    return period_name(str(period), figures["meta"]["period"], preposition)
 
 
 def executive_summary(figures: dict[str, Any]) -> list[str]:
@@ -56,12 +57,12 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     if explained:  # the biggest explained spike; the others are in the report
         rc, cause = max(explained, key=lambda rc_c: (rc_c[1]["spike"]["count"], rc_c[1]["id"]))
         s, terms, named = cause["spike"], cause["distinctive_terms"], cause["share_of_peak_naming_terms"]
-        lines.append(f"Root cause: {cause['label']} ({rc['label']}) spiked in {_period_name(figures, s['period'])}, "
+        lines.append(f"Root cause: {cause['label']} ({rc['label']}) spiked {_period_name(figures, s['period'], True)}, "
                      f"{s['count']} comments, {s['ratio']:.1f}x its baseline; {named:.0%} of them mention "
                      f"\"{terms[0]}\"" + (f" or \"{terms[1]}\"" if len(terms) > 1 else "") + ".")
     if not any(line.startswith("Root cause") for line in lines) and spikes:
         s = spikes[0]
-        lines.append(f"Spike: {s['label']} in {_period_name(figures, s['period'])}, {s['count']} comments, "
+        lines.append(f"Spike: {s['label']} {_period_name(figures, s['period'], True)}, {s['count']} comments, "
                      f"{s['ratio']:.1f}x its baseline.")
     top_causes = sorted((c for rc in figures["root_causes"] for c in rc["causes"]),
                         key=lambda c: (-c["negative_comments"], c["id"]))[:3]

@@ -11,7 +11,23 @@ returned covers the cause itself, without the cue, so a report can show
 ['the train was cancelled']
 >>> text = "Thanks to your useless app I was charged twice"
 >>> [text[s:e] for s, e in cause_spans(text)]
-['your useless app I was charged twice']
+['your useless app']
+
+"Due to", "because of" and the like take a noun phrase: the cause ends where a verb of the sentence
+starts. Short forms count too ("bc of SDF weather").
+
+>>> text = "Cancelled due to winter weather is totally understandable"
+>>> [text[s:e] for s, e in cause_spans(text)]
+['winter weather']
+>>> text = "flight cut bc of SDF weather"
+>>> [text[s:e] for s, e in cause_spans(text)]
+['SDF weather']
+>>> text = "delayed due to the fact that you don't have enough crew"
+>>> [text[s:e] for s, e in cause_spans(text)]
+["the fact that you don't have enough crew"]
+>>> text = "All because of staff who were rude"
+>>> [text[s:e] for s, e in cause_spans(text)]
+['staff who were rude']
 
 "since" and "after" also tell time. Followed by a point in time ("since Thursday", "since 7am",
 "after August 7", "since last night I keep getting cut off") or by a single word ("five hours after
@@ -32,7 +48,15 @@ __all__ = ["CUES", "RULES_VERSION", "CauseSpan", "cause_matches", "cause_spans"]
 
 # Longest first, so "ever since" wins over "since" and "because of" over "because".
 CUES = ("as a result of", "because of", "ever since", "caused by", "owing to", "thanks to", "due to",
-        "because", "since", "after", "cos", "cuz", "bc")
+        "because", "since", "after", "cos of", "cuz of", "bc of", "b/c of", "cos", "cuz", "bc", "b/c")
+# Cues that take a noun phrase, not a clause: the cause ends where a verb of its own sentence starts
+# ("due to winter weather is totally understandable", "thanks to your useless app I was charged twice").
+_PREPOSITIONAL = frozenset({"as a result of", "because of", "caused by", "owing to", "thanks to", "due to",
+                            "cos of", "cuz of", "bc of", "b/c of"})
+_NP_END = re.compile(r"\s(?:(?<!who\s)(?<!which\s)(?<!that\s)(?:is|was|are|were|isn['’]t|wasn['’]t|aren['’]t|"
+                     r"weren['’]t|has|have|had|will|would|won['’]t|can|can['’]t|could|couldn['’]t)|"
+                     r"i|we|they|he|she|when|while)\b", re.IGNORECASE)
+_CLAUSE_NOUN = re.compile(r"the\s+fact\b", re.IGNORECASE)  # "due to the fact that you don't ...": a clause
 _CUE = re.compile(r"\b(" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in CUES) + r")\b", re.IGNORECASE)
 _END = re.compile(r"[.!?;,:()\n]|\s[-–—]\s|\b(?:but|although|though|however|so|whereas|yet|because|since|if)\b",
                   re.IGNORECASE)
@@ -41,10 +65,11 @@ _NOT_CAUSAL = re.compile(r"^(?:all|then|that|this|which|when|last|yesterday|toda
                          re.IGNORECASE)
 _MAX_CHARS = 200
 _DANGLING = re.compile(r"\s+(?:and|or|&)$", re.IGNORECASE)
-RULES_VERSION = "4"  # 2: "since" and "after" before a point in time or a single word are not causal;
+RULES_VERSION = "5"  # 2: "since" and "after" before a point in time or a single word are not causal;
 # 3: nor "after" behind a duration ("2 hours after the window"); 4: nor a denied cue ("not because ..."),
 # nor "since" behind a duration ("2.5 hours since we ordered"), nor a duration that opens a new clause
-# ("after 18 months the button broke"); "if" ends a clause
+# ("after 18 months the button broke"); "if" ends a clause; 5: "bc of", "b/c"; a prepositional cue's cause ends
+# at the sentence's own verb or subject
 # "Not because you are the Four Seasons", "it wasn't due to the weather": the writer denies that cause
 # ("not just because" and "not only because" still give one, and so does "I can't because my flight is
 # in progress", whose verb is left out, and "... and what not because it is a netbook")
@@ -132,11 +157,15 @@ def cause_matches(text: str) -> list[CauseSpan]:
         end = min(end, start + _MAX_CHARS)
         while end > start and text[end - 1].isspace():
             end -= 1
+        cue = " ".join(m.group(1).lower().split())
+        verb = _NP_END.search(text, start, end) if cue in _PREPOSITIONAL and not _CLAUSE_NOUN.match(
+            text, start) else None
+        if verb and verb.start() > start:
+            end = verb.start()
         dangling = _DANGLING.search(text, start, end)  # "bad weather and" before a clause that ended it
         if dangling:
             end = dangling.start()
         clause = text[start:end]
-        cue = " ".join(m.group(1).lower().split())
         if not clause or _NOT_CAUSAL.match(clause) or _temporal(cue, clause):
             continue
         before = text[max(0, m.start() - 40):m.start()]

@@ -111,6 +111,21 @@ def test_longer_phrase_wins_over_its_head_word():
     assert phrases[1][0] == "seat"
 
 
+def test_a_word_common_in_the_background_names_no_new_topic():
+    """On an airline's uncovered tweets a cluster was called "flight": a word in a third of every tweet, covered
+    or not. Against the sentences the taxonomy covers it names nothing; a word rare there still does."""
+    group = [f"the flight to {c} was fine but the gate was changed twice" for c in ("Denver", "Boston", "Miami")] + [
+        f"flight {w} and nobody told us about the gate" for w in ("boarded", "left", "landed")]
+    other = [f"the crew member {w} my seat" for w in ("cleaned", "fixed", "checked", "moved", "ignored")]
+    covered = [f"the flight was {w} {when}" for w in ("delayed", "late", "cancelled", "overbooked", "diverted",
+                                                      "full", "slow", "rerouted", "bumped", "grounded")
+               for when in ("again", "twice")]
+    without, with_background = ([[p for p, _ in g] for g in key_phrases([group, other], 3, bg)] for bg in ((), covered))
+    assert "flight" in without[0]  # the only comparison was the other cluster
+    assert "flight" not in with_background[0]
+    assert with_background[0][0] == "gate"
+
+
 def test_handles_urls_and_numbers_never_enter_phrases():
     group = [f"@DeltaAssist my refund for order 123{i} never came http://t.co/abc{i}" for i in range(6)]
     other = [f"@DeltaAssist the wifi on board was down {i}" for i in range(6)]

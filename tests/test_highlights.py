@@ -108,12 +108,12 @@ def test_vector_figures_read_capped_samples_from_the_store(tmp_path, monkeypatch
     assert isinstance(lazy, StoredVectors) and lazy.encoder == "enc@a" and len(lazy) == 0  # nothing read yet
     assert run(lazy) == run(dict(vecs))  # the same figures as from every vector at once
     assert len(lazy) == n  # 80 free sentences for the clusters, 40 mentions for the quotes
-    monkeypatch.setattr(frames, "MAX_SENTENCES", {"emerging": 30, "quotes": 10})
+    monkeypatch.setattr(frames, "MAX_SENTENCES", {"emerging": 30, "quotes": 10, "background": 10})
     monkeypatch.setitem(emerging_topics.__globals__, "MAX_SENTENCES", frames.MAX_SENTENCES)
     monkeypatch.setitem(theme_quotes.__globals__, "MAX_SENTENCES", frames.MAX_SENTENCES)
     capped = lazy_vectors(store, hashes)
     topics, quotes = run(capped)
-    assert len(capped) <= 30 + 10  # the samples' vectors only
+    assert len(capped) <= 30 + 10  # the samples' vectors only (the covered background is read as text)
     assert "30 sentences outside the taxonomy were clustered (a uniform sample of the 80 in" in topics.note
     assert quotes["delivery"]["negative"]
     assert not lazy_vectors(store, [])  # no hashes: no encoder, nothing to read

@@ -20,6 +20,8 @@ import numpy as np
 from .config import Settings
 from .types import Comment, Reject
 
+BACKGROUND = 1_500  # covered sentences the cluster labels are compared with
+
 
 @dataclass
 class DiscoverResult:
@@ -48,17 +50,21 @@ def discover_file(settings: Settings, inputs: Sequence[str | Path], out: str | P
     context = StageContext(taxonomy=taxonomy, models_dir=settings.models_dir, shared_model=settings.shared_model,
                            backend=settings.backend)
     analysed = Pipeline.from_names(names, context).run(comments)
-    units, texts, n_sent, n_covered = [], [], 0, 0
+    units, texts, known, n_sent, n_covered = [], [], [], 0, 0
     for a in analysed:
         covered = {t.sentence_index for t in a.layer("theme")}
         n_sent += len(a.sentences)
         n_covered += len(covered)
+        known += [s.text for s in a.sentences if s.index in covered]
         keep = [i for i, s in enumerate(a.sentences) if s.index not in covered and not is_small_talk(s.text)]
         if keep:
             v = a.vectors[keep].mean(0)
             units.append((a.comment.id, v / max(float(np.linalg.norm(v)), 1e-12)))
             texts.append(" ".join(a.sentences[i].text for i in keep))
-    found = discover(texts, np.stack([v for _, v in units])) if len(units) >= 2 else None
+    # the covered sentences are the labels' background (every n-th, at most BACKGROUND): what the taxonomy
+    # already holds is common there, so it names no missing theme
+    background = known[::max(1, -(-len(known) // BACKGROUND))]
+    found = discover(texts, np.stack([v for _, v in units]), background=background) if len(units) >= 2 else None
     cluster_of = {cid: (found.assignments[i] if found else None) for i, (cid, _) in enumerate(units)}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

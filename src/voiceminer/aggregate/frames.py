@@ -401,7 +401,7 @@ def load_vectors(vectors: Mapping[str, np.ndarray], hashes: Iterable[Any]) -> No
 # statements are grouped on a sample of this many (the others join their nearest sampled statement's
 # group; grouping compares every pair). A uniform sample: the smallest text hashes. Below the caps (the
 # demo: 1,600 free sentences, 300 needs) nothing changes.
-MAX_SENTENCES = {"emerging": 50_000, "quotes": 2_000, "needs": 3_000}
+MAX_SENTENCES = {"emerging": 50_000, "quotes": 2_000, "needs": 3_000, "background": 1_500}
 
 
 def sample_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -123,9 +123,11 @@ def emerging_topics(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: p
     if current is None or sentences.empty:
         return EmergingTopics(None, "No analysed sentences in this range.")
     free, total = (sentences if vectors else sentences.iloc[:0]), 0
+    known = free.iloc[:0]
     if not free.empty:  # the sentences no theme covers (a sample of them in a very large range)
         covered = mentions[["comment_id", "sentence_idx"]].drop_duplicates().rename(columns={"sentence_idx": "idx"})
         seen = free[["comment_id", "idx"]].merge(covered, how="left", indicator=True)["_merge"] == "both"
+        known = sample_rows(free[seen.to_numpy()], MAX_SENTENCES["background"])
         free = free[~seen.to_numpy()]
         total = len(free)
         free = sample_rows(free, MAX_SENTENCES["emerging"])
@@ -146,7 +148,10 @@ def emerging_topics(comments: pd.DataFrame, sentences: pd.DataFrame, mentions: p
          else np.zeros((0, len(next(iter(vectors.values()))))))
     texts = [t for t, k in zip(texts, ok) if k]
     periods = [p for p in periods if isinstance(p, str)]
-    found = emerging_clusters(texts, X, periods, current, rules)
+    # what the taxonomy covers is the labels' background: a word common everywhere ("flight" in an airline's
+    # tweets) is no new topic
+    background = [info.at[c, "text"][s:e] for c, s, e in zip(known["comment_id"], known["start"], known["end"])]
+    found = emerging_clusters(texts, X, periods, current, rules, background=background)
     n_chat = sum(chat)
     sampled = f" (a uniform sample of the {total:,} in this range)" if total > MAX_SENTENCES["emerging"] else ""
     return EmergingTopics(found, f"{len(texts):,} sentences outside the taxonomy were clustered{sampled}"

@@ -21,7 +21,7 @@ mentions is not an alarm.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,20 +143,22 @@ def gone_quiet(table: pd.DataFrame, recent_periods: int = 4, min_peak: float = 5
 
 
 def emerging_clusters(texts: list[str], vectors: np.ndarray, periods: list[str], current: str,
-                      rules: SpikeRules = SpikeRules(), min_cluster_size: int = 8) -> list[dict[str, Any]]:
+                      rules: SpikeRules = SpikeRules(), min_cluster_size: int = 8,
+                      background: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Cluster sentences no theme covers (deterministic discovery) and list the clusters that
     grow: the current period's count against the earlier periods', per period of exposure.
     A cluster without a shared topic (no key phrase held by a tenth of it) is listed, last,
     but never called emerging: there is nothing to name.
 
-    ``periods[i]`` is the period of ``texts[i]``.
+    ``periods[i]`` is the period of ``texts[i]``; ``background``: sentences the taxonomy covers, which the
+    clusters' labels are compared with (see :func:`voiceminer.themes.cluster_text.key_phrases`).
     """
     from ..themes import discover
     from ..themes.cluster_text import NO_TOPIC
 
     if len(texts) < 2 * min_cluster_size:
         return []
-    found = discover(texts, vectors, min_cluster_size=min_cluster_size)
+    found = discover(texts, vectors, min_cluster_size=min_cluster_size, background=background)
     all_periods = sorted(set(periods))
     n_current = sum(1 for p in periods if p == current)
     n_before = sum(1 for p in periods if p < current)

@@ -285,23 +285,28 @@ def _doc_phrases(doc: Any, stop: frozenset[str]) -> tuple[dict[str, str], set[st
     return out, alone
 
 
-def key_phrases(groups: Sequence[Sequence[str]], n: int) -> list[list[tuple[str, float]]]:
+def key_phrases(groups: Sequence[Sequence[str]], n: int,
+                background: Sequence[str] = ()) -> list[list[tuple[str, float]]]:
     """For each group of sentences, its ``n`` best key phrases, best first (see module doc),
     with the share of the group's sentences holding each. A phrase must appear in at least 3
-    of the group's sentences and 5% of them, 1.5 times as often as in the other groups; a
-    single word such as "time" or "problem" names no topic alone."""
+    of the group's sentences and 5% of them, 1.5 times as often as in the other groups and the
+    ``background`` sentences; a single word such as "time" or "problem" names no topic alone.
+
+    ``background``: sentences that belong to no group but show what is common anyway, e.g. the
+    sentences a taxonomy already covers when the groups are what it misses. On an airline's tweets
+    "flight" is in a third of every cluster; against the covered tweets it names nothing new."""
     import math
 
     stop = _stop_words()
-    unique = sorted({NOISE.sub(" ", t) for g in groups for t in g})  # each text tagged once
+    unique = sorted({NOISE.sub(" ", t) for g in [*groups, background] for t in g})  # each text tagged once
     found = {t: _doc_phrases(doc, stop) for t, doc in zip(unique, _nlp().pipe(unique, batch_size=256))}
     per_group = [[found[NOISE.sub(" ", t)][0] for t in g] for g in groups]
     participles = set().union(*(f[1] for f in found.values()))
     df = [Counter(k for sent in g for k in sent) for g in per_group]
-    total: Counter[str] = Counter()
+    total: Counter[str] = Counter(k for t in background for k in found[NOISE.sub(" ", t)][0])
     for c in df:
         total.update(c)
-    n_all = sum(len(g) for g in groups)
+    n_all = sum(len(g) for g in groups) + len(background)
     out = []
     for gi, g in enumerate(per_group):
         size, rest = max(len(g), 1), max(n_all - len(g), 1)

@@ -82,8 +82,10 @@ class Discovery:
 def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int = 10, seed: int = 0,
              k_range: Sequence[int] | None = None, max_unclustered: float = 0.05, pca_dims: int = 50,
              sample_size: int = 1500, n_examples: int = 3, n_phrases: int = 5, lexical_weight: float = 1.0,
-             label_sample: int = 150) -> Discovery:
-    """Cluster ``texts`` (with their sentence ``vectors``) into labelled groups; see module doc."""
+             label_sample: int = 150, background: Sequence[str] = ()) -> Discovery:
+    """Cluster ``texts`` (with their sentence ``vectors``) into labelled groups; see module doc.
+    ``background``: sentences outside the clustering that the labels are compared with too (what
+    a taxonomy covers, when ``texts`` are what it misses), so a word common everywhere names nothing."""
     n = len(texts)
     if n != len(vectors):
         raise ValueError(f"{n} texts but {len(vectors)} vectors")
@@ -92,7 +94,8 @@ def discover(texts: Sequence[str], vectors: np.ndarray, *, min_cluster_size: int
     order, sorted_texts, labels, keep, dist = _partition(texts, vectors, min_cluster_size, seed, k_range,
                                                          max_unclustered, pca_dims, sample_size,
                                                          lexical_weight)
-    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases, label_sample)
+    clusters, new_id = _describe(sorted_texts, labels, keep, dist, n_examples, n_phrases, label_sample,
+                                 background)
     assignments: list[int | None] = [None] * n
     for pos, i in enumerate(order):
         assignments[i] = new_id[labels[pos]] if keep[pos] else None
@@ -193,7 +196,8 @@ def _cluster(Z: np.ndarray, min_size: int, seed: int, k_range: Sequence[int] | N
 
 
 def _describe(texts: list[str], labels: np.ndarray, keep: np.ndarray, dist: np.ndarray,
-              n_examples: int, n_phrases: int, label_sample: int) -> tuple[list[Cluster], dict[int, int]]:
+              n_examples: int, n_phrases: int, label_sample: int,
+              background: Sequence[str] = ()) -> tuple[list[Cluster], dict[int, int]]:
     """Number clusters by size; name each by its best key phrase, drawn from its
     ``label_sample`` most central sentences, and show its most central sentences with content
     (:mod:`.cluster_text`)."""
@@ -202,7 +206,7 @@ def _describe(texts: list[str], labels: np.ndarray, keep: np.ndarray, dist: np.n
     for c in ids:
         members = np.flatnonzero((labels == c) & keep)
         ordered.append([texts[i] for i in members[np.argsort(dist[members], kind="stable")]])
-    phrases = key_phrases([o[:label_sample] for o in ordered], n_phrases)
+    phrases = key_phrases([o[:label_sample] for o in ordered], n_phrases, background)
     english = sum(looks_english(t) for t in texts) >= 0.5 * len(texts)
     clusters, new_id = [], {}
     for new, (c, members, keys) in enumerate(zip(ids, ordered, phrases)):

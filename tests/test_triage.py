@@ -25,10 +25,10 @@ def _settings(**kw) -> Settings:
 
 
 def _analysed(store: Store, cid: str, text: str, priority: str, *, cues=(), theme="delivery",
-              cause="delivery.late", meta=None) -> None:
+              cause="delivery.late", meta=None, language=None, rating=None, scale=None) -> None:
     run = store.begin_run("ingest", {})
     store.ingest_batch(run, [Comment(id=cid, text=text, source="t", created_at=T0 - timedelta(days=1),
-                                     channel="email", metadata=meta or {})])
+                                     channel="email", metadata=meta or {}, rating=rating, rating_scale=scale)])
     end = len(text)
     anns = [Annotation(cid, "complaint", "complaint", 0.9, "complaint.shared.v1", "1", None, (0, end),
                        {"priority": priority, "priority_score": 0.7, "reasons": [f"{priority} because"]}),
@@ -37,6 +37,8 @@ def _analysed(store: Store, cid: str, text: str, priority: str, *, cues=(), them
                        {"label": theme.title(), "cause": cause, "cause_label": "Late", "cause_evidence": [0, 4]})]
     anns += [Annotation(cid, "cue", kind, 1.0, "complaint.shared.v1", "1", None, (0, 4), {"phrase": text[:4]})
              for kind in cues]
+    if language:
+        anns.append(Annotation(cid, "language", language, 0.99, "language.langid.v1", "1", None, (0, end)))
     store.save_analysis(run, "p", [AnalysisResult(cid, (Sentence(cid, 0, 0, end, text),), tuple(anns))])
 
 
@@ -62,6 +64,32 @@ def test_cases_open_once_by_the_rules(store: Store) -> None:
     assert (c1.theme, c1.cause, c1.priority, c1.status) == ("delivery", "delivery.late", "high", "new")
     assert c1.due_at == T0 + timedelta(hours=4) and c1.reasons == ["high because"]
     assert "cue: churn" in next(c for c in cases if c.comment_id == "c3").reasons
+
+
+def test_comments_not_in_english_go_to_a_person(store: Store) -> None:
+    """The English models flagged French praise and let French, Spanish and German complaints through: a comment
+    not in English opens a case for a person to read whatever they said, unless its rating says it is praise."""
+    _analysed(store, "fr1", "Service client très agréable, problème réglé en cinq minutes.", "medium",
+              theme="speed", cause=None, language="fr", rating=5, scale=5)  # praise, rated so: no case
+    _analysed(store, "fr2", "Il manquait la moitié de ma commande et le service client ne répond pas.", "low",
+              language="fr")
+    _analysed(store, "de1", "Leider fehlten wieder zwei Artikel in meiner Lieferung.", "low", language="de",
+              rating=1, scale=5)
+    _analysed(store, "en1", "Fine I guess.", "low")
+    settings = _settings(default_team="Support")
+    assert open_cases(store, settings, store.begin_run("analyse", {}), now=T0) == 2
+    cases = {c.comment_id: c for c in list_cases(store, now=T0)[0]}
+    assert set(cases) == {"fr2", "de1"}
+    fr2, de1 = cases["fr2"], cases["de1"]
+    assert (fr2.priority, fr2.theme, fr2.cause, fr2.team) == ("low", None, None, "Support")
+    assert fr2.reasons == ["not in English (fr): the models read English, so a person should read it"]
+    assert de1.priority == "medium" and "low rating (1 of 5)" in de1.reasons
+    # switched off: the models' own flag decides, as for any comment (and the French praise, flagged, opens one)
+    _analysed(store, "es1", "Me faltaban dos productos del pedido y nadie me ha contestado todavía.", "high",
+              language="es")
+    _analysed(store, "es2", "La fruta llegó muy fresca y el repartidor fue muy amable.", "low", language="es")
+    assert open_cases(store, _settings(case_other_languages=False), store.begin_run("analyse", {}), now=T0) == 2
+    assert {c.comment_id for c in list_cases(store, now=T0)[0]} == {"fr1", "fr2", "de1", "es1"}
 
 
 def test_routing_round_robin_and_escalation(store: Store) -> None:

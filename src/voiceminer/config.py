@@ -29,6 +29,7 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     service_url = "https://voice.example.com"  # optional; theme names in the report link to its theme pages
     case_priorities = ["high", "medium"]   # complaint priorities that open a triage case
     case_cues = ["churn", "safety", "legal", "vulnerability"]   # ... and cues that open one whatever the priority
+    case_other_languages = true    # a comment not in English opens a case for a person to read (unless rated high)
     sla_hours = { high = 4, medium = 24, low = 72 }             # a case is due this long after it opens
     routing = { delivery = "Logistics", billing = "Billing" }    # theme (or theme.cause) -> team
     default_team = "Support"                                     # team of cases no route matches
@@ -114,6 +115,9 @@ class Settings:
     # Triage (voiceminer.triage): which flagged comments open a case, how soon each is due, and where it goes.
     case_priorities: tuple[str, ...] = ("high", "medium")  # complaint priorities that open a case
     case_cues: tuple[str, ...] = ("churn", "safety", "legal", "vulnerability")  # any of these cues opens one too
+    # A comment the language stage finds is not in English: the English models cannot judge it, so it opens a case
+    # for a person to read (voiceminer.triage.cases.language_case) instead of trusting their flag.
+    case_other_languages: bool = True
     sla_hours: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS), hash=False)
     routing: Mapping[str, str] = field(default_factory=dict, hash=False)  # theme id (or prefix) -> team name
     default_team: str = ""  # team for cases whose theme has no route; empty: none
@@ -322,6 +326,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     for key in ("taxonomy", "themes_model", "models_dir", "promises"):
         if out.get(key):
             out[key] = Path(out[key])
-    if isinstance(out.get("redact_pii"), str):
-        out["redact_pii"] = out["redact_pii"].strip().lower() in ("1", "true", "yes", "on")
+    for key in ("redact_pii", "case_other_languages"):
+        if isinstance(out.get(key), str):
+            out[key] = out[key].strip().lower() in ("1", "true", "yes", "on")
     return out

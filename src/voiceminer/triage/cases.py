@@ -137,21 +137,33 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
                                                 .where(t.cases.c.comment_id.in_(list(comment_ids))))}
         routes: dict[tuple[str | None, str | None], int | None] = {}  # (theme, cause) -> team, for this call
         events = []
+        foreign = {cid: info["language"] for cid, info in candidates.items()
+                   if info["language"] and cid not in have} if settings.case_other_languages else {}
+        ratings = _ratings(conn, list(foreign))
         for cid, info in candidates.items():
-            if cid in have or not case_rule(info["complaint"], info["cues"], settings):
+            if cid in have:
                 continue
-            priority = (info["complaint"] or {}).get("priority") or "low"
-            route = (info["theme"], info["cause"])
+            if cid in foreign:  # the English models' flag, theme and cause mean little here: a person reads it
+                decided = language_case(foreign[cid], *ratings.get(cid, (None, None)))
+                if decided is None:
+                    continue
+                (priority, reasons), score, theme, cause = decided, 0.0, None, None
+            elif case_rule(info["complaint"], info["cues"], settings):
+                complaint = info["complaint"] or {}
+                priority, score = complaint.get("priority") or "low", float(complaint.get("priority_score") or 0.0)
+                reasons = list(complaint.get("reasons") or []) + [f"cue: {c}" for c in info["cues"]
+                                                                   if c in settings.case_cues]
+                theme, cause = info["theme"], info["cause"]
+            else:
+                continue
+            route = (theme, cause)
             if route not in routes:
                 routes[route] = _route(conn, settings, *route)
             team_id = routes[route]
             assignee = _next_member(conn, team_id) if team_id is not None else None
-            row = {"comment_id": cid, "status": "new", "priority": priority,
-                   "priority_score": float((info["complaint"] or {}).get("priority_score") or 0.0),
-                   "reasons": list((info["complaint"] or {}).get("reasons") or [])
-                   + [f"cue: {c}" for c in info["cues"] if c in settings.case_cues],
-                   "theme": info["theme"], "cause": info["cause"], "root_theme": info["theme"],
-                   "root_cause": info["cause"], "team_id": team_id, "assignee_id": assignee, "opened_at": now,
+            row = {"comment_id": cid, "status": "new", "priority": priority, "priority_score": score,
+                   "reasons": reasons, "theme": theme, "cause": cause, "root_theme": theme,
+                   "root_cause": cause, "team_id": team_id, "assignee_id": assignee, "opened_at": now,
                    "due_at": now + timedelta(hours=settings.sla_hours[priority]), "updated_at": now,
                    "run_id": run_id, "version": 1}
             case_id = conn.execute(insert_ignore(conn, t.cases).values(**row).returning(t.cases.c.id)).scalar()
@@ -164,7 +176,40 @@ def open_cases(store: Store, settings: Settings, run_id: str, now: datetime | No
     return opened
 
 
-LAYERS = ("complaint", "cue", "theme")
+def language_case(code: str, rating: float | None, scale: float | None) -> tuple[str, list[str]] | None:
+    """(priority, reasons) of the case a comment not in English opens, or None when it opens none.
+
+    VoiceMiner's models read English: on the demo they flagged "Service client très agréable, problème réglé en
+    cinq minutes." (praise) and let "Il manquait la moitié de ma commande et le service client ne répond pas."
+    through. So such a comment goes to a person, whatever the models said, unless its rating says it is praise
+    (75 or more on 0-100: four or five stars, 8-10 on a 0-10 scale); a low rating (40 or less) makes it medium.
+
+    >>> language_case("fr", None, None)
+    ('low', ['not in English (fr): the models read English, so a person should read it'])
+    >>> language_case("de", 1, 5)[0], language_case("es", 9, 10), language_case("es", 6, 10)[0]
+    ('medium', None, 'low')
+    """
+    from ..aggregate.stats import normalised_rating
+
+    score = normalised_rating(rating, scale)
+    if score is not None and score >= 75:
+        return None
+    reasons = [f"not in English ({code}): the models read English, so a person should read it"]
+    if score is not None and score <= 40:
+        return "medium", reasons + [f"low rating ({rating:g} of {scale:g})"]
+    return "low", reasons
+
+
+def _ratings(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[float | None, float | None]]:
+    c = t.comments.c
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(sa.select(c.id, c.rating, c.rating_scale).where(c.id.in_(list(ids[start:start + 500])))):
+            out[r.id] = (r.rating, r.rating_scale)
+    return out
+
+
+LAYERS = ("complaint", "cue", "theme", "language")
 
 
 def candidates_query(comment_ids: Sequence[str] | None) -> sa.Select:
@@ -179,16 +224,20 @@ def candidates_query(comment_ids: Sequence[str] | None) -> sa.Select:
 
 
 def _candidates(store: Store, comment_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
-    """Per analysed comment: its comment-level complaint data, cue kinds and main theme/cause."""
+    """Per analysed comment: its comment-level complaint data, cue kinds, main theme/cause and language
+    (None for English, or for a comment the language stage was not sure of)."""
     query = candidates_query(comment_ids)
     out: dict[str, dict[str, Any]] = {}
     complaint_sentences: dict[str, set[int]] = {}
     themes: dict[str, list[tuple[float, int | None, str, str | None]]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(query):
-            info = out.setdefault(r.comment_id, {"complaint": None, "cues": [], "theme": None, "cause": None})
+            info = out.setdefault(r.comment_id, {"complaint": None, "cues": [], "theme": None, "cause": None,
+                                                 "language": None})
             data = r.data if isinstance(r.data, dict) else json.loads(r.data or "{}")
-            if r.layer == "complaint" and r.sentence_idx is None:
+            if r.layer == "language":
+                info["language"] = r.label
+            elif r.layer == "complaint" and r.sentence_idx is None:
                 info["complaint"] = data
             elif r.layer == "complaint":
                 complaint_sentences.setdefault(r.comment_id, set()).add(r.sentence_idx)

@@ -9,6 +9,8 @@ and evidence quotes (causal clauses such as "since you switched to ..." first).
 >>> rest = ["late as usual", "late delivery again", "late and cold"] * 3
 >>> distinctive_terms(peak, rest, min_count=2)
 ['courier']
+>>> distinctive_terms(["@AmericanAir on hold 2 hours"] * 4, ["@united on hold again"] * 4, min_count=2)
+['@americanair', 'hours']
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import pandas as pd
 
 from .stats import trend_slope
 
-_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
+# words, and @handles and #hashtags as written ("@americanair" says whose spike it is; "americanair" read as a word)
+_WORD = re.compile(r"[@#]?[a-z][a-z0-9_'\-]{2,}")
 
 
 def _stop_words() -> frozenset[str]:

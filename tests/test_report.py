@@ -318,6 +318,7 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
     html = Path(report.paths["html"]).read_text(encoding="utf-8")
     volume = html[html.index('aria-label="Theme volume'):] if 'aria-label="Theme volume' in html else html
     assert "<polyline" not in volume.split("</svg>")[0]  # one period: bars, not a line through one point
+    assert "None of these comments has a rating" in html  # not "Not enough scored comments for this chart."
     # --since/--until file undated comments by when they were collected
     assert build_report(settings, store=store, since=date(2026, 9, 1), until=date(2026, 9, 3),
                         out_dir=tmp_path / "in").figures["overall"]["comments"] == 6

@@ -49,7 +49,7 @@ def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict
     scored["score100"] = [normalised_rating(r, s) for r, s in zip(scored["rating"], scored["rating_scale"])]
     scored = scored.dropna(subset=["score100"])
     if scored.empty or mentions.empty:
-        return {"impact": [], "regression": None}
+        return {"impact": [], "regression": None, "scored_comments": len(scored), "nps_responses": 0}
     m = mentions.loc[mentions["comment_id"].isin(scored["id"]), ["comment_id", "theme", "sentence_sentiment"]]
     any_mention = m.groupby("theme")["comment_id"].apply(set)
     neg_mention = m[m["sentence_sentiment"] == "negative"].groupby("theme")["comment_id"].apply(set)

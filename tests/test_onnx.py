@@ -101,9 +101,13 @@ def test_int8_graph_quantizes_each_row_on_its_own(tmp_path: Path, qmax: int) -> 
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    from voiceminer.models.onnx_export import int8_variant
     from voiceminer.models.onnx_int8 import quantize_rows
     from voiceminer.models.onnx_runtime import OnnxSession
 
+    if qmax == 127 and int8_variant() == "rr":  # the recipe this CPU gets is the 7-bit one (qmax 63), tested below
+        pytest.skip("full-range int8 weights saturate in ONNX Runtime's uint8 x int8 products on a CPU without "
+                    "VNNI (avx512_vnni / avx_vnni); VoiceMiner builds 7-bit weights there")
     rng = np.random.default_rng(0)
     w1, w2 = rng.normal(size=(8, 5)).astype(np.float32), rng.normal(size=(8, 3)).astype(np.float32)
     graph = helper.make_graph(

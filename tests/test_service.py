@@ -630,3 +630,23 @@ def test_sessions_end_when_the_password_changes_or_the_account_is_off(service: d
     assert ana.get("/api/me").json()["name"] == "tia"
     update_user(store, "tom", active=False)
     assert ben.get("/api/me").status_code == 401
+
+
+def test_a_comment_not_in_english_shows_why_in_the_queue_and_on_its_case(service: dict[str, Any]) -> None:
+    """A case opened because the comment is not in English has no theme: the queue and the case page say why."""
+    store = service["store"]
+    run = store.begin_run("mine", {})
+    french = _comment("shop:fr", "Il manquait la moitié de ma commande et le service client ne répond pas.", 23)
+    store.ingest_batch(run, [french])
+    result = _analysis(french, "low", "speed", "speed.queue")
+    store.save_analysis(run, "test", [AnalysisResult(french.id, result.sentences, result.annotations + (
+        Annotation(french.id, "language", "fr", 0.99, "language.langid.v1", "1"),))])
+    assert open_cases(store, service["settings"], run) == 1
+    case = next(c for c in list_cases(store, limit=100)[0] if c.comment_id == "shop:fr")
+    assert (case.theme, case.priority) == (None, "low")
+    client = TestClient(service["app"])
+    login(client, "tom")
+    queue = client.get("/queue", params={"q": "manquait"}).text
+    assert '<small class="muted">not in English (fr)</small>' in queue
+    page = client.get(f"/cases/{case.id}").text
+    assert "Not in English (fr)" in page and "No theme" not in page

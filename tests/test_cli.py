@@ -57,7 +57,7 @@ def test_ingest_and_tag_say_which_column_was_read_as_what(tmp_path: Path) -> Non
     assert "2 files (a.csv, b.csv): text from 'text', id 'id', no date column; also kept: 'reason'" in result.stdout
     layouts = json.loads(vm(tmp_path, "ingest", str(tmp_path / "a.csv"), "--json").stdout)["layouts"]
     assert layouts == [{"file": "a.csv", "preset": None, "text": ["text"], "id": "id", "created_at": None,
-                        "rating": None, "title": None, "metadata": ["reason"], "headerless": False}]
+                        "rating": None, "title": None, "channel": None, "metadata": ["reason"], "headerless": False}]
 
 
 def test_json_summary_is_machine_readable(tmp_path: Path, export: Path) -> None:

@@ -205,6 +205,20 @@ def test_generic_file_is_not_taken_for_a_preset(tmp_path):
     assert c.source == "plain" and c.rating == 8 and c.rating_scale is None
 
 
+def test_a_help_desk_api_export_with_nested_fields(tmp_path):
+    """Zendesk's ticket JSON: {"tickets": [...]} with the channel nested under "via". It was read without a preset,
+    its channel lost inside a metadata object that no segment could use."""
+    tickets = [{"id": 101, "created_at": "2026-11-02T09:15:00Z", "subject": "Order late",
+                "description": "My order is three hours late.", "status": "open", "via": {"channel": "email"},
+                "requester_id": 555, "tags": ["delivery"]}]
+    p = write(tmp_path / "tickets.json", json.dumps({"tickets": tickets, "next_page": None, "count": 1}))
+    (c,) = comments([p])
+    assert (c.source, c.id, c.channel, c.text) == ("helpdesk", "helpdesk:101", "email", "My order is three hours late.")
+    assert c.metadata == {"title": "Order late", "status": "open", "requester_id": 555, "tags": ["delivery"]}
+    q = write(tmp_path / "n.jsonl", json.dumps({"text": "Late again.", "order": {"region": "north", "lines": 3}}) + "\n")
+    assert comments([q])[0].metadata == {"order_region": "north", "order_lines": 3}  # JSON Lines too
+
+
 def test_a_word_inside_a_column_name_does_not_make_it_the_date(tmp_path, caplog):
     """The airline export (tweet_id,airline_sentiment,...,tweet_created): "airline_sentiment" holds "time", was
     taken for the date, and every row was rejected as "unparseable date 'negative'"."""

@@ -103,6 +103,7 @@ def layout(path: Path, binding: Binding, headerless: bool = False) -> dict[str, 
     """
     return {"file": path.name, "preset": binding.preset, "text": list(binding.text), "id": binding.id,
             "created_at": binding.created_at, "rating": binding.rating, "title": binding.title,
+            "channel": binding.channel,
             "metadata": list(binding.metadata), "headerless": headerless}
 
 
@@ -114,8 +115,9 @@ def describe_layout(layout: dict[str, Any]) -> str:
     "t.csv: text from 'text', id 'id', no date column; also kept: 'reason'"
     """
     parts = [f"text from {' + '.join(map(repr, layout['text'])) or 'no column'}"]
-    parts += [f"{name} {layout[key]!r}" for key, name in (("id", "id"), ("created_at", "date"),
-                                                          ("rating", "rating"), ("title", "title")) if layout[key]]
+    parts += [f"{name} {layout[key]!r}" for key, name in (("id", "id"), ("created_at", "date"), ("rating", "rating"),
+                                                          ("title", "title"), ("channel", "channel"))
+              if layout.get(key)]
     if not layout["created_at"]:
         parts.append("no date column")
     head = f"{layout['file']}" + (f" ({layout['preset']} export)" if layout["preset"] else "")

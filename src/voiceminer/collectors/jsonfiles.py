@@ -10,7 +10,13 @@ line number. Blank lines are NOT rows and are skipped silently (they carry no
 data, so the ledger ``rows == comments + rejects`` counts non-blank lines).
 Invalid JSON gives a reject "invalid JSON: <message>".
 
-Columns are the union of the records' keys in order of first appearance.
+Columns are the union of the records' keys in order of first appearance. A nested object is
+flattened into dotted keys, as help desks export it (``"via": {"channel": "email"}`` becomes the
+column ``via.channel``), so its values can be mapped (``--map channel=via.channel``) and become
+segments; lists stay as they are.
+
+>>> flatten({"id": 1, "via": {"channel": "email", "source": {"rel": None}}, "tags": ["a"]})
+{'id': 1, 'via.channel': 'email', 'via.source.rel': None, 'tags': ['a']}
 
 >>> import tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "a.jsonl")
@@ -35,6 +41,18 @@ __all__ = ["read_json", "read_jsonl", "WRAPPER_KEYS"]
 
 WRAPPER_KEYS = ("data", "records", "items", "results", "reviews", "responses", "tickets",
                 "comments", "feedback", "rows", "entries")
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A record with its nested objects as dotted keys (an empty object stays as it is)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
 
 
 def _add_columns(columns: list[str], seen: set[str], record: dict[str, Any]) -> None:
@@ -82,6 +100,7 @@ def read_json(path: str | Path, *, encoding: str | None = None,
     records: list[RawRecord] = []
     for index, item in enumerate(_records_list(document, str(path)), start=1):
         if isinstance(item, dict):
+            item = flatten(item)
             _add_columns(table.columns, seen, item)
             records.append(RawRecord(index, item))
         else:
@@ -107,7 +126,7 @@ def _jsonl_records(source: TextSource) -> Iterator[RawRecord]:
         if isinstance(item, json.JSONDecodeError):
             yield RawRecord(number, None, f"invalid JSON: {item.msg} (char {item.pos})", raw=line[:500])
         elif isinstance(item, dict):
-            yield RawRecord(number, item)
+            yield RawRecord(number, flatten(item))
         else:
             yield RawRecord(number, None, f"record is a {type(item).__name__}, not an object", raw=line[:500])
 
@@ -123,5 +142,5 @@ def read_jsonl(path: str | Path, *, encoding: str | None = None,
     seen: set[str] = set()
     for _, item, _ in _jsonl_items(source):
         if isinstance(item, dict):
-            _add_columns(columns, seen, item)
+            _add_columns(columns, seen, flatten(item))
     return FileTable(str(path), "jsonl", columns, lambda: _jsonl_records(source), encoding=source.encoding)

@@ -76,9 +76,9 @@ BUILTIN_PRESETS: dict[str, Preset] = {p.name: p.register() for p in (
         name="helpdesk", default_channel="support_ticket",
         id=("ticket_id", "ticket id", "id"), text=("description", "body", "message"),
         title=("subject",), created_at=("created_at", "created", "date_opened"),
-        channel=("channel", "via", "source_channel"),
-        metadata=("priority", "customer_id", "region", "status", "requester", "product",
-                  "tags", "type", "group", "assignee"),
+        channel=("channel", "via.channel", "via", "source_channel"),
+        metadata=("priority", "customer_id", "region", "status", "requester", "requester_id", "product",
+                  "tags", "type", "group", "assignee", "group_id", "assignee_id", "organization_id"),
     ),
     Preset(
         name="nps_survey", default_channel="survey", rating_min=0.0, rating_scale=10.0,

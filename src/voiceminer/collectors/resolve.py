@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 __all__ = ["match_preset", "detect_preset", "guess_mapping", "bind"]
 
 _SINGLE_FIELDS = ("id", "created_at", "rating", "title", "channel", "language")
-_CORE_FIELDS = ("text", "id", "created_at", "rating", "title")
+_CORE_FIELDS = ("text", "id", "created_at", "rating", "title", "channel")  # fields that can identify a preset
 TEXT_NAMES = ("text", "comment", "comments", "review", "body", "feedback", "message",
               "description", "content", "verbatim")
 DATE_WORDS = ("date", "created", "timestamp", "submitted", "time")

@@ -109,11 +109,11 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
                 "period": current, "comments": int(now["comments"]), "share": float(now["share"]),
                 "net_sentiment": None if pd.isna(now["net_sentiment"]) else float(now["net_sentiment"]),
                 "previous_comments": int(prev["comments"]) if prev is not None else None,
-                "change_vs_previous_pts": round(100 * (float(now["share"]) - float(prev["share"])), 1)
+                "change_vs_previous_pts": _points(float(now["share"]) - float(prev["share"]))
                 if prev is not None else None,
                 "baseline_share": round(base_share, 4) if base_share is not None else None,
                 "baseline_periods": len(base),
-                "change_vs_baseline_pts": round(100 * (float(now["share"]) - base_share), 1)
+                "change_vs_baseline_pts": _points(float(now["share"]) - base_share)
                 if base_share is not None else None,
                 "ratio_vs_baseline": round(float(now["share"]) / base_share, 2) if base_share else None,
             }
@@ -227,3 +227,12 @@ def segment_label(column: str) -> str:
     if readable.lower().replace(" ", "_").replace("-", "_") in COMPUTED:
         return f"{readable} (from the export)"
     return readable
+
+
+def _points(change: float) -> float:
+    """A change of share in percentage points, one decimal, never "-0.0" (a fall too small to show is none).
+
+    >>> _points(-0.0004), _points(0.0123)
+    (0.0, 1.2)
+    """
+    return round(100 * change, 1) + 0.0

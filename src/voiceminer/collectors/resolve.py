@@ -143,7 +143,7 @@ def _number(value: Any) -> float:
 
 def _numeric(value: str) -> bool:
     try:
-        float(value.replace(",", "."))
+        _number(value)
     except ValueError:
         return False
     return True

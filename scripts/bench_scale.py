@@ -51,14 +51,16 @@ def run_step(name: str, cmd: list[str], env: dict[str, str] | None = None) -> di
 
 
 def run_scale(comments: int, workdir: Path, store: str = "sqlite", batch_size: int = 256,
-              report: bool = True) -> dict[str, Any]:
+              report: bool = True, settings: dict[str, int] | None = None) -> dict[str, Any]:
     """Generate, ingest, analyse and (unless ``report`` is false) report ``comments`` comments in
-    ``workdir``; the figures."""
+    ``workdir``; the figures. ``settings``: more settings for the run's config file (whole numbers:
+    ``report_chunk``, ``report_sample``)."""
     corpus, data = workdir / "corpus", workdir / "data"
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{data / 'voiceminer.db'}" if store == "sqlite" else store
     config = workdir / "voiceminer.toml"  # the cheap pipeline, as a user would set it
-    config.write_text(f'[voiceminer]\npipeline = "lexical"\nbatch_size = {int(batch_size)}\n', encoding="utf-8")
+    extra = "".join(f"{key} = {int(value)}\n" for key, value in (settings or {}).items())
+    config.write_text(f'[voiceminer]\npipeline = "lexical"\nbatch_size = {int(batch_size)}\n{extra}', encoding="utf-8")
     env = {"VOICEMINER_DATABASE_URL": url}
     vm = [sys.executable, "-m", "voiceminer.cli.main", "--config", str(config), "--data-dir", str(data), "--quiet"]
     steps = [run_step("generate", [sys.executable, str(ROOT / "scripts" / "make_demo_corpus.py"),

@@ -370,3 +370,29 @@ def test_rescoring_from_the_cached_vectors_reproduces_the_stored_themes(mined) -
     assert {k: v for k, v in rescored.items() if v} == {k: v for k, v in stored.items() if v}
     late, planted = script.late_share(stored, {r["id"]: r for r in TRUTH_ROWS}, 9)
     assert planted == TRUTH["weeks"][8]["late_delivery"] and late >= 0.8 * planted
+
+
+def test_a_report_read_in_chunks_equals_the_report_read_at_once(mined) -> None:
+    """Issue 16.2: a range is read report_chunk comments at a time and its exact figures add up chunk by
+    chunk; above report_sample comments the detail figures read a uniform sample, and the summary says so."""
+    from dataclasses import replace
+
+    from voiceminer.report.figures import compute_figures
+    from voiceminer.report.summary import executive_summary
+
+    settings, _ = mined
+    store = jobs.open_store(settings)
+    whole = compute_figures(settings, store, None, None, "week")
+    total = whole["overall"]["comments"]
+    assert total > 3_000 and whole["meta"]["sample"] is None
+    chunked = compute_figures(replace(settings, report_chunk=700), store, None, None, "week")  # 6 chunks
+    assert json.dumps(chunked, sort_keys=True) == json.dumps(whole, sort_keys=True)
+    sampled = compute_figures(replace(settings, report_chunk=700, report_sample=1_000), store, None, None, "week")
+    assert sampled["meta"]["sample"]["of"] == total and 800 < sampled["meta"]["sample"]["comments"] < 1_200
+    for key in ("overall", "periods", "channels", "themes", "causes", "spikes", "gone_quiet", "data_quality",
+                "never_mentioned_themes"):
+        assert sampled[key] == whole[key], key
+    segments = {(s["segment"], s["value"]): s["comments"] for s in sampled["segments"]}
+    assert segments and sum(n for (col, _), n in segments.items() if col == "channel") < 1_200
+    assert any(f"holds {total:,} comments" in line for line in executive_summary(sampled))
+    assert not any("uniform sample" in line for line in executive_summary(whole))

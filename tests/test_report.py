@@ -335,6 +335,14 @@ def test_undated_comments_count_in_the_week_they_were_collected(tmp_path: Path) 
     # no week of its own (it was ingested today)
     assert mixed["overall"]["undated"] == 7 and mixed["overall"]["undated_filed"] == 6
     assert "1 comment(s) have no date (an empty date in an export that dates the others)" in " ".join(mixed["headlines"])
+    # read two comments at a time (issue 16.2), the figures add up to the same: undated, filed and dated
+    # comments in chunks of their own, chunks without a theme or a date
+    from dataclasses import replace
+
+    from voiceminer.report.figures import compute_figures
+
+    whole = compute_figures(settings, store, None, None, "week")
+    assert compute_figures(replace(settings, report_chunk=2), store, None, None, "week") == whole
 
 
 def test_root_causes_chart_negative_comments_and_mark_the_sentence() -> None:

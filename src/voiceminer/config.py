@@ -35,6 +35,8 @@ The TOML file is ``voiceminer.toml`` in the working directory, or the path in
     default_team = "Support"                                     # team of cases no route matches
     baseline_periods = 8           # earlier periods a period is compared with
     min_volume = 10                # mentions a spike needs before it can be an alert
+    report_chunk = 100000          # a report reads its range this many comments at a time (bounded memory)
+    report_sample = 250000         # above this many comments in a range, the detail figures read a sample
 
 Every key can be set by an environment variable ``VOICEMINER_<KEY>`` (upper
 case); lists are comma-separated, booleans ``1/true/yes``.
@@ -112,6 +114,11 @@ class Settings:
     service_url: str = ""  # base URL of `voiceminer serve`: report theme names link to its /themes/{id}; empty: none
     baseline_periods: int = 8  # how many earlier periods form the baseline of a period
     min_volume: int = 10  # minimum mentions before a spike is an alert
+    # A report holds this many comments' rows at a time: volumes, sentiment, themes and spikes add up chunk by
+    # chunk (exact for any range); the detail figures (segments, drivers, quotes, needs, emerging topics, promises)
+    # read a uniform sample of report_sample comments when the range holds more (voiceminer.aggregate.partials).
+    report_chunk: int = 100_000
+    report_sample: int = 250_000
     # Triage (voiceminer.triage): which flagged comments open a case, how soon each is due, and where it goes.
     case_priorities: tuple[str, ...] = ("high", "medium")  # complaint priorities that open a case
     case_cues: tuple[str, ...] = ("churn", "safety", "legal", "vulnerability")  # any of these cues opens one too
@@ -136,6 +143,9 @@ class Settings:
                               f"got {self.retention_days!r}")
         if self.baseline_periods < 1 or self.min_volume < 1:
             raise ConfigError("baseline_periods and min_volume must be at least 1")
+        if self.report_chunk < 1 or self.report_sample < 1:
+            raise ConfigError(f"report_chunk and report_sample must be at least 1, got {self.report_chunk} "
+                              f"and {self.report_sample}")
         if self.alert_webhook and not self.alert_webhook.startswith(("http://", "https://")):
             raise ConfigError(f"alert_webhook must be an http(s) URL, got {self.alert_webhook!r}")
         if self.service_url and not self.service_url.startswith(("http://", "https://")):
@@ -299,7 +309,7 @@ def _check_keys(section: Mapping[str, Any], where: str) -> None:
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    for key in ("batch_size", "baseline_periods", "min_volume", "retention_days"):
+    for key in ("batch_size", "baseline_periods", "min_volume", "retention_days", "report_chunk", "report_sample"):
         try:
             if key in out:
                 out[key] = int(out[key])

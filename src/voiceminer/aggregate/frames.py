@@ -20,8 +20,9 @@ quotes, emerging topics, needs) read them.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -190,12 +191,20 @@ def report_date(undated: Sequence[str]) -> sa.ColumnElement:
                             type_=c.created_at.type)
 
 
-def _bounded(query: sa.Select, since: datetime | None, until: datetime | None, undated: Sequence[str]) -> sa.Select:
+IdRange = tuple[str | None, str | None]  # comment ids ``[first, stop)``, None: open; see :func:`id_chunks`
+
+
+def _bounded(query: sa.Select, since: datetime | None, until: datetime | None, undated: Sequence[str],
+             ids: IdRange | None = None) -> sa.Select:
     """``query`` limited to comments whose :func:`report_date` is in ``[since, until)``, written as two
-    branches (dated by ``created_at``, undated by ``ingested_at``) so the ``created_at`` index still serves."""
+    branches (dated by ``created_at``, undated by ``ingested_at``) so the ``created_at`` index still serves;
+    ``ids``: and to comment ids in that range (a chunk of the report's comments, by the primary key)."""
+    c = t.comments.c
+    if ids is not None:
+        first, stop = ids
+        query = query.where(*([c.id >= first] if first is not None else []), *([c.id < stop] if stop is not None else []))
     if since is None and until is None:
         return query
-    c = t.comments.c
 
     def within(column: sa.ColumnElement) -> sa.ColumnElement:
         parts = ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
@@ -207,6 +216,21 @@ def _bounded(query: sa.Select, since: datetime | None, until: datetime | None, u
                                                             within(c.ingested_at))))
 
 
+def id_chunks(store: Store, since: datetime | None, until: datetime | None, undated: Sequence[str],
+              size: int) -> tuple[int, list[IdRange]]:
+    """The number of comments in the range and their ids cut into ranges of ``size`` comments each (the
+    last may hold fewer), in id order: a report too large to hold at once reads one range at a time. One
+    range, ``(None, None)``, when they fit in one. Reads only the primary key, in one ordered scan."""
+    c = t.comments.c
+    count, cuts = 0, []
+    for r in _rows(store, _bounded(sa.select(c.id).order_by(c.id), since, until, undated)):
+        if count and count % size == 0:
+            cuts.append(r.id)
+        count += 1
+    bounds = [None, *cuts, None]
+    return count, list(pairwise(bounds))
+
+
 def _data(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
@@ -214,7 +238,7 @@ def _data(value: Any) -> dict[str, Any]:
 
 
 def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: datetime | None,
-                 undated: Sequence[str], comment_level: bool | None = None) -> sa.Select:
+                 undated: Sequence[str], comment_level: bool | None = None, ids: IdRange | None = None) -> sa.Select:
     """Annotations of one layer (comment-level only, sentence-level only, or both) for comments
     in the date range."""
     a = t.annotations.c
@@ -223,7 +247,7 @@ def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: 
         query = query.where(a.sentence_idx.is_(None))
     elif comment_level is False:
         query = query.where(a.sentence_idx.is_not(None))
-    return _bounded(query, since, until, undated)
+    return _bounded(query, since, until, undated, ids)
 
 
 def _scalar(value: Any) -> Any:
@@ -234,7 +258,8 @@ def _scalar(value: Any) -> Any:
 
 
 def comment_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                  interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
+                  interner: Interner | None = None, undated: Sequence[str] | None = None,
+                  ids: IdRange | None = None) -> pd.DataFrame:
     """One row per stored comment with its comment-level tags (NaN when not analysed).
 
     ``created_at`` is :func:`report_date` (the comment's date, else its ingest time when its source gives
@@ -257,7 +282,7 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
              .order_by(c.id))
     names = [n for n in COLUMNS if n != "meta"]
     built = Columns(names)
-    for r in _rows(store, _bounded(query, since, until, undated)):  # the comment-level tags by index lookups
+    for r in _rows(store, _bounded(query, since, until, undated, ids)):  # the comment-level tags by index lookups
         complaint = None if r.k_label is None else r.k_label == "complaint"
         priority = same(_data(r.k_data).get("priority")) if r.k_label is not None else None
         built.add((r.id, r.text, r.created_at, bool(r.dated), same(r.source), same(r.channel), r.rating,
@@ -270,7 +295,8 @@ def comment_frame(store: Store, since: datetime | None = None, until: datetime |
 
 
 def mention_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                  interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
+                  interner: Interner | None = None, undated: Sequence[str] | None = None,
+                  ids: IdRange | None = None) -> pd.DataFrame:
     """One row per (sentence, theme) with the sentence's sentiment and the cause found."""
     a = t.annotations.c
     same = interner if interner is not None else Interner()
@@ -282,7 +308,7 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
              .outerjoin(senti, sa.and_(senti.c.comment_id == a.comment_id, senti.c.sentence_idx == a.sentence_idx,
                                        t.layer_in(senti, "sentiment"))))
     built = Columns(MENTION_COLUMNS)
-    for r in _rows(store, _bounded(query, since, until, undated)):  # each mention's sentence sentiment by index lookup
+    for r in _rows(store, _bounded(query, since, until, undated, ids)):  # each mention's sentence sentiment by index lookup
         d = _data(r.data)
         built.add((r.comment_id, r.sentence_idx, same(r.label), same(d.get("label", r.label)), r.score,
                    same(d.get("cause")), same(d.get("cause_label")), r.span_start, r.span_end,
@@ -294,7 +320,7 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
 
 def need_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
                sentences: pd.DataFrame | None = None, interner: Interner | None = None,
-               undated: Sequence[str] | None = None) -> pd.DataFrame:
+               undated: Sequence[str] | None = None, ids: IdRange | None = None) -> pd.DataFrame:
     """One row per need sentence: the statement, score, whether a need cue was explicit, and the
     sentence's text hash (from ``sentences``, a :func:`sentence_frame` of the same range, when given)."""
     a = t.annotations.c
@@ -303,11 +329,11 @@ def need_frame(store: Store, since: datetime | None = None, until: datetime | No
     found = [(same(r.comment_id), r.sentence_idx, r.label, r.score, r.span_start, r.span_end,
               bool(_data(r.data).get("cues"))) for r in _rows(store, _layer_query(
                   "need", [a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end, a.data],
-                  since, until, undated))]
+                  since, until, undated, ids=ids))]
     hashes = {}
     if found:
         if sentences is None:
-            sentences = sentence_frame(store, since, until, interner=same, undated=undated)
+            sentences = sentence_frame(store, since, until, interner=same, undated=undated, ids=ids)
         wanted = {(r[0], r[1]) for r in found}
         hashes = {key: h for key, h in zip(zip(sentences["comment_id"], sentences["idx"]), sentences["text_hash"])
                   if key in wanted}
@@ -335,7 +361,8 @@ def language_counts(tags: Mapping[str, str]) -> dict[str, int]:
 
 
 def sentence_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                   interner: Interner | None = None, undated: Sequence[str] | None = None) -> pd.DataFrame:
+                   interner: Interner | None = None, undated: Sequence[str] | None = None,
+                  ids: IdRange | None = None) -> pd.DataFrame:
     """Every stored sentence: comment id, index, span and text hash."""
     s = t.sentences.c
     same = interner if interner is not None else Interner()
@@ -344,7 +371,7 @@ def sentence_frame(store: Store, since: datetime | None = None, until: datetime 
              .join(t.comments, t.comments.c.id == s.comment_id).order_by(s.comment_id, s.idx))
     names = ["comment_id", "idx", "start", "end", "text_hash"]
     built = Columns(names)
-    for r in _rows(store, _bounded(query, since, until, undated)):
+    for r in _rows(store, _bounded(query, since, until, undated, ids)):
         built.add((r.comment_id, r.idx, r.start, r.end, r.text_hash))
     return compact(built.frame(), [])
 

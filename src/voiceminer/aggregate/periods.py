@@ -130,12 +130,28 @@ def range_partial_periods(local: pd.Series, labels: pd.Series, periods: Sequence
     most days (:func:`daily_share` at least a half): data that stops on a Tuesday then means the week is not
     over, while a survey sent on Wednesdays says nothing about Thursday. ``local``: the comments' local
     timestamps; ``labels``: their periods (same index)."""
+    return partial_periods_of_days(period_days(local, labels), periods, period, first_day, last_day, since, until)
+
+
+def period_days(local: pd.Series, labels: pd.Series) -> set[tuple[str, date]]:
+    """The (period, local day) pairs that hold a comment (``local``, ``labels``: see
+    :func:`range_partial_periods`); pairs of chunks of comments join as sets."""
+    return set(zip(labels.loc[local.index].values, local.dt.date.values))
+
+
+def partial_periods_of_days(days: set[tuple[str, date]], periods: Sequence[str], period: str,
+                            first_day: date | None, last_day: date | None, since: date | None,
+                            until: date | None) -> dict[str, dict[str, int]]:
+    """:func:`range_partial_periods` from :func:`period_days`."""
     partial = partial_periods(periods, period, first_day, last_day)
     if not partial:
         return partial
-    days = pd.Series(local.dt.date.values).groupby(labels.loc[local.index].values).nunique().to_dict()
+    held: dict[str, int] = {}
+    for label, _ in days:
+        if isinstance(label, str):
+            held[label] = held.get(label, 0) + 1
     for label in list(partial):
         explicit = (since and label == periods[0]) or (until and label == periods[-1])
-        if not explicit and daily_share(days, periods, period, label) < 0.5:
+        if not explicit and daily_share(held, periods, period, label) < 0.5:
             del partial[label]
     return partial

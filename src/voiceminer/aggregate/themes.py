@@ -43,27 +43,53 @@ def comment_sentiment(mentions: pd.DataFrame, key: str) -> pd.DataFrame:
     return out
 
 
+THEME_COLUMNS = ["key", "period", "comments", "period_comments", "share", "negative", "positive", "neutral",
+                 "net_sentiment"]
+COUNTS = ["comments", "negative", "positive", "neutral", "labelled"]
+
+
 def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "theme",
                   cs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (theme or cause, period): comments mentioning it, their share of the period's
     comments, negative / positive counts and net sentiment. Periods with no mention are
     present with zeros (so trends and tests see them). ``cs``: :func:`comment_sentiment` of
     ``mentions`` by ``key``, when the caller has it already."""
-    per_period = comments[["id", "period"]].dropna(subset=["period"]).groupby("period")["id"].nunique()
+    return theme_table(theme_counts(comments, mentions, key, cs), period_counts(comments))
+
+
+def period_counts(comments: pd.DataFrame) -> pd.Series:
+    """Comments per period (the dated ones)."""
+    return comments[["id", "period"]].dropna(subset=["period"]).groupby("period")["id"].nunique()
+
+
+def theme_counts(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "theme",
+                 cs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per (theme or cause, period) that has a mention: the counts :func:`theme_table` turns into figures.
+    Counts of disjoint sets of comments add up."""
     cs = comment_sentiment(mentions, key) if cs is None else cs
-    cols = ["key", "period", "comments", "period_comments", "share", "negative", "positive", "neutral",
-            "net_sentiment"]
-    if cs.empty or per_period.empty:
-        return pd.DataFrame(columns=cols)
+    if cs.empty:
+        return pd.DataFrame(columns=["key", "period", *COUNTS])
     cs = cs.merge(comments[["id", "period"]], left_on="comment_id", right_on="id").dropna(subset=["period"])
     cs["negative"] = (cs["label"] == "negative") | cs["mixed"]
     cs["positive"] = (cs["label"] == "positive") | cs["mixed"]
     cs["neutral"] = cs["label"] == "neutral"
     cs["labelled"] = cs["label"].isin(["negative", "neutral", "positive"])  # no sentence sentiment: not neutral
-    agg = cs.groupby(["key", "period"]).agg(comments=("comment_id", "nunique"), negative=("negative", "sum"),
-                                            positive=("positive", "sum"), neutral=("neutral", "sum"),
-                                            labelled=("labelled", "sum"))
-    keys = sorted(cs["key"].unique())
+    agg = cs.groupby(["key", "period"], observed=True).agg(
+        comments=("comment_id", "nunique"), negative=("negative", "sum"), positive=("positive", "sum"),
+        neutral=("neutral", "sum"), labelled=("labelled", "sum"))
+    return agg.reset_index()
+
+
+def theme_table(counts: pd.DataFrame | list[pd.DataFrame], per_period: pd.Series) -> pd.DataFrame:
+    """:func:`theme_periods` from :func:`theme_counts` (or a list of them, from disjoint chunks of comments,
+    summed) and the comments per period (:func:`period_counts`)."""
+    if isinstance(counts, list):
+        counts = (pd.concat(counts, ignore_index=True).astype({"key": str}).groupby(["key", "period"])[COUNTS].sum()
+                  .reset_index()) if counts else pd.DataFrame(columns=["key", "period", *COUNTS])
+    if counts.empty or per_period.empty:
+        return pd.DataFrame(columns=THEME_COLUMNS)
+    agg = counts.set_index(["key", "period"])[COUNTS]
+    keys = sorted(counts["key"].unique())
     full = pd.MultiIndex.from_product([keys, sorted(per_period.index)], names=["key", "period"])
     agg = agg.reindex(full, fill_value=0).reset_index()
     agg["period_comments"] = agg["period"].map(per_period).astype(int)
@@ -71,9 +97,9 @@ def theme_periods(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "th
     with np.errstate(invalid="ignore", divide="ignore"):
         net = 100.0 * (agg["positive"] - agg["negative"]) / agg["labelled"]
     agg["net_sentiment"] = net.round(1).where(agg["labelled"] > 0)
-    for col in ("comments", "negative", "positive", "neutral", "labelled"):
+    for col in COUNTS:
         agg[col] = agg[col].astype(int)
-    return agg[cols + ["labelled"]]
+    return agg[THEME_COLUMNS + ["labelled"]]
 
 
 def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: int = 8,

@@ -9,6 +9,7 @@ it is compared with. The same store and bounds always give the same figures.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +17,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ..aggregate import assign_period, channel_breakdown, overall, period_sentiment
+from ..aggregate import assign_period
 from ..aggregate.causes import root_causes
-from ..aggregate.drivers import driver_analysis, overall_scores, score_periods
+from ..aggregate.drivers import driver_analysis
 from ..aggregate.frames import (
     Interner,
     comment_frame,
+    compact,
+    id_chunks,
     language_counts,
     language_tags,
     lazy_vectors,
@@ -34,7 +37,8 @@ from ..aggregate.frames import (
 from ..aggregate.highlights import clearest_voices, current_alerts, emerging_topics, theme_quotes
 from ..aggregate.needs import need_overview, unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
-from ..aggregate.periods import coverage, range_partial_periods
+from ..aggregate.partials import FrameCounts, RangeCounts
+from ..aggregate.periods import coverage
 from ..aggregate.promises import load_promises, promise_figures
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
 from ..aggregate.themes import (
@@ -42,7 +46,6 @@ from ..aggregate.themes import (
     segment_columns,
     segment_table,
     theme_by_segment,
-    theme_periods,
     theme_summary,
 )
 from ..config import Settings
@@ -66,33 +69,47 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                     period: str) -> dict[str, Any]:
     tz = settings.timezone
     lo, hi = _bound(since, tz), _bound(until, tz)
-    same = Interner()  # the frames share one object per comment id, label and repeated value
     undated = undated_sources(store)  # sources without dates: filed under the day they were collected
-    comments = comment_frame(store, lo, hi, interner=same, undated=undated)
-    comments["period"] = assign_period(comments["created_at"], period, tz)
-    mentions = mention_frame(store, lo, hi, interner=same, undated=undated)
-    sentences = sentence_frame(store, lo, hi, interner=same, undated=undated)
+    foreign = language_tags(store, lo, hi, undated)
+    # the range is read report_chunk comments at a time: the exact figures add up chunk by chunk, and the
+    # detail figures read a uniform sample of report_sample comments (all of them in a smaller range)
+    total, chunks = id_chunks(store, lo, hi, undated, settings.report_chunk)
+    rate = min(1.0, max(settings.report_sample, 1) / total) if total else 1.0
+    range_counts = RangeCounts(tz) if len(chunks) > 1 else None
+    kept: list[tuple[pd.DataFrame, ...]] = []
+    for ids in chunks:
+        same = Interner()  # the frames share one object per comment id, label and repeated value
+        comments = comment_frame(store, lo, hi, interner=same, undated=undated, ids=ids)
+        comments["period"] = assign_period(comments["created_at"], period, tz)
+        mentions = mention_frame(store, lo, hi, interner=same, undated=undated, ids=ids)
+        sentences = sentence_frame(store, lo, hi, interner=same, undated=undated, ids=ids)
+        needs = need_frame(store, lo, hi, sentences, interner=same, undated=undated, ids=ids)
+        same.clear()
+        frames = without_english_tags(foreign, comments, mentions, sentences, needs)
+        if range_counts is not None:
+            range_counts.add(frames[0], frames[1])
+        kept.append(sampled(frames, rate) if rate < 1 else frames)
+        del comments, mentions, sentences, needs, frames
+    comments, mentions, sentences, needs = kept[0] if len(kept) == 1 else joined(kept)
+    del kept
+    share_ids(comments, mentions, sentences, needs)
+    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), of the sample
+    exact = range_counts if range_counts is not None else FrameCounts(comments, mentions, tz, theme_sentiment)
     # read when a figure asks for them: emerging topics, quotes and needs read capped samples
     vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
-    needs = need_frame(store, lo, hi, sentences, interner=same, undated=undated)
-    same.clear()
-    foreign = language_tags(store, lo, hi, undated)
-    comments, mentions, sentences, needs = without_english_tags(foreign, comments, mentions, sentences, needs)
-    share_ids(comments, mentions, sentences, needs)
     labels = _labels(settings)
-    periods = sorted(comments["period"].dropna().unique())
+    sent = exact.period_sentiment()
+    periods = sorted(sent["period"].dropna().unique())
     current = periods[-1] if periods else None
     rules = SpikeRules(baseline_periods=settings.baseline_periods, min_volume=settings.min_volume)
 
-    sent = period_sentiment(comments)
-    scores = {s["period"]: s for s in score_periods(comments)}
+    scores = {s["period"]: s for s in exact.score_periods()}
     period_rows = sent.to_dict(orient="records")  # NaN -> None in json_safe
     for row in period_rows:
         row.update({k: v for k, v in scores.get(row["period"], {}).items() if k != "period"})
 
-    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme)
-    theme_table = theme_periods(comments, mentions, "theme", theme_sentiment)
-    cause_table = theme_periods(comments, mentions, "cause")
+    theme_table = exact.theme_table("theme")
+    cause_table = exact.theme_table("cause")
     themes = theme_summary(theme_table, current, settings.baseline_periods, labels)
     causes = theme_summary(cause_table, current, settings.baseline_periods, labels)
     # themes and causes are tested as one family (taxonomy ids are unique across levels)
@@ -103,16 +120,16 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     current_spikes = find_spikes(both, rules, only=current) if current else []
     # the first and last periods may hold only part of their days: their counts are scaled to a whole
     # period where levels are compared, and the report marks them
-    local = comments["created_at"].dropna().dt.tz_convert(tz)
-    first = since if since else (local.min().date() if len(local) else None)
-    last = (until - timedelta(days=1)) if until else (local.max().date() if len(local) else None)
-    partial = range_partial_periods(local, comments["period"], periods, period, first, last, since, until)
+    first_seen, last_seen = exact.local_bounds()
+    first = since if since else first_seen
+    last = (until - timedelta(days=1)) if until else last_seen
+    partial = exact.partial_periods(periods, period, first, last, since, until)
     quiet = gone_quiet(both, coverage=coverage(partial))
     for s in spikes + current_spikes + quiet:
         s["label"] = labels.get(s["key"], s["key"])
     mentioned = set(theme_table["key"]) if not theme_table.empty else set()
     top_level = [t for t in labels if "." not in t]
-    never = [{"id": t, "label": labels[t]} for t in top_level if t not in mentioned] if len(mentions) else []
+    never = [{"id": t, "label": labels[t]} for t in top_level if t not in mentioned] if exact.mentions else []
 
     seg_cols = segment_columns(comments)
     topics = emerging_topics(comments, sentences, mentions, vectors, current, rules)
@@ -138,10 +155,12 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                  "previous_period": periods[-2] if len(periods) > 1 else None,
                  "baseline_periods": settings.baseline_periods, "min_volume": settings.min_volume,
                  "promises_file": str(settings.promises) if settings.promises else None,
-                 "service_url": settings.service_url.rstrip("/") or None},
-        "overall": {**overall(comments), **overall_scores(comments)},
+                 "service_url": settings.service_url.rstrip("/") or None,
+                 # the detail figures' sample, when the range holds more than report_sample comments
+                 "sample": {"comments": len(comments), "of": total} if rate < 1 else None},
+        "overall": {**exact.overall(), **exact.overall_scores()},
         "periods": period_rows,
-        "channels": channel_breakdown(comments).to_dict(orient="records"),
+        "channels": exact.channel_breakdown().to_dict(orient="records"),
         "themes": themes,
         "causes": causes,
         "spikes": spikes,
@@ -162,13 +181,41 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                                              [t["id"] for t in themes[:8]]).items()},
         "voices": {k: [v.as_dict() for v in vs] for k, vs in clearest_voices(comments, current).items()},
         "data_quality": {"input_rows": store.input_rows_summary(),
-                         "analysed_comments": int(comments["sentiment"].notna().sum()),
-                         "undated_comments": int((~comments["dated"].astype(bool)).sum()),
+                         "analysed_comments": exact.analysed,
+                         "undated_comments": int(exact.overall()["undated"]),
                          # comments the English models could not read: per language code
                          "not_english": language_counts(foreign)},
         "producers": _producers(store),
     }
     return json_safe(figures)
+
+
+def sampled(frames: tuple[pd.DataFrame, ...], rate: float) -> tuple[pd.DataFrame, ...]:
+    """The rows of a uniform sample of the comments (``rate`` of them, chosen by a hash of the comment id, so
+    the same comments every time) in each frame: comments, then the frames keyed by ``comment_id``.
+
+    >>> c = pd.DataFrame({"id": [f"c{i}" for i in range(1000)]}); m = pd.DataFrame({"comment_id": ["c1", "c2"]})
+    >>> s, m2 = sampled((c, m), 0.25); 200 < len(s) < 300, set(m2["comment_id"]) <= set(s["id"])
+    (True, True)
+    """
+    limit = int(rate * 2**32)
+    ids = {i for i in frames[0]["id"] if zlib.crc32(str(i).encode("utf-8")) < limit}
+    out = [frames[0][frames[0]["id"].isin(ids).to_numpy()].reset_index(drop=True)]
+    for f in frames[1:]:
+        out.append(f[f["comment_id"].isin(ids).to_numpy()].reset_index(drop=True) if len(f) else f)
+    return tuple(out)
+
+
+def joined(parts: list[tuple[pd.DataFrame, ...]]) -> tuple[pd.DataFrame, ...]:
+    """Frames of several chunks as one (chunks in id order, so rows stay in id order); labels categorical
+    again, as :func:`~voiceminer.aggregate.frames.mention_frame` gives them."""
+    out = []
+    for i in range(len(parts[0])):
+        frames = [p[i] for p in parts if len(p[i])] or [parts[0][i]]
+        frame = pd.concat([f.astype({c: object for c in f.columns if isinstance(f[c].dtype, pd.CategoricalDtype)})
+                           for f in frames], ignore_index=True)
+        out.append(compact(frame, ["theme", "theme_label", "cause", "cause_label"]) if i == 1 else frame)
+    return tuple(out)
 
 
 def without_english_tags(foreign: dict[str, str], comments: pd.DataFrame, mentions: pd.DataFrame,

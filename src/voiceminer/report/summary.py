@@ -102,6 +102,11 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     if left > 0:
         lines.append(f"{left:,} comment(s) have no date (an empty date in an export that dates the others): they "
                      f"count in the totals but in no {meta['period']}.")
+    sample = meta.get("sample")
+    if sample:
+        lines.append(f"This range holds {sample['of']:,} comments. Volumes, sentiment, themes, causes and spikes "
+                     f"count every one; segments, drivers, needs, quotes, promises and emerging topics are read "
+                     f"from a uniform sample of {sample['comments']:,} of them (setting report_sample).")
     foreign = (figures.get("data_quality") or {}).get("not_english") or {}
     if foreign:
         n = sum(foreign.values())

@@ -343,19 +343,23 @@ def need_frame(store: Store, since: datetime | None = None, until: datetime | No
 
 
 def language_tags(store: Store, since: datetime | None = None, until: datetime | None = None,
-                  undated: Sequence[str] | None = None) -> dict[str, str]:
+                  undated: Sequence[str] | None = None, ids: IdRange | None = None) -> dict[str, str]:
     """Comment id -> language code, for the comments in the range that are surely not in English (the
     ``language`` layer of ``language.langid.v1``)."""
     a = t.annotations.c
     undated = undated_sources(store) if undated is None else undated
-    query = _layer_query("language", [a.comment_id, a.label], since, until, undated, comment_level=True)
+    query = _layer_query("language", [a.comment_id, a.label], since, until, undated, comment_level=True, ids=ids)
     return {r.comment_id: r.label for r in _rows(store, query)}
 
 
-def language_counts(tags: Mapping[str, str]) -> dict[str, int]:
-    """Comments per language code of :func:`language_tags`, most first."""
+def language_counts(codes: Iterable[str]) -> dict[str, int]:
+    """Comments per language code (the values of :func:`language_tags`, of one or more chunks), most first.
+
+    >>> language_counts(["fr", "es", "fr"])
+    {'fr': 2, 'es': 1}
+    """
     counts: dict[str, int] = {}
-    for code in tags.values():
+    for code in codes:
         counts[code] = counts.get(code, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 

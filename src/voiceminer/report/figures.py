@@ -10,6 +10,7 @@ it is compared with. The same store and bounds always give the same figures.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,14 +71,16 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     tz = settings.timezone
     lo, hi = _bound(since, tz), _bound(until, tz)
     undated = undated_sources(store)  # sources without dates: filed under the day they were collected
-    foreign = language_tags(store, lo, hi, undated)
     # the range is read report_chunk comments at a time: the exact figures add up chunk by chunk, and the
     # detail figures read a uniform sample of report_sample comments (all of them in a smaller range)
     total, chunks = id_chunks(store, lo, hi, undated, settings.report_chunk)
     rate = min(1.0, max(settings.report_sample, 1) / total) if total else 1.0
     range_counts = RangeCounts(tz) if len(chunks) > 1 else None
     kept: list[tuple[pd.DataFrame, ...]] = []
+    languages: Counter[str] = Counter()  # comments not in English, per language code
     for ids in chunks:
+        foreign = language_tags(store, lo, hi, undated, ids=ids)
+        languages.update(foreign.values())
         same = Interner()  # the frames share one object per comment id, label and repeated value
         comments = comment_frame(store, lo, hi, interner=same, undated=undated, ids=ids)
         comments["period"] = assign_period(comments["created_at"], period, tz)
@@ -184,7 +187,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                          "analysed_comments": exact.analysed,
                          "undated_comments": int(exact.overall()["undated"]),
                          # comments the English models could not read: per language code
-                         "not_english": language_counts(foreign)},
+                         "not_english": language_counts(languages.elements())},
         "producers": _producers(store),
     }
     return json_safe(figures)

@@ -390,9 +390,15 @@ def test_a_report_read_in_chunks_equals_the_report_read_at_once(mined) -> None:
     sampled = compute_figures(replace(settings, report_chunk=700, report_sample=1_000), store, None, None, "week")
     assert sampled["meta"]["sample"]["of"] == total and 800 < sampled["meta"]["sample"]["comments"] < 1_200
     for key in ("overall", "periods", "channels", "themes", "causes", "spikes", "gone_quiet", "data_quality",
-                "never_mentioned_themes"):
+                "never_mentioned_themes", "promises"):
         assert sampled[key] == whole[key], key
     segments = {(s["segment"], s["value"]): s["comments"] for s in sampled["segments"]}
     assert segments and sum(n for (col, _), n in segments.items() if col == "channel") < 1_200
     assert any(f"holds {total:,} comments" in line for line in executive_summary(sampled))
     assert not any("uniform sample" in line for line in executive_summary(whole))
+    # each section read from the sample says so in the HTML (needs, drivers, segments, quotes, ...)
+    from voiceminer.report.html import render_html
+
+    sampled["headlines"], whole["headlines"] = executive_summary(sampled), executive_summary(whole)
+    assert render_html(sampled).count('class="note sampled"') >= 5
+    assert 'class="note sampled"' not in render_html(whole)

@@ -4,10 +4,12 @@ A report reads its range :data:`~voiceminer.config.Settings.report_chunk` commen
 id, :func:`~voiceminer.aggregate.frames.id_chunks`). Of each chunk, :class:`RangeCounts` keeps only what
 adds up across disjoint sets of comments: comments and sentiment labels per period and per channel,
 comments mentioning each theme and cause per period with their sentiment counts, the ratings' counts, the
-days that hold a comment, the first and last date. From those it gives the same figures as the functions
+days that hold a comment, the first and last date, and each promise's mentions (with its three most
+negative quotes). From those it gives the same figures as the functions
 that read every comment at once (:func:`period_sentiment`, :func:`channel_breakdown`, :func:`overall`,
-:func:`~.themes.theme_periods`, :func:`~.drivers.score_periods`, :func:`~.drivers.overall_scores`), so
-volumes, sentiment, themes, causes, spikes and trends are exact whatever the range holds; what it keeps
+:func:`~.themes.theme_periods`, :func:`~.drivers.score_periods`, :func:`~.drivers.overall_scores`,
+:func:`~.promises.promise_figures`), so volumes, sentiment, themes, causes, spikes, trends and promises are
+exact whatever the range holds; what it keeps
 grows with the number of periods, channels, themes and days, not with the number of comments.
 ``tests/test_report_chunks.py`` checks a report read in chunks equals the one read at once.
 """
@@ -23,6 +25,7 @@ import pandas as pd
 
 from .drivers import overall_scores, score_periods
 from .periods import partial_periods_of_days, period_days
+from .promises import Promise, PromiseCounts, promise_counts, promise_figures, promise_records
 from .summary import (
     LABELS,
     add_counts,
@@ -40,8 +43,10 @@ class RangeCounts:
     """What adds up over chunks of a report's comments (each chunk's comment frame with its ``period``
     column, and the theme mentions of the same comments): :meth:`add` one chunk at a time."""
 
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, promises: list[Promise] | None = None) -> None:
         self.timezone = timezone
+        self.promises = promises or []
+        self.promise_found = [PromiseCounts() for _ in self.promises]
         self.periods: list[pd.DataFrame] = []
         self.channels: list[pd.DataFrame] = []
         self.themes: list[pd.DataFrame] = []
@@ -78,6 +83,10 @@ class RangeCounts:
         self.undated_filed += int((undated & comments["created_at"].notna()).sum())
         self.analysed += int(comments["sentiment"].notna().sum())
         self.mentions += len(mentions)
+        promise_counts(self.promises, comments, mentions, into=self.promise_found)
+
+    def promise_figures(self) -> list[dict[str, Any]]:
+        return promise_records(self.promises, self.promise_found, self.comments, self.per_period())
 
     def period_sentiment(self) -> pd.DataFrame:
         return shares(add_counts(self.periods, "period"), "period").reset_index(drop=True)
@@ -136,11 +145,14 @@ class FrameCounts:
     chunk): the functions that read every comment at once."""
 
     def __init__(self, comments: pd.DataFrame, mentions: pd.DataFrame, timezone: str,
-                 theme_sentiment: pd.DataFrame | None = None) -> None:
-        self.c, self.m, self.timezone = comments, mentions, timezone
+                 theme_sentiment: pd.DataFrame | None = None, promises: list[Promise] | None = None) -> None:
+        self.c, self.m, self.timezone, self.promises = comments, mentions, timezone, promises or []
         self.theme_sentiment = comment_sentiment(mentions, "theme") if theme_sentiment is None else theme_sentiment
         self.mentions = len(mentions)
         self.analysed = int(comments["sentiment"].notna().sum())
+
+    def promise_figures(self) -> list[dict[str, Any]]:
+        return promise_figures(self.promises, self.c, self.m)
 
     def period_sentiment(self) -> pd.DataFrame:
         return period_sentiment(self.c)

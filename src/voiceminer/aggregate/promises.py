@@ -96,10 +96,37 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
                     min_mentions: int = 5) -> list[dict[str, Any]]:
     """Mentions, share, sentiment, trend and verdict of each promise over the window."""
     periods = sorted(comments["period"].dropna().unique())
-    n = len(comments)
     per_period = comments.groupby("period")["id"].nunique().reindex(periods, fill_value=0)
-    out = []
-    for p in promises:
+    return promise_records(promises, promise_counts(promises, comments, mentions), len(comments), per_period,
+                           min_mentions)
+
+
+class PromiseCounts:
+    """What a promise's figures need of the comments that raise it, added up over chunks of comments:
+    how many, how many negative and positive, how many per period, and the three most negative."""
+
+    def __init__(self) -> None:
+        self.mentions = self.negative = self.positive = 0
+        self.per_period: dict[str, int] = {}
+        self.quotes = pd.DataFrame(columns=["id", "period", "text", "sentiment", "sentiment_score"])
+
+    def add(self, sel: pd.DataFrame) -> PromiseCounts:
+        self.mentions += len(sel)
+        self.negative += int((sel["sentiment"] == "negative").sum())
+        self.positive += int((sel["sentiment"] == "positive").sum())
+        for period, n in sel.groupby("period")["id"].nunique().items():
+            self.per_period[period] = self.per_period.get(period, 0) + int(n)
+        both = pd.concat([q for q in (self.quotes, sel) if len(q)], ignore_index=True) if len(sel) else self.quotes
+        self.quotes = both.sort_values(["sentiment_score", "id"]).head(3)
+        return self
+
+
+def promise_counts(promises: list[Promise], comments: pd.DataFrame, mentions: pd.DataFrame,
+                   into: list[PromiseCounts] | None = None) -> list[PromiseCounts]:
+    """Per promise, :class:`PromiseCounts` of the comments that raise it: by its keywords in their text or
+    by a mention of one of its themes. ``into``: the counts of earlier chunks, added to."""
+    out = into if into is not None else [PromiseCounts() for _ in promises]
+    for p, counts in zip(promises, out):
         hit = pd.Series(False, index=comments.index)
         if p.pattern is not None:
             hit |= comments["text"].str.contains(p.pattern, na=False)
@@ -107,11 +134,19 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
             wanted = set(p.themes)
             by_theme = mentions[mentions["theme"].isin(wanted) | mentions["cause"].isin(wanted)]["comment_id"]
             hit |= comments["id"].isin(set(by_theme))
-        sel = comments.loc[hit, ["id", "period", "text", "sentiment", "sentiment_score"]]
-        k = len(sel)
-        neg = int((sel["sentiment"] == "negative").sum())
-        pos = int((sel["sentiment"] == "positive").sum())
-        series = sel.groupby("period")["id"].nunique().reindex(periods, fill_value=0)
+        counts.add(comments.loc[hit, ["id", "period", "text", "sentiment", "sentiment_score"]])
+    return out
+
+
+def promise_records(promises: list[Promise], found: list[PromiseCounts], n: int, per_period: pd.Series,
+                    min_mentions: int = 5) -> list[dict[str, Any]]:
+    """The figures of :func:`promise_figures` from :func:`promise_counts` of the range, its number of comments
+    ``n`` and its comments per period."""
+    periods = list(per_period.index)
+    out = []
+    for p, c in zip(promises, found):
+        k, neg, pos = c.mentions, c.negative, c.positive
+        series = pd.Series(c.per_period, dtype=float).reindex(periods, fill_value=0).astype(int)
         shares = (series / per_period.where(per_period > 0)).fillna(0)
         rec: dict[str, Any] = {
             "id": p.id, "label": p.label, "kind": p.kind, "description": p.description,
@@ -124,8 +159,7 @@ def promise_figures(promises: list[Promise], comments: pd.DataFrame, mentions: p
             "series": [{"period": pr, "mentions": int(series[pr])} for pr in periods],
             "trend_share_per_period": trend_slope(shares.tolist()),
             "matched_by": {"keywords": list(p.keywords), "themes": list(p.themes)},
-            "quotes": [{"comment_id": r.id, "period": r.period, "text": r.text}
-                       for r in sel.sort_values(["sentiment_score", "id"]).head(3).itertuples()],
+            "quotes": [{"comment_id": r.id, "period": r.period, "text": r.text} for r in c.quotes.itertuples()],
         }
         rec["verdict"], rec["explanation"] = _verdict(rec, min_mentions)
         if len(periods) >= 2:  # the current (last) period against all earlier ones

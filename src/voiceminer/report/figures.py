@@ -40,7 +40,7 @@ from ..aggregate.needs import need_overview, unmet_needs
 from ..aggregate.outcomes import resolved_frame, you_said_we_did
 from ..aggregate.partials import FrameCounts, RangeCounts
 from ..aggregate.periods import coverage
-from ..aggregate.promises import load_promises, promise_figures
+from ..aggregate.promises import load_promises
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
 from ..aggregate.themes import (
     comment_sentiment,
@@ -75,7 +75,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     # detail figures read a uniform sample of report_sample comments (all of them in a smaller range)
     total, chunks = id_chunks(store, lo, hi, undated, settings.report_chunk)
     rate = min(1.0, max(settings.report_sample, 1) / total) if total else 1.0
-    range_counts = RangeCounts(tz) if len(chunks) > 1 else None
+    promise_list = load_promises(settings.promises)
+    range_counts = RangeCounts(tz, promise_list) if len(chunks) > 1 else None
     kept: list[tuple[pd.DataFrame, ...]] = []
     languages: Counter[str] = Counter()  # comments not in English, per language code
     for ids in chunks:
@@ -97,7 +98,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     del kept
     share_ids(comments, mentions, sentences, needs)
     theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), of the sample
-    exact = range_counts if range_counts is not None else FrameCounts(comments, mentions, tz, theme_sentiment)
+    exact = range_counts if range_counts is not None else FrameCounts(comments, mentions, tz, theme_sentiment, promise_list)
     # read when a figure asks for them: emerging topics, quotes and needs read capped samples
     vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
     labels = _labels(settings)
@@ -138,7 +139,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     topics = emerging_topics(comments, sentences, mentions, vectors, current, rules)
     emerging = topics.clusters
 
-    promises = promise_figures(load_promises(settings.promises), comments, mentions)
+    promises = exact.promise_figures()
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels)
     need_view = unmet_needs(comments, needs, vectors, seg_cols)
     drivers = driver_analysis(comments, mentions, labels)

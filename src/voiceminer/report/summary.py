@@ -105,8 +105,8 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     sample = meta.get("sample")
     if sample:
         lines.append(f"This range holds {sample['of']:,} comments. Volumes, sentiment, themes, causes and spikes "
-                     f"count every one; segments, drivers, needs, quotes, promises and emerging topics are read "
-                     f"from a uniform sample of {sample['comments']:,} of them (setting report_sample).")
+                     f"count every one, as do promises; segments, drivers, needs, quotes and emerging topics "
+                     f"are read from a uniform sample of {sample['comments']:,} of them (setting report_sample).")
     foreign = (figures.get("data_quality") or {}).get("not_english") or {}
     if foreign:
         n = sum(foreign.values())

@@ -389,9 +389,17 @@ def test_a_report_read_in_chunks_equals_the_report_read_at_once(mined) -> None:
     assert json.dumps(chunked, sort_keys=True) == json.dumps(whole, sort_keys=True)
     sampled = compute_figures(replace(settings, report_chunk=700, report_sample=1_000), store, None, None, "week")
     assert sampled["meta"]["sample"]["of"] == total and 800 < sampled["meta"]["sample"]["comments"] < 1_200
-    for key in ("overall", "periods", "channels", "themes", "causes", "spikes", "gone_quiet", "data_quality",
-                "never_mentioned_themes", "promises"):
-        assert sampled[key] == whole[key], key
+    one_chunk = compute_figures(replace(settings, report_sample=1_000), store, None, None, "week")
+
+    def complaints(f: dict) -> list:  # the root causes' counts (their quotes and words read the sample)
+        return [(r["theme"], r["negative_comments"], r["with_cause"],
+                 [(c["id"], c["negative_comments"], c["negative_series"]) for c in r["causes"]]) for r in f["root_causes"]]
+
+    for figures in (sampled, one_chunk):
+        for key in ("overall", "periods", "channels", "themes", "causes", "spikes", "gone_quiet", "data_quality",
+                    "never_mentioned_themes", "promises"):
+            assert figures[key] == whole[key], key
+        assert complaints(figures) == complaints(whole)
     segments = {(s["segment"], s["value"]): s["comments"] for s in sampled["segments"]}
     assert segments and sum(n for (col, _), n in segments.items() if col == "channel") < 1_200
     assert any(f"holds {total:,} comments" in line for line in executive_summary(sampled))

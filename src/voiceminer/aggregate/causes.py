@@ -62,16 +62,48 @@ def distinctive_terms(focus: list[str], rest: list[str], min_count: int = 3, top
     return [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
 
+class NegativeCounts:
+    """Comments with a negative theme mention, per theme, per (theme, cause) and per (theme, cause, period),
+    and per theme those whose negative mention names a cause: what :func:`root_causes` counts, added up over
+    chunks of comments (:meth:`add` each chunk's comment and mention frames)."""
+
+    def __init__(self) -> None:
+        self.themes: dict[str, int] = {}
+        self.with_cause: dict[str, int] = {}
+        self.causes: dict[tuple[str, str], int] = {}
+        self.periods: dict[tuple[str, str, str], int] = {}
+
+    def add(self, comments: pd.DataFrame, mentions: pd.DataFrame) -> NegativeCounts:
+        neg = mentions[mentions["sentence_sentiment"] == "negative"]
+        if neg.empty:
+            return self
+        period_of = pd.Series(comments["period"].to_numpy(), index=comments["id"])
+        for theme, n in neg.groupby("theme", observed=True)["comment_id"].nunique().items():
+            self.themes[theme] = self.themes.get(theme, 0) + int(n)
+        caused = neg.dropna(subset=["cause"])
+        for theme, n in caused.groupby("theme", observed=True)["comment_id"].nunique().items():
+            self.with_cause[theme] = self.with_cause.get(theme, 0) + int(n)
+        for (theme, cause), group in caused.groupby(["theme", "cause"], observed=True):
+            ids = group["comment_id"].unique()
+            self.causes[(theme, cause)] = self.causes.get((theme, cause), 0) + len(ids)
+            for period, n in pd.Series(ids).map(period_of).value_counts().items():
+                key = (theme, cause, period)
+                self.periods[key] = self.periods.get(key, 0) + int(n)
+        return self
+
+
 def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.DataFrame,
                 spikes: list[dict[str, Any]], labels: dict[str, str], top_themes: int = 5,
-                quotes: int = 3) -> list[dict[str, Any]]:
-    """The top complaint themes (by comments with a negative mention) and their causes."""
-    neg = mentions[mentions["sentence_sentiment"] == "negative"]
-    if neg.empty:
+                quotes: int = 3, counts: NegativeCounts | None = None) -> list[dict[str, Any]]:
+    """The top complaint themes (by comments with a negative mention) and their causes. ``counts``: the
+    range's :class:`NegativeCounts`, when ``comments`` and ``mentions`` hold a sample of it (the quotes and
+    distinctive words then come from the sample); by default, counted in the frames."""
+    counts = counts if counts is not None else NegativeCounts().add(comments, mentions)
+    if not counts.themes:
         return []
+    neg = mentions[mentions["sentence_sentiment"] == "negative"]
     period_of = pd.Series(comments["period"].to_numpy(), index=comments["id"])  # no copy of the whole frame
     text_of = pd.Series(comments["text"].array, index=comments["id"])
-    theme_counts = neg.groupby("theme")["comment_id"].nunique().sort_values(ascending=False)
     spike_by_cause = {}
     for s in spikes:
         if s["level"] == "cause" and s["test"] == "volume":
@@ -79,13 +111,14 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
             if best is None or s["ratio"] > best["ratio"]:
                 spike_by_cause[s["key"]] = s
     out = []
-    for theme in sorted(theme_counts.index, key=lambda k: (-theme_counts[k], k))[:top_themes]:
+    for theme in sorted(counts.themes, key=lambda k: (-counts.themes[k], k))[:top_themes]:
         tneg = neg[neg["theme"] == theme]
-        total = int(tneg["comment_id"].nunique())
+        total = counts.themes[theme]
         causes = []
-        for cause, group in tneg.dropna(subset=["cause"]).groupby("cause"):
-            ids = group["comment_id"].unique()
-            negative_by_period = pd.Series(ids).map(period_of).value_counts()
+        for cause in sorted(c for t, c in counts.causes if t == theme):
+            group = tneg[tneg["cause"] == cause]
+            n_neg = counts.causes[(theme, cause)]
+            negative_by_period = {p: n for (t, c, p), n in counts.periods.items() if t == theme and c == cause}
             rows = cause_table[cause_table["key"] == cause].sort_values("period")
             spike = spike_by_cause.get(cause)
             peak_period = spike["period"] if spike else (rows.loc[rows["comments"].idxmax(), "period"]
@@ -100,8 +133,8 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
                 peak_texts = [text_of[c].casefold() for c in in_peak["comment_id"].unique()]
                 term_share = round(sum(any(t in x for t in terms[:2]) for x in peak_texts) / len(peak_texts), 3)
             causes.append({
-                "id": cause, "label": labels.get(cause, cause), "negative_comments": len(ids),
-                "share_of_theme": round(len(ids) / total, 4) if total else 0.0,
+                "id": cause, "label": labels.get(cause, cause), "negative_comments": n_neg,
+                "share_of_theme": round(n_neg / total, 4) if total else 0.0,
                 "trend_per_period": trend_slope(rows["comments"].tolist()),
                 "series": [{"period": r.period, "comments": int(r.comments)} for r in rows.itertuples()],
                 # what the section charts: the comments with a negative mention of the cause, per period
@@ -112,7 +145,7 @@ def root_causes(comments: pd.DataFrame, mentions: pd.DataFrame, cause_table: pd.
             })
         causes.sort(key=lambda c: (-c["negative_comments"], c["id"]))
         out.append({"theme": theme, "label": labels.get(theme, theme), "negative_comments": total,
-                    "with_cause": int(tneg.dropna(subset=["cause"])["comment_id"].nunique()), "causes": causes})
+                    "with_cause": counts.with_cause.get(theme, 0), "causes": causes})
     return out
 
 

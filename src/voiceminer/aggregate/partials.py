@@ -4,12 +4,12 @@ A report reads its range :data:`~voiceminer.config.Settings.report_chunk` commen
 id, :func:`~voiceminer.aggregate.frames.id_chunks`). Of each chunk, :class:`RangeCounts` keeps only what
 adds up across disjoint sets of comments: comments and sentiment labels per period and per channel,
 comments mentioning each theme and cause per period with their sentiment counts, the ratings' counts, the
-days that hold a comment, the first and last date, and each promise's mentions (with its three most
-negative quotes). From those it gives the same figures as the functions
+days that hold a comment, the first and last date, each promise's mentions (with its three most
+negative quotes), and the comments with a negative mention per theme and cause (:class:`~.causes.NegativeCounts`). From those it gives the same figures as the functions
 that read every comment at once (:func:`period_sentiment`, :func:`channel_breakdown`, :func:`overall`,
 :func:`~.themes.theme_periods`, :func:`~.drivers.score_periods`, :func:`~.drivers.overall_scores`,
-:func:`~.promises.promise_figures`), so volumes, sentiment, themes, causes, spikes, trends and promises are
-exact whatever the range holds; what it keeps
+:func:`~.promises.promise_figures`, the counts of :func:`~.causes.root_causes`), so volumes, sentiment, themes,
+causes, spikes, trends, promises and the complaint counts of the root causes are exact whatever the range holds; what it keeps
 grows with the number of periods, channels, themes and days, not with the number of comments.
 ``tests/test_report_chunks.py`` checks a report read in chunks equals the one read at once.
 """
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .causes import NegativeCounts
 from .drivers import overall_scores, score_periods
 from .periods import partial_periods_of_days, period_days
 from .promises import Promise, PromiseCounts, promise_counts, promise_figures, promise_records
@@ -47,6 +48,7 @@ class RangeCounts:
         self.timezone = timezone
         self.promises = promises or []
         self.promise_found = [PromiseCounts() for _ in self.promises]
+        self.negative: NegativeCounts | None = NegativeCounts()
         self.periods: list[pd.DataFrame] = []
         self.channels: list[pd.DataFrame] = []
         self.themes: list[pd.DataFrame] = []
@@ -84,6 +86,7 @@ class RangeCounts:
         self.analysed += int(comments["sentiment"].notna().sum())
         self.mentions += len(mentions)
         promise_counts(self.promises, comments, mentions, into=self.promise_found)
+        self.negative.add(comments, mentions)
 
     def promise_figures(self) -> list[dict[str, Any]]:
         return promise_records(self.promises, self.promise_found, self.comments, self.per_period())
@@ -147,6 +150,7 @@ class FrameCounts:
     def __init__(self, comments: pd.DataFrame, mentions: pd.DataFrame, timezone: str,
                  theme_sentiment: pd.DataFrame | None = None, promises: list[Promise] | None = None) -> None:
         self.c, self.m, self.timezone, self.promises = comments, mentions, timezone, promises or []
+        self.negative: NegativeCounts | None = None  # root_causes counts the frames itself
         self.theme_sentiment = comment_sentiment(mentions, "theme") if theme_sentiment is None else theme_sentiment
         self.mentions = len(mentions)
         self.analysed = int(comments["sentiment"].notna().sum())

@@ -76,7 +76,8 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     total, chunks = id_chunks(store, lo, hi, undated, settings.report_chunk)
     rate = min(1.0, max(settings.report_sample, 1) / total) if total else 1.0
     promise_list = load_promises(settings.promises)
-    range_counts = RangeCounts(tz, promise_list) if len(chunks) > 1 else None
+    # one chunk read whole: its frames are the range, and the figures read them as they are
+    range_counts = RangeCounts(tz, promise_list) if len(chunks) > 1 or rate < 1 else None
     kept: list[tuple[pd.DataFrame, ...]] = []
     languages: Counter[str] = Counter()  # comments not in English, per language code
     for ids in chunks:
@@ -140,7 +141,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     emerging = topics.clusters
 
     promises = exact.promise_figures()
-    causes_view = root_causes(comments, mentions, cause_table, spikes, labels)
+    causes_view = root_causes(comments, mentions, cause_table, spikes, labels, counts=exact.negative)
     need_view = unmet_needs(comments, needs, vectors, seg_cols)
     drivers = driver_analysis(comments, mentions, labels)
     segments = [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)]

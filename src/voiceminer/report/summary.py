@@ -104,9 +104,10 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
                      f"count in the totals but in no {meta['period']}.")
     sample = meta.get("sample")
     if sample:
-        lines.append(f"This range holds {sample['of']:,} comments. Volumes, sentiment, themes, causes and spikes "
-                     f"count every one, as do promises; segments, drivers, needs, quotes and emerging topics "
-                     f"are read from a uniform sample of {sample['comments']:,} of them (setting report_sample).")
+        lines.append(f"This range holds {sample['of']:,} comments. Volumes, sentiment, themes, causes, spikes, "
+                     f"promises and complaint counts count every one; segments, drivers, needs, quotes and "
+                     f"emerging topics are read from a uniform sample of {sample['comments']:,} of them "
+                     f"(setting report_sample).")
     foreign = (figures.get("data_quality") or {}).get("not_english") or {}
     if foreign:
         n = sum(foreign.values())

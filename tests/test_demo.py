@@ -403,6 +403,7 @@ def test_a_report_read_in_chunks_equals_the_report_read_at_once(mined) -> None:
     segments = {(s["segment"], s["value"]): s["comments"] for s in sampled["segments"]}
     assert segments and sum(n for (col, _), n in segments.items() if col == "channel") < 1_200
     assert any(f"holds {total:,} comments" in line for line in executive_summary(sampled))
+    assert any("comments of the sample" in line for line in executive_summary(sampled) if line.startswith("Unmet need"))
     assert not any("uniform sample" in line for line in executive_summary(whole))
     # each section read from the sample says so in the HTML (needs, drivers, segments, quotes, ...)
     from voiceminer.report.html import render_html

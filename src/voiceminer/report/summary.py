@@ -75,8 +75,9 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
         growth = f", {n['growth_ratio']:.1f}x more often in the second half of the range" if n["growth_ratio"] else ""
         together = (f"; {n['related_comments']} with the related needs it links to"
                     if n.get("related_comments", 0) > n["comments"] else "")
+        sampled = " of the sample" if meta.get("sample") else ""  # needs are grouped on the sample
         lines.append(f"Unmet need{' growing fastest' if growing else ''}: \"{n['statement']}\" "
-                     f"({n['comments']} comments{growth}{together}).")
+                     f"({n['comments']} comments{sampled}{growth}{together}).")
     gaps = [p for p in figures["promises"] if p["verdict"] == "raised and going badly"]
     if gaps:
         lines.append("Promises customers say are not kept: " + "; ".join(

@@ -5,11 +5,13 @@ id, :func:`~voiceminer.aggregate.frames.id_chunks`). Of each chunk, :class:`Rang
 adds up across disjoint sets of comments: comments and sentiment labels per period and per channel,
 comments mentioning each theme and cause per period with their sentiment counts, the ratings' counts, the
 days that hold a comment, the first and last date, each promise's mentions (with its three most
-negative quotes), and the comments with a negative mention per theme and cause (:class:`~.causes.NegativeCounts`). From those it gives the same figures as the functions
+negative quotes), the comments with a negative mention per theme and cause (:class:`~.causes.NegativeCounts`),
+and the segment counts (:class:`~.themes.SegmentCounts`). From those it gives the same figures as the functions
 that read every comment at once (:func:`period_sentiment`, :func:`channel_breakdown`, :func:`overall`,
 :func:`~.themes.theme_periods`, :func:`~.drivers.score_periods`, :func:`~.drivers.overall_scores`,
-:func:`~.promises.promise_figures`, the counts of :func:`~.causes.root_causes`), so volumes, sentiment, themes,
-causes, spikes, trends, promises and the complaint counts of the root causes are exact whatever the range holds; what it keeps
+:func:`~.promises.promise_figures`, the counts of :func:`~.causes.root_causes`, the segment tables), so volumes, sentiment,
+themes, causes, spikes, trends, promises, segments and the complaint counts of the root causes are exact whatever
+the range holds; what it keeps
 grows with the number of periods, channels, themes and days, not with the number of comments.
 ``tests/test_report_chunks.py`` checks a report read in chunks equals the one read at once.
 """
@@ -37,7 +39,7 @@ from .summary import (
     sentiment_counts,
     shares,
 )
-from .themes import comment_sentiment, period_counts, theme_counts, theme_table
+from .themes import SegmentCounts, comment_sentiment, period_counts, theme_counts, theme_table
 
 
 class RangeCounts:
@@ -49,6 +51,7 @@ class RangeCounts:
         self.promises = promises or []
         self.promise_found = [PromiseCounts() for _ in self.promises]
         self.negative: NegativeCounts | None = NegativeCounts()
+        self.segments = SegmentCounts()
         self.periods: list[pd.DataFrame] = []
         self.channels: list[pd.DataFrame] = []
         self.themes: list[pd.DataFrame] = []
@@ -65,7 +68,9 @@ class RangeCounts:
     def add(self, comments: pd.DataFrame, mentions: pd.DataFrame) -> None:
         self.periods.append(sentiment_counts(comments.dropna(subset=["period"]), "period"))
         self.channels.append(sentiment_counts(channel_filled(comments), "channel"))
-        self.themes.append(theme_counts(comments, mentions, "theme", comment_sentiment(mentions, "theme")))
+        cs = comment_sentiment(mentions, "theme")
+        self.themes.append(theme_counts(comments, mentions, "theme", cs))
+        self.segments.add(comments, cs)
         self.causes.append(theme_counts(comments, mentions, "cause"))
         rated = comments[["period", "rating", "rating_scale"]].dropna(subset=["rating"])
         for (p, scale, rating), n in Counter(zip(rated["period"], rated["rating_scale"], rated["rating"])).items():
@@ -152,6 +157,7 @@ class FrameCounts:
         self.c, self.m, self.timezone, self.promises = comments, mentions, timezone, promises or []
         self.negative: NegativeCounts | None = None  # root_causes counts the frames itself
         self.theme_sentiment = comment_sentiment(mentions, "theme") if theme_sentiment is None else theme_sentiment
+        self.segments = SegmentCounts().add(comments, self.theme_sentiment)
         self.mentions = len(mentions)
         self.analysed = int(comments["sentiment"].notna().sum())
 

@@ -147,6 +147,134 @@ def theme_summary(table: pd.DataFrame, current: str | None, baseline_periods: in
     return sorted(out, key=lambda r: (-r["comments"], r["id"]))
 
 
+class SegmentCounts:
+    """What the segment figures count, added up over chunks of comments (:meth:`add` each chunk's comment
+    frame and :func:`comment_sentiment` of its theme mentions): comments and negative ones per segment value,
+    comments mentioning each theme per segment value (with their positive and negative counts) and overall.
+    Only metadata fields that can be segments are kept: one with more than ``max_values`` distinct values is
+    dropped (None: none is); ``columns`` limits it to those columns. It grows with the segment values and
+    themes, not with the comments. :meth:`columns`, :meth:`table` and :meth:`by_theme` give
+    :func:`segment_columns`, :func:`segment_table` and :func:`theme_by_segment`."""
+
+    def __init__(self, columns: list[str] | None = None, max_values: int | None = 20) -> None:
+        self.only, self.max_values = columns, max_values
+        self.rows = 0
+        self.nonnull: dict[str, int] = {}
+        self.values: dict[str, dict[Any, list[int]]] = {}  # column -> value -> [comments, negative]
+        self.dropped: set[str] = set()
+        self.themes: dict[Any, int] = {}  # theme -> comments mentioning it
+        self.cells: dict[str, dict[tuple[Any, Any], list[int]]] = {}  # column -> (value, theme) -> [comments, pos, neg]
+
+    def _wanted(self, comments: pd.DataFrame) -> list[str]:
+        if self.only is not None:
+            return [c for c in self.only if c in comments and c not in self.dropped]
+        metas = sorted(c for c in comments.columns if c.startswith("meta.") and c not in self.dropped)
+        return [c for c in SEGMENT_BASES if c in comments] + metas
+
+    def _drop(self, column: str) -> None:
+        self.dropped.add(column)
+        for store in (self.values, self.cells, self.nonnull):
+            store.pop(column, None)
+
+    def add(self, comments: pd.DataFrame, cs: pd.DataFrame | None = None) -> SegmentCounts:
+        self.rows += len(comments)
+        if cs is not None and len(cs):
+            for key, n in cs.groupby("key", observed=True)["comment_id"].nunique().items():
+                self.themes[key] = self.themes.get(key, 0) + int(n)
+        for column in self._wanted(comments):
+            seg = comments[[c for c in ("id", column, "sentiment") if c in comments]].dropna(subset=[column])
+            found = seg[column].value_counts()
+            if (self.max_values is not None and column.startswith("meta.") and len(found) > self.max_values
+                    and seg[column].astype(str).nunique() > self.max_values):
+                self._drop(column)  # too many values to be a segment (an id, a free-text field)
+                continue
+            values = self.values.setdefault(column, {})
+            self.nonnull[column] = self.nonnull.get(column, 0) + len(seg)
+            negative = (seg.loc[(seg["sentiment"] == "negative").to_numpy(), column].value_counts()
+                        if "sentiment" in seg else pd.Series(dtype=int))
+            for value, n in found.items():
+                counts = values.setdefault(value, [0, 0])
+                counts[0] += int(n)
+                counts[1] += int(negative.get(value, 0))
+            if (self.max_values is not None and column.startswith("meta.")
+                    and len({str(v) for v in values}) > self.max_values):
+                self._drop(column)  # too many values to be a segment (an id, a free-text field)
+                continue
+            if cs is None or cs.empty:
+                continue
+            joined = cs.merge(seg[["id", column]], left_on="comment_id", right_on="id")
+            joined = joined.assign(neg=(joined["label"] == "negative") | joined["mixed"],
+                                   pos=(joined["label"] == "positive") | joined["mixed"])
+            cells = self.cells.setdefault(column, {})
+            agg = joined.groupby([column, "key"], observed=True).agg(
+                n=("comment_id", "nunique"), pos=("pos", "sum"), neg=("neg", "sum"))
+            for (value, key), r in zip(agg.index, agg.itertuples(index=False)):
+                cell = cells.setdefault((value, key), [0, 0, 0])
+                cell[0] += int(r.n)
+                cell[1] += int(r.pos)
+                cell[2] += int(r.neg)
+        return self
+
+    def columns(self, max_values: int = 20, min_coverage: float = 0.2) -> list[str]:
+        """:func:`segment_columns` of the comments added."""
+        out = [c for c in SEGMENT_BASES if len(self.values.get(c, {})) > 1]
+        for column in sorted(c for c in self.values if c.startswith("meta.")):
+            distinct = len({str(v) for v in self.values[column]})
+            if self.nonnull[column] >= min_coverage * self.rows and 2 <= distinct <= max_values:
+                out.append(column)
+        return out
+
+    def table(self, column: str, top: int = 3, min_comments: int = 20,
+              min_lift: float = 1.2) -> list[dict[str, Any]]:
+        """:func:`segment_table` of the comments added."""
+        check_segments([column])
+        values = self.values.get(column)
+        if not values:
+            return []
+        themes = sorted(self.themes)
+        overall = pd.Series([self.themes[k] for k in themes], index=themes, dtype=float) / max(self.rows, 1)
+        cells = self.cells.get(column, {})
+        out = []
+        for value in _sorted(values):
+            n, negative = values[value]
+            if n < min_comments:
+                continue
+            mine = sorted(k for v, k in cells if v == value)
+            in_seg = pd.Series([cells[(value, k)][0] for k in mine], index=mine, dtype=float) / n
+            lift = (in_seg / overall.reindex(in_seg.index)).dropna()
+            lifted = [{"theme": k, "share": round(float(in_seg[k]), 4), "lift": round(float(v), 2)}
+                      for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5 and v >= min_lift][:top]
+            out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
+                        "comments": int(n), "negative_share": round(negative / n, 4), "over_indexed_themes": lifted})
+        return out
+
+    def by_theme(self, columns: list[str], min_comments: int = 20) -> list[dict[str, Any]]:
+        """:func:`theme_by_segment` of the comments added."""
+        check_segments(columns)
+        out = []
+        for column in columns:
+            sizes = self.values.get(column, {})
+            cells = self.cells.get(column, {})
+            for value in _sorted({v for v, _ in cells}):
+                n = sizes.get(value, [0])[0]
+                if n < min_comments:
+                    continue
+                for key in sorted(k for v, k in cells if v == value):
+                    k, pos, neg = cells[(value, key)]
+                    out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
+                                "theme": key, "comments": k, "share": round(k / n, 4),
+                                "net_sentiment": round(100.0 * (pos - neg) / k, 1)})
+        return out
+
+
+def _sorted(values: Any) -> list[Any]:
+    """Segment values in the order pandas groups them (sorted; by their text when types mix)."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
 def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: int = 3,
                   min_comments: int = 20, min_lift: float = 1.2) -> list[dict[str, Any]]:
     """Per value of a segment column (channel, source, meta.plan, ...): comments, negative share
@@ -156,22 +284,8 @@ def segment_table(comments: pd.DataFrame, cs: pd.DataFrame, column: str, top: in
     check_segments([column])
     if column not in comments or comments[column].isna().all():
         return []
-    seg = comments[["id", column, "sentiment"]].dropna(subset=[column])
-    overall = cs.groupby("key")["comment_id"].nunique() / max(len(comments), 1)
-    joined = cs.merge(seg, left_on="comment_id", right_on="id")
-    out = []
-    for value, group in seg.groupby(column, sort=True):
-        n = len(group)
-        if n < min_comments:
-            continue
-        in_seg = joined[joined[column] == value].groupby("key")["comment_id"].nunique() / n
-        lift = (in_seg / overall.reindex(in_seg.index)).dropna()
-        lifted = [{"theme": k, "share": round(float(in_seg[k]), 4), "lift": round(float(v), 2)}
-                  for k, v in lift.sort_values(ascending=False).items() if in_seg[k] * n >= 5 and v >= min_lift][:top]
-        out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
-                    "comments": int(n), "negative_share": round(float((group["sentiment"] == "negative").mean()), 4),
-                    "over_indexed_themes": lifted})
-    return out
+    counts = SegmentCounts([column], max_values=None).add(comments, cs)
+    return counts.table(column, top, min_comments, min_lift)
 
 
 def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str],
@@ -182,23 +296,7 @@ def theme_by_segment(comments: pd.DataFrame, cs: pd.DataFrame, columns: list[str
     check_segments(columns)
     if cs.empty:
         return []
-    out = []
-    for column in columns:
-        seg = comments[["id", column]].dropna(subset=[column])
-        sizes = seg.groupby(column)["id"].nunique()
-        joined = cs.merge(seg, left_on="comment_id", right_on="id")
-        joined = joined.assign(neg=(joined["label"] == "negative") | joined["mixed"],
-                               pos=(joined["label"] == "positive") | joined["mixed"])
-        for (value, theme), g in joined.groupby([column, "key"], sort=True):
-            n = int(sizes.get(value, 0))
-            if n < min_comments:
-                continue
-            k = int(g["comment_id"].nunique())
-            out.append({"segment": column, "segment_label": segment_label(column), "value": str(value),
-                        "theme": theme, "comments": k,
-                        "share": round(k / n, 4), "net_sentiment": round(100.0 * (int(g["pos"].sum()) -
-                                                                                 int(g["neg"].sum())) / k, 1)})
-    return out
+    return SegmentCounts(list(columns), max_values=None).add(comments, cs).by_theme(columns, min_comments)
 
 
 # What VoiceMiner itself says about a comment (the comment frame's own columns, the tag output's
@@ -225,12 +323,7 @@ def segment_columns(comments: pd.DataFrame, max_values: int = 20, min_coverage: 
     comments (ids and free text are skipped). The frame's own analysis columns (sentiment,
     complaint, priority, ...) are never candidates: see :func:`segment_label` for an input
     field that shares a name with one of them."""
-    cols = [c for c in SEGMENT_BASES if c in comments and comments[c].nunique() > 1]
-    for col in sorted(c for c in comments.columns if c.startswith("meta.")):
-        values = comments[col].dropna().astype(str)
-        if len(values) >= min_coverage * len(comments) and 2 <= values.nunique() <= max_values:
-            cols.append(col)
-    return cols
+    return SegmentCounts(max_values=max_values).add(comments).columns(max_values, min_coverage)
 
 
 def segment_label(column: str) -> str:

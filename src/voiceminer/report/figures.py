@@ -42,13 +42,7 @@ from ..aggregate.partials import FrameCounts, RangeCounts
 from ..aggregate.periods import coverage
 from ..aggregate.promises import load_promises
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
-from ..aggregate.themes import (
-    comment_sentiment,
-    segment_columns,
-    segment_table,
-    theme_by_segment,
-    theme_summary,
-)
+from ..aggregate.themes import comment_sentiment, theme_summary
 from ..config import Settings
 from ..models.shared import shared_key
 from ..storage import Store
@@ -136,7 +130,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     top_level = [t for t in labels if "." not in t]
     never = [{"id": t, "label": labels[t]} for t in top_level if t not in mentioned] if exact.mentions else []
 
-    seg_cols = segment_columns(comments)
+    seg_cols = exact.segments.columns()
     topics = emerging_topics(comments, sentences, mentions, vectors, current, rules)
     emerging = topics.clusters
 
@@ -144,7 +138,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels, counts=exact.negative)
     need_view = unmet_needs(comments, needs, vectors, seg_cols)
     drivers = driver_analysis(comments, mentions, labels)
-    segments = [row for col in seg_cols for row in segment_table(comments, theme_sentiment, col)]
+    segments = [row for col in seg_cols for row in exact.segments.table(col)]
     for row in segments:  # the report names themes by their labels
         for t in row["over_indexed_themes"]:
             t["label"] = labels.get(t["theme"], t["theme"])
@@ -179,7 +173,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "need_overview": need_overview(comments, needs, need_view),
         "drivers": drivers,
         "segments": segments,
-        "theme_by_segment": theme_by_segment(comments, theme_sentiment, seg_cols),
+        "theme_by_segment": exact.segments.by_theme(seg_cols),
         "you_said_we_did": _outcomes(store, lo, hi, period, tz, labels),
         "quotes": {t: {k: [q.as_dict() for q in qs] for k, qs in by.items()}
                    for t, by in theme_quotes(comments, mentions, sentences, vectors,

@@ -403,3 +403,36 @@ def test_comments_not_in_english_are_flagged_counted_and_said(tmp_path: Path) ->
     tag(settings, [export], tmp_path / "tags.jsonl")
     langs = {r["id"]: r["language"] for r in map(json.loads, (tmp_path / "tags.jsonl").read_text().splitlines())}
     assert langs == {"fr1": "fr", "fr2": "fr", "es1": "es", "en1": None, "en2": None, "short": None}
+
+
+def test_a_chunk_of_the_report_reads_its_own_annotations_by_comment_id(tmp_path: Path) -> None:
+    """Each chunk of a report (issue 16.2) reads the annotations of its own comments through the comment-id
+    index, not every annotation of the layer in the store: otherwise a report of many chunks would cost
+    chunks x annotations (SQLite's plan picked the layer index, an equality, over the id range)."""
+    import sqlalchemy as sa
+
+    from voiceminer.aggregate import frames
+
+    settings = _lexicon(tmp_path)
+    jobs.mine(settings, [_export(tmp_path, [{"id": f"c{i}", "created_at": "2026-03-04", "text": HOSTILE}
+                                            for i in range(6)])])
+    store = jobs.open_store(settings)
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        sent.append((statement, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        chunk = ("c2", "c4")
+        assert len(frames.mention_frame(store, ids=chunk, undated=[])["comment_id"].unique()) <= 2
+        frames.need_frame(store, ids=chunk, undated=[])
+        frames.language_tags(store, ids=chunk, undated=[])
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    reads = [(s, p) for s, p in sent if "FROM annotations" in s and "JOIN comments" in s]
+    assert len(reads) >= 3, sent
+    with store.engine.connect() as conn:
+        for statement, params in reads:
+            plan = "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+            assert "ix_annotations_comment_id (comment_id>? AND comment_id<?)" in plan, (statement, plan)

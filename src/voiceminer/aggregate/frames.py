@@ -195,14 +195,17 @@ IdRange = tuple[str | None, str | None]  # comment ids ``[first, stop)``, None: 
 
 
 def _bounded(query: sa.Select, since: datetime | None, until: datetime | None, undated: Sequence[str],
-             ids: IdRange | None = None) -> sa.Select:
+             ids: IdRange | None = None, id_column: sa.ColumnElement | None = None) -> sa.Select:
     """``query`` limited to comments whose :func:`report_date` is in ``[since, until)``, written as two
     branches (dated by ``created_at``, undated by ``ingested_at``) so the ``created_at`` index still serves;
-    ``ids``: and to comment ids in that range (a chunk of the report's comments, by the primary key)."""
+    ``ids``: and to comment ids in that range (a chunk of the report's comments), on ``id_column`` (the
+    comment id of the table the query reads, so that its comment-id index serves the chunk: default, the
+    comments' primary key)."""
     c = t.comments.c
     if ids is not None:
         first, stop = ids
-        query = query.where(*([c.id >= first] if first is not None else []), *([c.id < stop] if stop is not None else []))
+        key = c.id if id_column is None else id_column
+        query = query.where(*([key >= first] if first is not None else []), *([key < stop] if stop is not None else []))
     if since is None and until is None:
         return query
 
@@ -237,17 +240,28 @@ def _data(value: Any) -> dict[str, Any]:
     return json.loads(value) if value else {}
 
 
+def _layer_is(layer: str, ids: IdRange | None) -> sa.ColumnElement:
+    """``annotations.layer == layer``; for a chunk of comment ids, written so that no index on the layer
+    can serve it (``layer || ''``): SQLite would otherwise read every annotation of the layer in the store
+    for each chunk (its layer index, an equality, wins over the comment-id range), and a report of many
+    chunks would cost chunks x annotations. The comment-id index then reads the chunk's rows alone."""
+    column = t.annotations.c.layer
+    if ids is None or ids == (None, None):
+        return column == layer
+    return column.concat("") == layer
+
+
 def _layer_query(layer: str, columns: list[Any], since: datetime | None, until: datetime | None,
                  undated: Sequence[str], comment_level: bool | None = None, ids: IdRange | None = None) -> sa.Select:
     """Annotations of one layer (comment-level only, sentence-level only, or both) for comments
     in the date range."""
     a = t.annotations.c
-    query = sa.select(*columns).join(t.comments, t.comments.c.id == a.comment_id).where(a.layer == layer)
+    query = sa.select(*columns).join(t.comments, t.comments.c.id == a.comment_id).where(_layer_is(layer, ids))
     if comment_level is True:
         query = query.where(a.sentence_idx.is_(None))
     elif comment_level is False:
         query = query.where(a.sentence_idx.is_not(None))
-    return _bounded(query, since, until, undated, ids)
+    return _bounded(query, since, until, undated, ids, a.comment_id)
 
 
 def _scalar(value: Any) -> Any:
@@ -304,11 +318,11 @@ def mention_frame(store: Store, since: datetime | None = None, until: datetime |
     senti = t.annotations.alias("senti")
     query = (sa.select(a.comment_id, a.sentence_idx, a.label, a.score, a.span_start, a.span_end, a.data,
                        senti.c.label.label("s_label"), senti.c.score.label("s_score"))
-             .join(t.comments, t.comments.c.id == a.comment_id).where(a.layer == "theme")
+             .join(t.comments, t.comments.c.id == a.comment_id).where(_layer_is("theme", ids))
              .outerjoin(senti, sa.and_(senti.c.comment_id == a.comment_id, senti.c.sentence_idx == a.sentence_idx,
                                        t.layer_in(senti, "sentiment"))))
     built = Columns(MENTION_COLUMNS)
-    for r in _rows(store, _bounded(query, since, until, undated, ids)):  # each mention's sentence sentiment by index lookup
+    for r in _rows(store, _bounded(query, since, until, undated, ids, a.comment_id)):  # each mention's sentence sentiment by index lookup
         d = _data(r.data)
         built.add((r.comment_id, r.sentence_idx, same(r.label), same(d.get("label", r.label)), r.score,
                    same(d.get("cause")), same(d.get("cause_label")), r.span_start, r.span_end,

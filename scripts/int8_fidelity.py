@@ -6,7 +6,9 @@ Recipes, built from the shared model's fp32 graphs (the mpnet and its sentiment 
 - ``tensor``: ONNX Runtime's dynamic quantization, one activation scale per tensor (the earlier recipe),
   feed-forward output projections kept fp32;
 - ``rows``: one activation scale and zero point per token, the same layers kept fp32 (shipped);
-- ``rows-all``: per token, every weight matrix int8.
+- ``rows-all``: per token, every weight matrix int8;
+- ``rows-last``, ``rows-o``: per token, the last layer's products, or every attention output projection, kept
+  fp32 as well (:data:`MORE_FP32`).
 
 Prints, per recipe: the mpnet's vectors' cosine to fp32 (mean, 1st percentile, worst) on 100 training texts
 each of the airline, complaint, needs and app-review data, the encoder's speed against the fp32 graph on
@@ -36,12 +38,18 @@ DECISION_SETS = {"airline_sentiment": "sentiment", "semeval_restaurants_sentimen
                  "complaints": "complaint", "needs": "need", "app_reviews_p3": "unmet need"}
 
 
+# per-token recipes that keep more products in fp32 besides the feed-forward output projections
+MORE_FP32 = {"rows-last": r"/layer\.11/", "rows-o": r"/attn/o/"}
+
+
 def build(recipe: str, fp32: Path, out: Path) -> Path:
     from voiceminer.models.onnx_export import KEEP_FP32
     from voiceminer.models.onnx_int8 import quantize_rows
 
     if recipe == "rows":
         return quantize_rows(fp32, out, keep=KEEP_FP32)
+    if recipe in MORE_FP32:
+        return quantize_rows(fp32, out, keep=KEEP_FP32 + "|" + MORE_FP32[recipe])
     if recipe == "rows-all":
         return quantize_rows(fp32, out)
     import logging

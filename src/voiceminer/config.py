@@ -115,7 +115,7 @@ class Settings:
     baseline_periods: int = 8  # how many earlier periods form the baseline of a period
     min_volume: int = 10  # minimum mentions before a spike is an alert
     # A report holds this many comments' rows at a time: volumes, sentiment, themes and spikes add up chunk by
-    # chunk (exact for any range); the detail figures (drivers, quotes, needs, emerging topics)
+    # chunk (exact for any range); the detail figures (quotes, needs, emerging topics)
     # read a uniform sample of report_sample comments when the range holds more (voiceminer.aggregate.partials).
     report_chunk: int = 100_000
     report_sample: int = 250_000

@@ -42,49 +42,85 @@ def overall_scores(comments: pd.DataFrame) -> dict[str, Any]:
     return {"nps": nps(ten.tolist()) if len(ten) else None, "csat": csat(five.tolist(), 5) if len(five) else None}
 
 
+Profile = tuple[float, float | None, frozenset, frozenset]  # score 0-100, 0-10 answer, themes, negative themes
+
+
+class DriverCounts:
+    """The scored comments as profiles (the 0-100 score, the 0-10 answer where the scale is 10, the themes
+    the comment mentions and those it mentions negatively) with how many comments share each: what
+    :func:`driver_analysis` needs, added up over chunks of comments (:meth:`add` each chunk's comment and
+    mention frames). Profiles repeat (a few score values, a few themes a comment), so this grows with the
+    scores and themes, not with the comments."""
+
+    def __init__(self) -> None:
+        self.profiles: dict[Profile, int] = {}
+        self.any_mentions = False  # a mention in the range, scored or not
+
+    def add(self, comments: pd.DataFrame, mentions: pd.DataFrame) -> DriverCounts:
+        self.any_mentions |= not mentions.empty
+        scored = comments[["id", "rating", "rating_scale"]].dropna(subset=["rating", "rating_scale"])  # not the texts
+        if scored.empty:
+            return self
+        m = mentions.loc[mentions["comment_id"].isin(scored["id"]), ["comment_id", "theme", "sentence_sentiment"]]
+        themes = m.groupby("comment_id", observed=True)["theme"].agg(frozenset).to_dict()
+        negative = m[m["sentence_sentiment"] == "negative"].groupby("comment_id", observed=True)["theme"].agg(
+            frozenset).to_dict()
+        none: frozenset = frozenset()
+        for cid, rating, scale in zip(scored["id"], scored["rating"], scored["rating_scale"]):
+            score = normalised_rating(rating, scale)
+            if score is None:
+                continue
+            key = (score, float(rating) if scale == 10 else None, themes.get(cid, none), negative.get(cid, none))
+            self.profiles[key] = self.profiles.get(key, 0) + 1
+        return self
+
+
 def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict[str, str],
-                    min_mentions: int = 15) -> dict[str, Any]:
-    """Removal impact on NPS and on the 0-100 rating, and the regression view, per theme."""
-    scored = comments[["id", "rating", "rating_scale"]].dropna(subset=["rating", "rating_scale"])  # not the texts
-    scored["score100"] = [normalised_rating(r, s) for r, s in zip(scored["rating"], scored["rating_scale"])]
-    scored = scored.dropna(subset=["score100"])
-    if scored.empty or mentions.empty:
-        return {"impact": [], "regression": None, "scored_comments": len(scored), "nps_responses": 0}
-    m = mentions.loc[mentions["comment_id"].isin(scored["id"]), ["comment_id", "theme", "sentence_sentiment"]]
-    any_mention = m.groupby("theme")["comment_id"].apply(set)
-    neg_mention = m[m["sentence_sentiment"] == "negative"].groupby("theme")["comment_id"].apply(set)
-    ten = scored[scored["rating_scale"] == 10]
+                    min_mentions: int = 15, counts: DriverCounts | None = None) -> dict[str, Any]:
+    """Removal impact on NPS and on the 0-100 rating, and the regression view, per theme. ``counts``: the
+    range's :class:`DriverCounts` (by default, counted in the frames)."""
+    counts = counts if counts is not None else DriverCounts().add(comments, mentions)
+    keys = sorted(counts.profiles, key=lambda p: (p[0], -1 if p[1] is None else p[1], sorted(p[2]), sorted(p[3])))
+    w = np.array([counts.profiles[p] for p in keys], float)
+    n_scored = int(w.sum())
+    if not keys or not counts.any_mentions:
+        return {"impact": [], "regression": None, "scored_comments": n_scored, "nps_responses": 0}
+    y = np.array([p[0] for p in keys], float)
+    is_ten = np.array([p[1] is not None for p in keys])
+    ten_y, ten_w = np.array([p[1] if p[1] is not None else np.nan for p in keys])[is_ten], w[is_ten]
+    n_ten = int(ten_w.sum())
     impact = []
-    for theme in sorted(any_mention.index):
-        members = any_mention[theme]
-        if len(members) < min_mentions:
+    for theme in sorted(set().union(*(p[2] for p in keys))):
+        has = np.array([theme in p[2] for p in keys])
+        members = int(w[has].sum())
+        if members < min_mentions:
             continue
-        has = scored["id"].isin(members)
-        rec = {"theme": theme, "label": labels.get(theme, theme), "comments": int(has.sum()),
-               "mean_score_with": round(float(scored.loc[has, "score100"].mean()), 1),
-               "mean_score_without": round(float(scored.loc[~has, "score100"].mean()), 1) if (~has).any() else None,
-               "rating_impact": removal_impact(scored["score100"].tolist(), has.tolist(), "mean")}
-        if len(ten) >= 30:
-            has10 = ten["id"].isin(members)
-            rec["nps_comments"] = int(has10.sum())
-            rec["nps_impact"] = removal_impact(ten["rating"].tolist(), has10.tolist(), "nps") if has10.any() else 0.0
+        rec = {"theme": theme, "label": labels.get(theme, theme), "comments": members,
+               "mean_score_with": round(float((w * y)[has].sum() / w[has].sum()), 1),
+               "mean_score_without": round(float((w * y)[~has].sum() / w[~has].sum()), 1) if (~has).any() else None,
+               "rating_impact": removal_impact(y, has, "mean", weights=w)}
+        if n_ten >= 30:
+            has10 = has[is_ten]
+            rec["nps_comments"] = int(ten_w[has10].sum())
+            rec["nps_impact"] = removal_impact(ten_y, has10, "nps", weights=ten_w) if has10.any() else 0.0
         impact.append(rec)
     impact.sort(key=lambda r: (-(r["rating_impact"] or 0), r["theme"]))
     themes, columns, seen = [], [], set()
-    for t in sorted(neg_mention.index):
-        col = scored["id"].isin(neg_mention[t]).to_numpy(float)
+    for t in sorted(set().union(*(p[3] for p in keys))):
+        col = np.array([t in p[3] for p in keys], float)
         key = col.tobytes()
+        with_t = float(w[col > 0].sum())
         # a theme needs enough negative mentions, and comments without it; identical columns
         # (themes that always come together) cannot be told apart, so the first one stands for both
-        if len(neg_mention[t]) >= min_mentions and 0 < col.sum() < len(col) and key not in seen:
+        if with_t >= min_mentions and 0 < with_t < n_scored and key not in seen:
             seen.add(key)
             themes.append(t)
             columns.append(col)
     regression = None
     fitted = None
-    if themes and len(scored) > len(themes) + 10:
+    if themes and n_scored > len(themes) + 10:
         try:
-            fitted = ols(scored["score100"].to_numpy(float), np.column_stack(columns), themes)
+            fitted = ols(y, np.column_stack(columns), themes, weights=w)
         except ValueError:  # still collinear (e.g. one theme = the sum of two others): no regression view
             fitted = None
     if fitted is not None:
@@ -98,5 +134,4 @@ def driver_analysis(comments: pd.DataFrame, mentions: pd.DataFrame, labels: dict
         regression = {"outcome": "rating on a 0-100 scale (0-10 surveys x10; 1-5 ratings (r-1)x25)",
                       "predictors": "has a negative mention of the theme (0/1)",
                       "intercept": round(intercept, 2), **fit, "coefficients": rows}
-    return {"impact": impact, "regression": regression, "scored_comments": len(scored),
-            "nps_responses": len(ten)}
+    return {"impact": impact, "regression": regression, "scored_comments": n_scored, "nps_responses": n_ten}

@@ -6,12 +6,13 @@ adds up across disjoint sets of comments: comments and sentiment labels per peri
 comments mentioning each theme and cause per period with their sentiment counts, the ratings' counts, the
 days that hold a comment, the first and last date, each promise's mentions (with its three most
 negative quotes), the comments with a negative mention per theme and cause (:class:`~.causes.NegativeCounts`),
-and the segment counts (:class:`~.themes.SegmentCounts`). From those it gives the same figures as the functions
+the segment counts (:class:`~.themes.SegmentCounts`) and the scored comments' profiles behind the drivers
+(:class:`~.drivers.DriverCounts`). From those it gives the same figures as the functions
 that read every comment at once (:func:`period_sentiment`, :func:`channel_breakdown`, :func:`overall`,
 :func:`~.themes.theme_periods`, :func:`~.drivers.score_periods`, :func:`~.drivers.overall_scores`,
-:func:`~.promises.promise_figures`, the counts of :func:`~.causes.root_causes`, the segment tables), so volumes, sentiment,
-themes, causes, spikes, trends, promises, segments and the complaint counts of the root causes are exact whatever
-the range holds; what it keeps
+:func:`~.promises.promise_figures`, the counts of :func:`~.causes.root_causes`, the segment tables, :func:`~.drivers.driver_analysis`), so volumes,
+sentiment, themes, causes, spikes, trends, promises, segments, drivers and the complaint counts of the root causes
+are exact whatever the range holds; what it keeps
 grows with the number of periods, channels, themes and days, not with the number of comments.
 ``tests/test_report_chunks.py`` checks a report read in chunks equals the one read at once.
 """
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .causes import NegativeCounts
-from .drivers import overall_scores, score_periods
+from .drivers import DriverCounts, overall_scores, score_periods
 from .periods import partial_periods_of_days, period_days
 from .promises import Promise, PromiseCounts, promise_counts, promise_figures, promise_records
 from .summary import (
@@ -52,6 +53,7 @@ class RangeCounts:
         self.promise_found = [PromiseCounts() for _ in self.promises]
         self.negative: NegativeCounts | None = NegativeCounts()
         self.segments = SegmentCounts()
+        self.drivers: DriverCounts | None = DriverCounts()
         self.periods: list[pd.DataFrame] = []
         self.channels: list[pd.DataFrame] = []
         self.themes: list[pd.DataFrame] = []
@@ -92,6 +94,7 @@ class RangeCounts:
         self.mentions += len(mentions)
         promise_counts(self.promises, comments, mentions, into=self.promise_found)
         self.negative.add(comments, mentions)
+        self.drivers.add(comments, mentions)
 
     def promise_figures(self) -> list[dict[str, Any]]:
         return promise_records(self.promises, self.promise_found, self.comments, self.per_period())
@@ -156,6 +159,7 @@ class FrameCounts:
                  theme_sentiment: pd.DataFrame | None = None, promises: list[Promise] | None = None) -> None:
         self.c, self.m, self.timezone, self.promises = comments, mentions, timezone, promises or []
         self.negative: NegativeCounts | None = None  # root_causes counts the frames itself
+        self.drivers: DriverCounts | None = None  # so does driver_analysis
         self.theme_sentiment = comment_sentiment(mentions, "theme") if theme_sentiment is None else theme_sentiment
         self.segments = SegmentCounts().add(comments, self.theme_sentiment)
         self.mentions = len(mentions)

@@ -148,7 +148,8 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
 # -- drivers ---------------------------------------------------------------------
 
 
-def removal_impact(scores: Sequence[float], mentions: Sequence[bool], metric: str = "nps") -> float | None:
+def removal_impact(scores: Sequence[float], mentions: Sequence[bool], metric: str = "nps",
+                   weights: Sequence[float] | None = None) -> float | None:
     """How much the overall score changes when the comments that mention a theme are removed.
 
     Positive: the theme's comments pull the score down (removing them raises it).
@@ -158,18 +159,21 @@ def removal_impact(scores: Sequence[float], mentions: Sequence[bool], metric: st
     100.0
     >>> removal_impact([1, 5, 5], [True, False, False], metric="mean")  # mean 3.67 -> 5
     1.3333
+    >>> removal_impact([1, 5], [True, False], metric="mean", weights=[1, 2])  # the same, as counted scores
+    1.3333
     """
     s = np.asarray(scores, float)
     m = np.asarray(mentions, bool)
+    w = np.ones(s.size) if weights is None else np.asarray(weights, float)
     if s.size == 0 or m.all():
         return None
 
-    def value(x: np.ndarray) -> float:
+    def value(x: np.ndarray, wx: np.ndarray) -> float:
         if metric == "nps":
-            return 100.0 * (float((x >= 9).mean()) - float((x <= 6).mean()))
-        return float(x.mean())
+            return 100.0 * (float(wx[x >= 9].sum()) - float(wx[x <= 6].sum())) / float(wx.sum())
+        return float((x * wx).sum() / wx.sum())
 
-    return round(value(s[~m]) - value(s), 4)
+    return round(value(s[~m], w[~m]) - value(s, w), 4)
 
 
 @dataclass(frozen=True)
@@ -188,9 +192,11 @@ class Coefficient:
                 "n_with": self.n_with}
 
 
-def ols(y: Sequence[float], X: np.ndarray, names: Sequence[str]) -> tuple[float, list[Coefficient], dict[str, Any]]:
+def ols(y: Sequence[float], X: np.ndarray, names: Sequence[str],
+        weights: Sequence[float] | None = None) -> tuple[float, list[Coefficient], dict[str, Any]]:
     """Least squares of ``y`` on the columns of ``X`` plus an intercept, with classical
-    standard errors and 95% confidence intervals (t distribution).
+    standard errors and 95% confidence intervals (t distribution). ``weights``: how many observations
+    each row stands for (frequency weights: the same fit as with each row repeated that many times).
 
     Returns (intercept, coefficients, fit) where fit has n, r2 and the residual s.d.
 
@@ -198,19 +204,26 @@ def ols(y: Sequence[float], X: np.ndarray, names: Sequence[str]) -> tuple[float,
     >>> b0, coefs, fit = ols([10, 12, 2, 4], X, ["late"])
     >>> round(b0, 6), round(coefs[0].estimate, 6), round(coefs[0].std_error, 4), fit["r2"]
     (11.0, -8.0, 1.4142, 0.9412)
+    >>> _, twice, fit2 = ols([10, 12, 3], np.array([[0], [0], [1]], float), ["late"], weights=[1, 1, 2])
+    >>> _, repeated, fit3 = ols([10, 12, 3, 3], np.array([[0], [0], [1], [1]], float), ["late"])
+    >>> round(twice[0].estimate, 6), round(twice[0].std_error, 6) == round(repeated[0].std_error, 6), fit2 == fit3
+    (-8.0, True, True)
     """
     yv = np.asarray(y, float)
     A = np.column_stack([np.ones(len(yv)), np.asarray(X, float)])
-    n, k = A.shape
+    w = np.ones(len(yv)) if weights is None else np.asarray(weights, float)
+    k = A.shape[1]
+    n = round(float(w.sum()))
     if n <= k:
         raise ValueError(f"need more observations ({n}) than parameters ({k})")
     if np.linalg.matrix_rank(A) < k:
         raise ValueError("predictors are collinear (a constant column, or columns that always move together)")
-    beta, *_ = np.linalg.lstsq(A, yv, rcond=None)
+    root = np.sqrt(w)
+    beta, *_ = np.linalg.lstsq(A * root[:, None], yv * root, rcond=None)
     resid = yv - A @ beta
     dof = n - k
-    sigma2 = float(resid @ resid) / dof
-    cov = sigma2 * np.linalg.pinv(A.T @ A)
+    sigma2 = float((w * resid) @ resid) / dof
+    cov = sigma2 * np.linalg.pinv((A * w[:, None]).T @ A)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     tcrit = float(sps.t.ppf(0.975, dof))
     coefs = []
@@ -218,9 +231,10 @@ def ols(y: Sequence[float], X: np.ndarray, names: Sequence[str]) -> tuple[float,
         t = beta[j] / se[j] if se[j] > 0 else 0.0
         coefs.append(Coefficient(name, float(beta[j]), float(se[j]), float(beta[j] - tcrit * se[j]),
                                  float(beta[j] + tcrit * se[j]), float(2 * sps.t.sf(abs(t), dof)),
-                                 int((A[:, j] != 0).sum())))
-    tss = float(((yv - yv.mean()) ** 2).sum())
-    r2 = 1 - float(resid @ resid) / tss if tss > 0 else 0.0
+                                 round(float(w[A[:, j] != 0].sum()))))
+    mean = float((w * yv).sum() / w.sum())
+    tss = float((w * (yv - mean) ** 2).sum())
+    r2 = 1 - float((w * resid) @ resid) / tss if tss > 0 else 0.0
     return float(beta[0]), coefs, {"n": n, "r2": round(r2, 4), "residual_sd": round(float(np.sqrt(sigma2)), 3)}
 
 

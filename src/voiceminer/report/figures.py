@@ -137,7 +137,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     promises = exact.promise_figures()
     causes_view = root_causes(comments, mentions, cause_table, spikes, labels, counts=exact.negative)
     need_view = unmet_needs(comments, needs, vectors, seg_cols)
-    drivers = driver_analysis(comments, mentions, labels)
+    drivers = driver_analysis(comments, mentions, labels, counts=exact.drivers)
     segments = [row for col in seg_cols for row in exact.segments.table(col)]
     for row in segments:  # the report names themes by their labels
         for t in row["over_indexed_themes"]:

@@ -106,7 +106,7 @@ def executive_summary(figures: dict[str, Any]) -> list[str]:
     sample = meta.get("sample")
     if sample:
         lines.append(f"This range holds {sample['of']:,} comments. Volumes, sentiment, themes, causes, spikes, "
-                     f"segments, promises and complaint counts count every one; drivers, needs, quotes and "
+                     f"segments, drivers, promises and complaint counts count every one; needs, quotes and "
                      f"emerging topics are read from a uniform sample of {sample['comments']:,} of them "
                      f"(setting report_sample).")
     foreign = (figures.get("data_quality") or {}).get("not_english") or {}

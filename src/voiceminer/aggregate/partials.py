@@ -33,6 +33,7 @@ from .promises import Promise, PromiseCounts, promise_counts, promise_figures, p
 from .summary import (
     LABELS,
     add_counts,
+    channel_breakdown,
     channel_filled,
     largest_first,
     overall,
@@ -40,7 +41,15 @@ from .summary import (
     sentiment_counts,
     shares,
 )
-from .themes import SegmentCounts, comment_sentiment, period_counts, theme_counts, theme_table
+from .themes import (
+    SegmentCounts,
+    add_theme_counts,
+    comment_sentiment,
+    period_counts,
+    theme_counts,
+    theme_periods,
+    theme_table,
+)
 
 
 class RangeCounts:
@@ -51,13 +60,14 @@ class RangeCounts:
         self.timezone = timezone
         self.promises = promises or []
         self.promise_found = [PromiseCounts() for _ in self.promises]
-        self.negative: NegativeCounts | None = NegativeCounts()
+        self.negative = NegativeCounts()
         self.segments = SegmentCounts()
-        self.drivers: DriverCounts | None = DriverCounts()
-        self.periods: list[pd.DataFrame] = []
-        self.channels: list[pd.DataFrame] = []
-        self.themes: list[pd.DataFrame] = []
-        self.causes: list[pd.DataFrame] = []
+        self.drivers = DriverCounts()
+        # the sums so far (each chunk's counts are added in at once, so these stay one small frame each)
+        self.periods = add_counts([], "period")
+        self.channels = add_counts([], "channel")
+        self.themes = add_theme_counts([])
+        self.causes = add_theme_counts([])
         self.ratings: Counter[tuple[Any, float, float]] = Counter()  # (period or None, scale, rating) -> comments
         self.sources: set[Any] = set()
         self.channel_names: set[Any] = set()
@@ -68,12 +78,13 @@ class RangeCounts:
         self.comments = self.undated = self.undated_filed = self.analysed = self.mentions = 0
 
     def add(self, comments: pd.DataFrame, mentions: pd.DataFrame) -> None:
-        self.periods.append(sentiment_counts(comments.dropna(subset=["period"]), "period"))
-        self.channels.append(sentiment_counts(channel_filled(comments), "channel"))
+        self.periods = add_counts([self.periods, sentiment_counts(comments.dropna(subset=["period"]), "period")],
+                                  "period")
+        self.channels = add_counts([self.channels, sentiment_counts(channel_filled(comments), "channel")], "channel")
         cs = comment_sentiment(mentions, "theme")
-        self.themes.append(theme_counts(comments, mentions, "theme", cs))
+        self.themes = add_theme_counts([self.themes, theme_counts(comments, mentions, "theme", cs)])
         self.segments.add(comments, cs)
-        self.causes.append(theme_counts(comments, mentions, "cause"))
+        self.causes = add_theme_counts([self.causes, theme_counts(comments, mentions, "cause")])
         rated = comments[["period", "rating", "rating_scale"]].dropna(subset=["rating"])
         for (p, scale, rating), n in Counter(zip(rated["period"], rated["rating_scale"], rated["rating"])).items():
             self.ratings[(p if isinstance(p, str) else None, scale, rating)] += n
@@ -100,14 +111,13 @@ class RangeCounts:
         return promise_records(self.promises, self.promise_found, self.comments, self.per_period())
 
     def period_sentiment(self) -> pd.DataFrame:
-        return shares(add_counts(self.periods, "period"), "period").reset_index(drop=True)
+        return shares(self.periods, "period").reset_index(drop=True)
 
     def channel_breakdown(self) -> pd.DataFrame:
-        return largest_first(shares(add_counts(self.channels, "channel"), "channel"))
+        return largest_first(shares(self.channels, "channel"))
 
     def per_period(self) -> pd.Series:
-        counts = add_counts(self.periods, "period")
-        return pd.Series(counts["comments"].to_numpy(), index=counts["period"].to_numpy()).astype(int)
+        return pd.Series(self.periods["comments"].to_numpy(), index=self.periods["period"].to_numpy()).astype(int)
 
     def theme_table(self, key: str) -> pd.DataFrame:
         return theme_table(self.themes if key == "theme" else self.causes, self.per_period())
@@ -172,13 +182,9 @@ class FrameCounts:
         return period_sentiment(self.c)
 
     def channel_breakdown(self) -> pd.DataFrame:
-        from .summary import channel_breakdown
-
         return channel_breakdown(self.c)
 
     def theme_table(self, key: str) -> pd.DataFrame:
-        from .themes import theme_periods
-
         return theme_periods(self.c, self.m, key, self.theme_sentiment if key == "theme" else None)
 
     def score_periods(self) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ def add_counts(parts: list[pd.DataFrame], by: str) -> pd.DataFrame:
     >>> add_counts([a, b], "p").values.tolist()
     [['w1', 2, 1, 0, 1], ['w2', 1, 0, 0, 0]]
     """
+    parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=[by, "comments", *LABELS])
     cols = ["comments", *LABELS]

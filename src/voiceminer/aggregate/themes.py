@@ -80,12 +80,20 @@ def theme_counts(comments: pd.DataFrame, mentions: pd.DataFrame, key: str = "the
     return agg.reset_index()
 
 
+def add_theme_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`theme_counts` of disjoint chunks of comments, summed per (theme or cause, period)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["key", "period", *COUNTS])
+    return (pd.concat(parts, ignore_index=True).astype({"key": str}).groupby(["key", "period"])[COUNTS].sum()
+            .reset_index())
+
+
 def theme_table(counts: pd.DataFrame | list[pd.DataFrame], per_period: pd.Series) -> pd.DataFrame:
     """:func:`theme_periods` from :func:`theme_counts` (or a list of them, from disjoint chunks of comments,
     summed) and the comments per period (:func:`period_counts`)."""
     if isinstance(counts, list):
-        counts = (pd.concat(counts, ignore_index=True).astype({"key": str}).groupby(["key", "period"])[COUNTS].sum()
-                  .reset_index()) if counts else pd.DataFrame(columns=["key", "period", *COUNTS])
+        counts = add_theme_counts(counts)
     if counts.empty or per_period.empty:
         return pd.DataFrame(columns=THEME_COLUMNS)
     agg = counts.set_index(["key", "period"])[COUNTS]

@@ -166,11 +166,11 @@ class FrameCounts:
     chunk): the functions that read every comment at once."""
 
     def __init__(self, comments: pd.DataFrame, mentions: pd.DataFrame, timezone: str,
-                 theme_sentiment: pd.DataFrame | None = None, promises: list[Promise] | None = None) -> None:
+                 promises: list[Promise] | None = None) -> None:
         self.c, self.m, self.timezone, self.promises = comments, mentions, timezone, promises or []
-        self.negative: NegativeCounts | None = None  # root_causes counts the frames itself
-        self.drivers: DriverCounts | None = None  # so does driver_analysis
-        self.theme_sentiment = comment_sentiment(mentions, "theme") if theme_sentiment is None else theme_sentiment
+        self.negative = None  # root_causes counts the frames itself
+        self.drivers = None  # so does driver_analysis
+        self.theme_sentiment = comment_sentiment(mentions, "theme")
         self.segments = SegmentCounts().add(comments, self.theme_sentiment)
         self.mentions = len(mentions)
         self.analysed = int(comments["sentiment"].notna().sum())

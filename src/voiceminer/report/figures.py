@@ -42,7 +42,7 @@ from ..aggregate.partials import FrameCounts, RangeCounts
 from ..aggregate.periods import coverage
 from ..aggregate.promises import load_promises
 from ..aggregate.signals import SpikeRules, find_spikes, gone_quiet
-from ..aggregate.themes import comment_sentiment, theme_summary
+from ..aggregate.themes import theme_summary
 from ..config import Settings
 from ..models.shared import shared_key
 from ..storage import Store
@@ -92,8 +92,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
     comments, mentions, sentences, needs = kept[0] if len(kept) == 1 else joined(kept)
     del kept
     share_ids(comments, mentions, sentences, needs)
-    theme_sentiment = comment_sentiment(mentions, "theme")  # one row per (comment, theme), of the sample
-    exact = range_counts if range_counts is not None else FrameCounts(comments, mentions, tz, theme_sentiment, promise_list)
+    exact = range_counts if range_counts is not None else FrameCounts(comments, mentions, tz, promises=promise_list)
     # read when a figure asks for them: emerging topics, quotes and needs read capped samples
     vectors = lazy_vectors(store, sentences["text_hash"], shared_key(settings.models_dir, settings.shared_model))
     labels = _labels(settings)
@@ -143,6 +142,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         for t in row["over_indexed_themes"]:
             t["label"] = labels.get(t["theme"], t["theme"])
 
+    overall = exact.overall()
     first_day = since.isoformat() if since else (periods[0] if periods else None)
     last_day = until.isoformat() if until else (periods[-1] if periods else None)
     first_date, last_date = (d.isoformat() if d else None for d in (first, last))
@@ -157,7 +157,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
                  "service_url": settings.service_url.rstrip("/") or None,
                  # the detail figures' sample, when the range holds more than report_sample comments
                  "sample": {"comments": len(comments), "of": total} if rate < 1 else None},
-        "overall": {**exact.overall(), **exact.overall_scores()},
+        "overall": {**overall, **exact.overall_scores()},
         "periods": period_rows,
         "channels": exact.channel_breakdown().to_dict(orient="records"),
         "themes": themes,
@@ -181,7 +181,7 @@ def compute_figures(settings: Settings, store: Store, since: date | None, until:
         "voices": {k: [v.as_dict() for v in vs] for k, vs in clearest_voices(comments, current).items()},
         "data_quality": {"input_rows": store.input_rows_summary(),
                          "analysed_comments": exact.analysed,
-                         "undated_comments": int(exact.overall()["undated"]),
+                         "undated_comments": int(overall["undated"]),
                          # comments the English models could not read: per language code
                          "not_english": language_counts(languages.elements())},
         "producers": _producers(store),
